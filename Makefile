@@ -1,0 +1,41 @@
+# popi-go build and test entry points. `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: test test-go test-paths test-race test-arm64 vet bench fuzz
+
+test: vet test-go test-paths test-race test-arm64
+
+vet:
+	CGO_ENABLED=0 $(GO) build ./...
+	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet ./kernels/... ./tensor/...
+
+test-go:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+# Every kernel dispatch path is exercised on this machine.
+test-paths:
+	POPI_KERNELS=generic $(GO) test -count=1 ./kernels/... ./tensor/...
+	POPI_KERNELS=avx2 $(GO) test -count=1 ./kernels/...
+	$(GO) test -count=1 -tags purego ./kernels/...
+
+test-race:
+	$(GO) test -count=1 -race -short ./kernels/... ./tensor/...
+
+# NEON kernels really executed under qemu-user when qemu-aarch64 is installed.
+test-arm64:
+	@if command -v qemu-aarch64 >/dev/null 2>&1; then \
+		GOARCH=arm64 $(GO) test -c -o /tmp/popi-kernels-arm64.test ./kernels && \
+		qemu-aarch64 /tmp/popi-kernels-arm64.test -test.short -test.count=1; \
+	else echo "qemu-aarch64 not installed: arm64 kernels compiled and vetted only"; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./kernels/... ./llama/...
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 60s $$pkg || exit 1; \
+		done; \
+	done

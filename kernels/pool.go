@@ -1,0 +1,75 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// The worker pool: GOMAXPROCS-1 long-lived goroutines plus the caller. Work
+// is handed out as index ranges; no goroutine is started per task.
+
+type job struct {
+	fn     func(lo, hi int)
+	lo, hi int
+	wg     *sync.WaitGroup
+}
+
+var (
+	poolOnce sync.Once
+	poolJobs chan job
+	poolSize int
+)
+
+func startPool() {
+	poolSize = runtime.GOMAXPROCS(0)
+	poolJobs = make(chan job, 4*poolSize)
+	for i := 1; i < poolSize; i++ {
+		go func() {
+			for j := range poolJobs {
+				j.fn(j.lo, j.hi)
+				j.wg.Done()
+			}
+		}()
+	}
+}
+
+// Workers reports how many goroutines ParallelFor spreads work over.
+func Workers() int {
+	poolOnce.Do(startPool)
+	return poolSize
+}
+
+// ParallelFor calls fn on disjoint ranges covering [0, n), spread over the
+// pool. Ranges are at least grain long; a problem of fewer than 2*grain items
+// runs on the caller alone. fn must be safe to run concurrently on disjoint
+// ranges. Nested calls from inside fn run serially on the caller.
+func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	w := Workers()
+	if w == 1 || n < 2*grain || inPool() {
+		fn(0, n)
+		return
+	}
+	chunks := n / grain
+	if chunks > w {
+		chunks = w
+	}
+	var wg sync.WaitGroup
+	wg.Add(chunks - 1)
+	step := (n + chunks - 1) / chunks
+	for c := 1; c < chunks; c++ {
+		lo, hi := c*step, min((c+1)*step, n)
+		if lo >= hi {
+			wg.Done()
+			continue
+		}
+		poolJobs <- job{fn: markPool(fn), lo: lo, hi: hi, wg: &wg}
+	}
+	fn(0, min(step, n))
+	wg.Wait()
+}
