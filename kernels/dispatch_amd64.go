@@ -4,8 +4,6 @@ package kernels
 
 import "github.com/klauspost/cpuid/v2"
 
-// Until the assembly kernels land, every amd64 path runs the generic code;
-// the assembly files hook themselves into setPath.
 func availablePaths() []Path {
 	var p []Path
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512DQ) {
@@ -17,6 +15,10 @@ func availablePaths() []Path {
 	return append(p, PathGeneric)
 }
 
+// setPath starts from the generic kernels and lets each kernel family
+// (its own file) install its assembly for path p.
 func setPath(p Path) {
 	setGeneric()
+	setGemmPathAMD64(p)
+	setVectorPathAMD64(p)
 }

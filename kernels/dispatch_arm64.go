@@ -6,4 +6,6 @@ func availablePaths() []Path { return []Path{PathNEON, PathGeneric} }
 
 func setPath(p Path) {
 	setGeneric()
+	setGemmPathARM64(p)
+	setVectorPathARM64(p)
 }
