@@ -1,0 +1,26 @@
+// Package llama owns everything specific to LLaMA-3 / Llama-3.2 models: reading and writing
+// their files, tokenizing text, rendering chats, and running the network.
+//
+// Files and formats (config*.go, tensorset*.go, safetensors*.go, gguf*.go):
+//   - Config: the Hugging Face LlamaForCausalLM config.json (LoadConfig, ParseConfig,
+//     WriteConfig), validated, with the llama3 RoPE frequency scaling (Config.RoPEInvFreq
+//     computes the inverse frequencies in float32 exactly as transformers does).
+//   - TensorSet: a read-only, name-addressed view of weights with HF names and shapes,
+//     independent of the storage format. OpenTensors opens a model directory, a
+//     .safetensors file, a sharded model.safetensors.index.json, or a llama.cpp .gguf file
+//     (GGUF names are mapped to HF names and llama.cpp's Q/K row permutation is undone).
+//     Tensors are read on demand, never all at once. WriteSafetensors writes the standard
+//     layout atomically.
+//
+// Text (tokenizer*.go, bpe*.go, chat*.go):
+//   - Tokenizer: LLaMA-3 byte-level BPE with tiktoken rank semantics, loadable from Meta's
+//     tokenizer.model, HF tokenizer.json or GGUF metadata, with the LLaMA-3 pre-tokenizer
+//     implemented by hand on raw bytes; TrainBPE builds small vocabularies with the same
+//     conventions.
+//   - RenderChat: the Llama 3.2 Instruct chat template, and a plain mode for base models.
+//
+// Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
+// the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,
+// SwiGLU MLP, tied or untied lm_head), KV-cached inference, generation, sequence scoring
+// and training, built on packages tensor and nn.
+package llama
