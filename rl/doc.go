@@ -1,0 +1,39 @@
+// Package rl owns the reinforcement-learning and preference-optimisation objectives used by
+// both POPI training stages, independent of any model or autograd implementation.
+//
+// Everything here works in float64 on log-probabilities the caller provides and returns the
+// gradient of the loss with respect to those log-probabilities. A model plugs in through the
+// [Policy] interface: it samples completions, returns per-token log-probs, and back-propagates
+// d(loss)/d(log-prob) into its own parameters; an [Optimizer] then applies the accumulated
+// gradient. Package rl imports nothing of this module (not llama, nn, tensor or popi).
+//
+// Contents:
+//
+//   - Preference losses on sequence log-probs with precomputed reference log-probs
+//     ([PreferenceLoss], [PreferenceBatchLoss]): DPO -log σ(β h) with conservative label
+//     smoothing ε, and IPO (h - 1/(2β))², where h = (lp_c - ref_c) - (lp_r - ref_r). Sequence
+//     log-probs are sums over completion tokens (not means), matching the golden data in
+//     testdata/tiny-llama3/dpo.json. TRL-style diagnostics (rewards/chosen, rewards/rejected,
+//     margins, accuracy).
+//   - The k3 KL estimator exp(ref-lp) - (ref-lp) - 1 and its derivative ([KLk3]).
+//   - GRPO: group-relative advantages ([Advantages]) with group / batch / no std scaling, the
+//     clipped surrogate with optional asymmetric clip range and a per-token k3 KL penalty to a
+//     frozen reference ([GRPOObjective]) under three loss aggregations (grpo, dapo, dr_grpo,
+//     see [TokenWeights]), and a full step ([GRPO.Step]): sample G completions per prompt,
+//     score them with a reward callback, compute reference log-probs once, then mu
+//     optimisation iterations against the kept old log-probs, each one optimizer step with
+//     gradient accumulation over micro-batches of sequences.
+//   - A DPO/IPO step over preference examples ([DPO.Step]) with micro-batch gradient
+//     accumulation, and [PrecomputeReference], which scores the reference model once.
+//   - A generic training loop ([Loop]): seeded shuffling into batches over epochs, an LR
+//     schedule callback, a per-step metrics callback, context cancellation and a step limit.
+//
+// Gradient contract: the loss functions return exact analytic derivatives with respect to each
+// token log-prob (tested against finite differences). The surrogate's gradient follows the
+// usual convention that the clipped branch contributes no gradient and that at ratio = 1
+// (mu = 1, or the first of mu iterations) the gradient is -A per token (times the weight),
+// although the ratio's value is exactly 1.
+//
+// Reference log-probs are never recomputed per optimisation iteration: GRPO scores the
+// reference once per generated batch; DPO requires them to be precomputed on the examples.
+package rl
