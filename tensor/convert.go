@@ -1,0 +1,76 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// F32 returns the elements of an F32 tensor in row-major order: the shared
+// storage window when t is contiguous (writes are visible in t), otherwise a
+// fresh copy. Half tensors are widened into a new slice.
+func (t *Tensor) F32() []float32 {
+	if t.dtype != F32 {
+		return t.To(F32).f32
+	}
+	if t.IsContiguous() {
+		return t.f32[t.offset : t.offset+t.Numel()]
+	}
+	return t.Clone().f32
+}
+
+// U16 returns the 16-bit elements of a BF16/F16 tensor in row-major order
+// (shared window when contiguous, else a copy). It panics for F32 tensors;
+// use To first.
+func (t *Tensor) U16() []uint16 {
+	if !t.dtype.IsHalf() {
+		panic("tensor: U16 of a " + t.dtype.String() + " tensor")
+	}
+	if t.IsContiguous() {
+		return t.u16[t.offset : t.offset+t.Numel()]
+	}
+	return t.Clone().u16
+}
+
+// To converts to dtype dt (round to nearest even when narrowing). The result
+// is a new contiguous tensor, or t itself when it already has dtype dt.
+func (t *Tensor) To(dt DType) *Tensor {
+	if t.dtype == dt {
+		return t
+	}
+	c := New(dt, t.shape...)
+	switch {
+	case t.dtype == F32:
+		src := t.F32()
+		if dt == BF16 {
+			kernels.F32ToBF16(c.u16, src)
+		} else {
+			kernels.F32ToF16(c.u16, src)
+		}
+	case dt == F32:
+		src := t.U16()
+		if t.dtype == BF16 {
+			kernels.BF16ToF32(c.f32, src)
+		} else {
+			kernels.F16ToF32(c.f32, src)
+		}
+	default: // BF16 <-> F16 via f32
+		return t.To(F32).To(dt)
+	}
+	return c
+}
+
+// CopyFrom copies src's elements into t (same shape, any dtypes and layouts).
+func (t *Tensor) CopyFrom(src *Tensor) {
+	if !t.shape.Equal(src.shape) {
+		panic(fmt.Sprintf("tensor: CopyFrom shape %v into shape %v", src.shape, t.shape))
+	}
+	vals := src.To(t.dtype)
+	if t.dtype == F32 {
+		s := vals.F32()
+		t.forEach(func(i, p int) { t.f32[p] = s[i] })
+	} else {
+		s := vals.U16()
+		t.forEach(func(i, p int) { t.u16[p] = s[i] })
+	}
+}
