@@ -56,15 +56,20 @@ type Scorer interface {
 	Score(ctx context.Context, batch []Sequence) ([][]float64, error)
 }
 
+// Differentiable is a model whose log-probs can be back-propagated.
+type Differentiable interface {
+	// LogProbs is Score plus a Backward that accumulates parameter gradients.
+	LogProbs(ctx context.Context, batch []Sequence) ([][]float64, Backward, error)
+}
+
 // Policy is a trainable model the trainers sample from and differentiate.
 type Policy interface {
 	Scorer
+	Differentiable
 	// Sample draws n completions of one prompt, deterministically given rng. The
 	// log-probs later returned by LogProbs/Score must be of the distribution the training
 	// objective refers to (for temperature sampling, usually the temperature-scaled one).
 	Sample(ctx context.Context, prompt Prompt, n int, opts SampleOptions, rng *rand.Rand) ([]Completion, error)
-	// LogProbs is Score plus a Backward that accumulates parameter gradients.
-	LogProbs(ctx context.Context, batch []Sequence) ([][]float64, Backward, error)
 }
 
 // Optimizer applies accumulated gradients. Step updates the parameters with learning rate
