@@ -1,0 +1,271 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// Seq is one sequence of a batched inference forward pass: Tokens are
+// appended after the positions already in Cache.
+type Seq struct {
+	Cache  *KVCache
+	Tokens []int
+	// AllLogits asks for a logit row per token; otherwise only the last
+	// token's row is computed.
+	AllLogits bool
+	// Logits is set by Forward: len(Tokens) or 1 rows of Vocab values,
+	// row-major. It points into the Runner's buffer and is valid until the
+	// Runner's next call.
+	Logits []float32
+}
+
+// Runner runs the inference forward pass of a Model with reusable scratch
+// buffers: once warmed up, decoding allocates nothing per token. A Runner
+// is not safe for concurrent use; make one per goroutine (the Model itself
+// is shared read-only).
+type Runner struct {
+	m    *Model
+	rows int // capacity in token rows
+
+	x, xn, q, k, v, att, gate, up []float32
+	pos                           []int // position of each token row
+	logits                        []float32
+
+	cos, sin []float32 // RoPE table [ropeLen][headDim/2]
+	ropeLen  int
+	jobs     []attnJob
+	attnFn   func(lo, hi int) // r.runAttention, bound once
+}
+
+type attnJob struct {
+	shape      kernels.AttnShape
+	q, k, v, o []float32
+}
+
+// NewRunner returns a Runner for m.
+func (m *Model) NewRunner() *Runner {
+	r := &Runner{m: m}
+	r.attnFn = r.runAttention
+	return r
+}
+
+func (r *Runner) runAttention(lo, hi int) {
+	for _, j := range r.jobs[lo:hi] {
+		kernels.Attention(j.shape, j.q, j.k, j.v, j.o, nil)
+	}
+}
+
+// Model returns the runner's model.
+func (r *Runner) Model() *Model { return r.m }
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+func (r *Runner) ensureRows(n int) {
+	if n <= r.rows {
+		return
+	}
+	d := r.m.dims
+	r.x = grow(r.x, n*d.hidden)
+	r.xn = grow(r.xn, n*d.hidden)
+	r.q = grow(r.q, n*d.qDim)
+	r.k = grow(r.k, n*d.kvDim)
+	r.v = grow(r.v, n*d.kvDim)
+	r.att = grow(r.att, n*d.qDim)
+	r.gate = grow(r.gate, n*d.inter)
+	r.up = grow(r.up, n*d.inter)
+	if cap(r.pos) < n {
+		r.pos = make([]int, n)
+	}
+	r.pos = r.pos[:n]
+	r.rows = n
+}
+
+// ensureRoPE extends the cos/sin table to cover positions < n.
+func (r *Runner) ensureRoPE(n int) {
+	if n <= r.ropeLen {
+		return
+	}
+	half := r.m.dims.headDim / 2
+	size := max(n, 2*r.ropeLen, 64)
+	if r.m.dims.maxPos > 0 {
+		size = min(size, r.m.dims.maxPos)
+	}
+	size = max(size, n)
+	cos := make([]float32, size*half)
+	sin := make([]float32, size*half)
+	copy(cos, r.cos)
+	copy(sin, r.sin)
+	for p := r.ropeLen; p < size; p++ {
+		ropeAngles(r.m.invFreq, p, cos[p*half:(p+1)*half], sin[p*half:(p+1)*half])
+	}
+	r.cos, r.sin, r.ropeLen = cos, sin, size
+}
+
+// check validates a batch before any state changes.
+func (r *Runner) check(batch []Seq) (tokens, logitRows int, err error) {
+	d := r.m.dims
+	for i := range batch {
+		s := &batch[i]
+		if s.Cache == nil {
+			return 0, 0, fmt.Errorf("llama: forward: sequence %d has no KV cache", i)
+		}
+		if len(s.Cache.K) != d.layers || s.Cache.kvDim != d.kvDim {
+			return 0, 0, fmt.Errorf("llama: forward: sequence %d: KV cache belongs to a model of another shape", i)
+		}
+		if len(s.Tokens) == 0 {
+			return 0, 0, fmt.Errorf("llama: forward: sequence %d has no tokens", i)
+		}
+		for j, t := range s.Tokens {
+			if t < 0 || t >= d.vocab {
+				return 0, 0, fmt.Errorf("llama: forward: sequence %d token %d: id %d outside the vocabulary [0,%d)", i, j, t, d.vocab)
+			}
+		}
+		if d.maxPos > 0 && s.Cache.len+len(s.Tokens) > d.maxPos {
+			return 0, 0, fmt.Errorf("llama: forward: sequence %d reaches position %d, beyond max_position_embeddings %d", i, s.Cache.len+len(s.Tokens), d.maxPos)
+		}
+		for j := 0; j < i; j++ {
+			if batch[j].Cache == s.Cache {
+				return 0, 0, fmt.Errorf("llama: forward: sequences %d and %d share one KV cache", j, i)
+			}
+		}
+		tokens += len(s.Tokens)
+		if s.AllLogits {
+			logitRows += len(s.Tokens)
+		} else {
+			logitRows++
+		}
+	}
+	return tokens, logitRows, nil
+}
+
+// Forward runs the batch through the model: every sequence's tokens are
+// appended to its cache, and Seq.Logits receives the requested logit rows.
+// All token rows of the batch share each matrix multiplication; attention
+// runs per sequence against its own cache. Invalid input returns an error
+// before any cache is modified.
+func (r *Runner) Forward(batch []Seq) error {
+	n, logitRows, err := r.check(batch)
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		if err := batch[i].Cache.reserve(len(batch[i].Tokens)); err != nil {
+			return err
+		}
+	}
+	m, d := r.m, r.m.dims
+	r.ensureRows(n)
+	maxPos := 0
+	row := 0
+	for i := range batch {
+		s := &batch[i]
+		for j, t := range s.Tokens {
+			m.Embed.Row(t, r.x[(row+j)*d.hidden:(row+j+1)*d.hidden])
+			r.pos[row+j] = s.Cache.len + j
+		}
+		row += len(s.Tokens)
+		maxPos = max(maxPos, s.Cache.len+len(s.Tokens))
+	}
+	r.ensureRoPE(maxPos)
+	for l := range m.Layers {
+		r.layer(l, batch, n)
+	}
+	for i := range batch {
+		batch[i].Cache.len += len(batch[i].Tokens)
+	}
+	// Final norm on the rows that need logits, packed into xn.
+	out := 0
+	row = 0
+	for i := range batch {
+		s := &batch[i]
+		first := row
+		if !s.AllLogits {
+			first = row + len(s.Tokens) - 1
+		}
+		for t := first; t < row+len(s.Tokens); t++ {
+			kernels.RMSNorm(r.xn[out*d.hidden:(out+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], m.Norm, d.eps)
+			out++
+		}
+		row += len(s.Tokens)
+	}
+	r.logits = grow(r.logits, logitRows*d.vocab)
+	m.LMHead.MulT(logitRows, r.xn, 0, r.logits, m.AllowBF16Dot)
+	out = 0
+	for i := range batch {
+		s := &batch[i]
+		k := 1
+		if s.AllLogits {
+			k = len(s.Tokens)
+		}
+		s.Logits = r.logits[out*d.vocab : (out+k)*d.vocab]
+		out += k
+	}
+	return nil
+}
+
+// layer runs decoder block l over the n packed token rows.
+func (r *Runner) layer(l int, batch []Seq, n int) {
+	m, d := r.m, r.m.dims
+	w := &m.Layers[l]
+	half := d.headDim / 2
+	dot := m.AllowBF16Dot
+
+	for t := 0; t < n; t++ {
+		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.AttnNorm, d.eps)
+	}
+	w.Q.MulT(n, r.xn, 0, r.q, dot)
+	w.K.MulT(n, r.xn, 0, r.k, dot)
+	w.V.MulT(n, r.xn, 0, r.v, dot)
+	for t := 0; t < n; t++ {
+		p := r.pos[t]
+		cos, sin := r.cos[p*half:(p+1)*half], r.sin[p*half:(p+1)*half]
+		kernels.RoPE(r.q[t*d.qDim:(t+1)*d.qDim], d.heads, d.headDim, cos, sin)
+		kernels.RoPE(r.k[t*d.kvDim:(t+1)*d.kvDim], d.kvHeads, d.headDim, cos, sin)
+	}
+
+	// Append keys/values to the caches and queue one attention job per
+	// (sequence, kv head): each job covers the query heads of that group.
+	r.jobs = r.jobs[:0]
+	group := d.heads / d.kvHeads
+	scale := float32(1 / math.Sqrt(float64(d.headDim)))
+	row := 0
+	for i := range batch {
+		s := &batch[i]
+		c := s.Cache
+		nt := len(s.Tokens)
+		copy(c.K[l][c.len*d.kvDim:], r.k[row*d.kvDim:(row+nt)*d.kvDim])
+		copy(c.V[l][c.len*d.kvDim:], r.v[row*d.kvDim:(row+nt)*d.kvDim])
+		nkv := c.len + nt
+		for g := 0; g < d.kvHeads; g++ {
+			r.jobs = append(r.jobs, attnJob{
+				shape: kernels.AttnShape{
+					NQ: nt, NKV: nkv, NHeads: group, NKVHeads: 1, HeadDim: d.headDim,
+					QStride: d.qDim, KVStride: d.kvDim, OStride: d.qDim,
+					QPos0: c.len, Scale: scale,
+				},
+				q: r.q[row*d.qDim+g*group*d.headDim:],
+				k: c.K[l][g*d.headDim:],
+				v: c.V[l][g*d.headDim:],
+				o: r.att[row*d.qDim+g*group*d.headDim:],
+			})
+		}
+		row += nt
+	}
+	kernels.ParallelFor(len(r.jobs), 1, r.attnFn)
+	w.O.MulT(n, r.att, 1, r.x, dot) // residual: x += attn·Woᵀ
+
+	for t := 0; t < n; t++ {
+		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.MLPNorm, d.eps)
+	}
+	w.Gate.MulT(n, r.xn, 0, r.gate, dot)
+	w.Up.MulT(n, r.xn, 0, r.up, dot)
+	kernels.SwiGLU(r.gate[:n*d.inter], r.gate[:n*d.inter], r.up[:n*d.inter])
+	w.Down.MulT(n, r.gate, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
+}

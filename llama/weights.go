@@ -1,0 +1,104 @@
+package llama
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// Matrix is a linear-layer weight in Hugging Face layout: Rows×Cols row-major
+// ([out, in]), so y = x·Wᵀ. It holds either float32 values (F32) or raw
+// 16-bit bfloat16/float16 bits (U16, with DType saying which) that the GEMM
+// kernels widen on the fly; exactly one of F32 and U16 is set.
+type Matrix struct {
+	Rows, Cols int
+	DType      DType // DTypeF32, DTypeBF16 or DTypeF16
+	F32        []float32
+	U16        []uint16
+}
+
+// NewMatrixF32 wraps f32 data of shape rows×cols.
+func NewMatrixF32(rows, cols int, data []float32) Matrix {
+	return Matrix{Rows: rows, Cols: cols, DType: DTypeF32, F32: data}
+}
+
+func (w *Matrix) half() kernels.Half {
+	if w.DType == DTypeF16 {
+		return kernels.F16
+	}
+	return kernels.BF16
+}
+
+// MulT computes y = x·Wᵀ + beta·y for m rows of x (m×Cols, packed) into y
+// (m×Rows, packed). allowBF16Dot lets bf16 weights use the bf16 dot-product
+// instructions (activations rounded to bf16).
+func (w *Matrix) MulT(m int, x []float32, beta float32, y []float32, allowBF16Dot bool) {
+	if m == 0 {
+		return
+	}
+	if w.DType == DTypeF32 {
+		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, w.Rows)
+		return
+	}
+	kernels.SgemmHalf(w.half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, w.Rows, allowBF16Dot)
+}
+
+// Row widens row i into dst (len Cols).
+func (w *Matrix) Row(i int, dst []float32) {
+	switch w.DType {
+	case DTypeF32:
+		copy(dst, w.F32[i*w.Cols:(i+1)*w.Cols])
+	case DTypeBF16:
+		kernels.BF16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
+	default:
+		kernels.F16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
+	}
+}
+
+// ToF32 returns the weights as a new float32 slice.
+func (w *Matrix) ToF32() []float32 {
+	out := make([]float32, w.Rows*w.Cols)
+	if w.DType == DTypeF32 {
+		copy(out, w.F32)
+		return out
+	}
+	for i := 0; i < w.Rows; i++ {
+		w.Row(i, out[i*w.Cols:(i+1)*w.Cols])
+	}
+	return out
+}
+
+// Convert returns a copy of w stored as dt (F32, BF16 or F16; 16-bit
+// targets round to nearest even).
+func (w *Matrix) Convert(dt DType) (Matrix, error) {
+	if dt == w.DType {
+		c := *w
+		c.F32 = append([]float32(nil), w.F32...)
+		c.U16 = append([]uint16(nil), w.U16...)
+		return c, nil
+	}
+	f := w.F32
+	if w.DType != DTypeF32 {
+		f = w.ToF32()
+	}
+	out := Matrix{Rows: w.Rows, Cols: w.Cols, DType: dt}
+	switch dt {
+	case DTypeF32:
+		out.F32 = f
+		if w.DType == DTypeF32 {
+			out.F32 = append([]float32(nil), f...)
+		}
+	case DTypeBF16:
+		out.U16 = make([]uint16, len(f))
+		kernels.F32ToBF16(out.U16, f)
+	case DTypeF16:
+		out.U16 = make([]uint16, len(f))
+		kernels.F32ToF16(out.U16, f)
+	default:
+		return Matrix{}, fmt.Errorf("llama: cannot store weights as %v", dt)
+	}
+	return out, nil
+}
+
+// Bytes reports the memory the weight data occupies.
+func (w *Matrix) Bytes() int64 { return int64(len(w.F32))*4 + int64(len(w.U16))*2 }
