@@ -4,4 +4,13 @@ package kernels
 
 // setVectorPathAMD64 installs the vector, attention and conversion kernels
 // of path p.
-func setVectorPathAMD64(p Path) {}
+func setVectorPathAMD64(p Path) {
+	switch p {
+	case PathAVX512:
+		simdZ, simdW = true, 16
+		installSIMD()
+	case PathAVX2:
+		simdZ, simdW = false, 8
+		installSIMD()
+	}
+}
