@@ -80,8 +80,7 @@ func (c GRPOConfig) Validate() error {
 	if _, err := TokenWeights([]int{1}, c.Aggregation, c.Sample.MaxTokens); err != nil {
 		return err
 	}
-	_, err := GRPOObjective(nil, nil, nil, nil, nil, c.surrogate())
-	return err
+	return c.surrogate().Validate()
 }
 
 // GRPO runs Group Relative Policy Optimisation steps. Policy, Opt, Reward and Rand are

@@ -89,6 +89,17 @@ type SurrogateParams struct {
 	Alpha float64
 }
 
+// Validate reports a parameter error.
+func (p SurrogateParams) Validate() error {
+	if !(p.EpsLow > 0 && p.EpsLow < 1) || !(p.EpsHigh > 0) || !finite(p.EpsHigh) {
+		return fmt.Errorf("rl: clip range needs 0 < EpsLow < 1 and finite EpsHigh > 0, got %v, %v", p.EpsLow, p.EpsHigh)
+	}
+	if !(p.Alpha >= 0) || !finite(p.Alpha) {
+		return fmt.Errorf("rl: KL coefficient must be finite and >= 0, got %v", p.Alpha)
+	}
+	return nil
+}
+
 // ObjectiveResult holds one (micro-)batch's contribution to the GRPO loss. Sums and counts
 // add up across micro-batches (see Add); the loss is already weighted, so adding the
 // micro-batch losses gives the batch loss.
@@ -129,11 +140,8 @@ func (r *ObjectiveResult) Add(o ObjectiveResult) {
 // unclipped branch gives -A ρ, a clipped branch gives 0, and the KL term α (1 - exp(ref-lp)).
 func GRPOObjective(lp, old, ref [][]float64, adv, weights []float64, p SurrogateParams) (ObjectiveResult, error) {
 	var res ObjectiveResult
-	if !(p.EpsLow > 0 && p.EpsLow < 1) || !(p.EpsHigh > 0) || !finite(p.EpsHigh) {
-		return res, fmt.Errorf("rl: clip range needs 0 < EpsLow < 1 and finite EpsHigh > 0, got %v, %v", p.EpsLow, p.EpsHigh)
-	}
-	if !(p.Alpha >= 0) || !finite(p.Alpha) {
-		return res, fmt.Errorf("rl: KL coefficient must be finite and >= 0, got %v", p.Alpha)
+	if err := p.Validate(); err != nil {
+		return res, err
 	}
 	n := len(lp)
 	if len(old) != n || len(adv) != n || len(weights) != n || (ref != nil && len(ref) != n) {
