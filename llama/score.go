@@ -1,0 +1,125 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+)
+
+// Score is the log-probability of one continuation given its prompt.
+type Score struct {
+	// LogProb is the sum of TokenLogProbs (accumulated in float64).
+	LogProb float64
+	// TokenLogProbs[j] = log p(cont[j] | prompt, cont[:j]).
+	TokenLogProbs []float64
+}
+
+// scoreRowBudget bounds the logit rows of one batched scoring pass.
+const scoreRowBudget = 1024
+
+// Score computes the log-probabilities of continuations after prompt; only
+// continuation tokens count. The prompt is prefilled once and its KV cache
+// shared: each continuation runs on a copy of that prefix, batched with the
+// others. An empty continuation scores 0.
+func (r *Runner) Score(prompt []int, conts [][]int) ([]Score, error) {
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("llama: score: empty prompt")
+	}
+	V := r.m.dims.vocab
+	for i, c := range conts {
+		for j, t := range c {
+			if t < 0 || t >= V {
+				return nil, fmt.Errorf("llama: score: continuation %d token %d: id %d outside the vocabulary [0,%d)", i, j, t, V)
+			}
+		}
+	}
+	longest := 0
+	for _, c := range conts {
+		longest = max(longest, len(c))
+	}
+	base := r.m.NewKVCache(len(prompt) + longest)
+	b := []Seq{{Cache: base, Tokens: prompt}}
+	if err := r.Forward(b); err != nil {
+		return nil, err
+	}
+	first := append([]float32(nil), b[0].Logits...)
+	firstLSE := logSumExp(first)
+
+	out := make([]Score, len(conts))
+	for i, c := range conts {
+		out[i].TokenLogProbs = make([]float64, len(c))
+		if len(c) > 0 {
+			out[i].TokenLogProbs[0] = float64(first[c[0]]) - firstLSE
+		}
+	}
+	// Feed cont[:len-1] (the last token's logits are never needed) on
+	// copies of the prompt cache, several continuations per pass.
+	var caches []*KVCache
+	for lo := 0; lo < len(conts); {
+		batch := b[:0]
+		idx := []int{}
+		rows := 0
+		hi := lo
+		for ; hi < len(conts); hi++ {
+			n := len(conts[hi]) - 1
+			if n <= 0 {
+				continue
+			}
+			if rows > 0 && rows+n > scoreRowBudget {
+				break
+			}
+			k := len(batch)
+			if k >= len(caches) {
+				caches = append(caches, r.m.NewKVCache(len(prompt)+longest))
+			}
+			if err := caches[k].CopyFrom(base); err != nil {
+				return nil, err
+			}
+			batch = append(batch, Seq{Cache: caches[k], Tokens: conts[hi][:n], AllLogits: true})
+			idx = append(idx, hi)
+			rows += n
+		}
+		lo = hi
+		if len(batch) == 0 {
+			continue
+		}
+		if err := r.Forward(batch); err != nil {
+			return nil, err
+		}
+		for k, s := range batch {
+			c := conts[idx[k]]
+			for j := 1; j < len(c); j++ {
+				row := s.Logits[(j-1)*V : j*V]
+				out[idx[k]].TokenLogProbs[j] = float64(row[c[j]]) - logSumExp(row)
+			}
+		}
+	}
+	for i := range out {
+		var s float64
+		for _, v := range out[i].TokenLogProbs {
+			s += v
+		}
+		out[i].LogProb = s
+	}
+	return out, nil
+}
+
+// Score is Runner.Score on a fresh Runner.
+func (m *Model) Score(prompt []int, conts [][]int) ([]Score, error) {
+	return m.NewRunner().Score(prompt, conts)
+}
+
+// logSumExp returns log(sum(exp(x))) computed in float64.
+func logSumExp(x []float32) float64 {
+	mx := math.Inf(-1)
+	for _, v := range x {
+		mx = max(mx, float64(v))
+	}
+	if math.IsInf(mx, 0) {
+		return mx
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(float64(v) - mx)
+	}
+	return mx + math.Log(s)
+}
