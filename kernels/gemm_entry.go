@@ -1,0 +1,41 @@
+package kernels
+
+// Entry points installed into sgemm/sgemmHalf by the per-arch dispatch
+// files: validation, then GEMV for m == 1, else the blocked driver.
+
+type sgemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+type sgemmHalfFunc = func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool)
+
+func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
+	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+		bs := bSource{f: b, trans: transB, ld: ldb}
+		if m == 1 {
+			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
+			return
+		}
+		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+	}
+}
+
+// makeSgemmHalf builds SgemmHalf for a path. dot, when non-nil, is the
+// bf16 dot-product GEMM used for kind == BF16 with allowBF16Dot.
+func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *bf16DotArch) sgemmHalfFunc {
+	return func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool) {
+		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+		if kind != BF16 && kind != F16 {
+			panic("kernels: SgemmHalf: unknown half-precision kind")
+		}
+		bs := bSource{half: true, h: b, kind: kind, trans: transB, ld: ldb}
+		if m == 1 {
+			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
+			return
+		}
+		if dot != nil && allowBF16Dot && kind == BF16 {
+			sgemmBF16Dot(dot, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+			return
+		}
+		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+	}
+}

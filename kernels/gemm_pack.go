@@ -1,0 +1,96 @@
+package kernels
+
+import "math"
+
+// Packing of GEMM operands into the micro-kernel layouts: an A micro-panel
+// holds mr values (one per row) for each depth step; a B micro-panel holds
+// nr values (one per column) for each depth step. Rows/columns past the
+// matrix are zero so the micro-kernel can always compute a full tile.
+
+// packAPanel packs rows [i0, i0+mr) and depth [p0, p0+kl) of op(A) (op(A) is
+// m×k) into dst (len mr*kl).
+func packAPanel(dst []float32, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
+	rows := min(mr, m-i0)
+	dst = dst[:mr*kl]
+	if transA {
+		// A stored k×m: row p of storage holds op(A)[:, p] contiguously.
+		for p := 0; p < kl; p++ {
+			d := dst[p*mr : p*mr+mr]
+			copy(d, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
+			clear(d[rows:])
+		}
+		return
+	}
+	for r := 0; r < rows; r++ {
+		src := a[(i0+r)*lda+p0 : (i0+r)*lda+p0+kl]
+		for p, v := range src {
+			dst[p*mr+r] = v
+		}
+	}
+	if rows < mr {
+		for p := 0; p < kl; p++ {
+			clear(dst[p*mr+rows : p*mr+mr])
+		}
+	}
+}
+
+// packBPanel packs columns [j0, j0+nr) and depth [p0, p0+kl) of op(B)
+// (op(B) is k×n) into dst (len nr*kl), widening 16-bit sources.
+func packBPanel(dst []float32, bs bSource, n, j0, nr, p0, kl int) {
+	cols := min(nr, n-j0)
+	dst = dst[:nr*kl]
+	ld := bs.ld
+	if !bs.trans {
+		// B stored k×n: each depth step is a contiguous run of columns.
+		for p := 0; p < kl; p++ {
+			d := dst[p*nr : p*nr+cols]
+			off := (p0+p)*ld + j0
+			if !bs.half {
+				copy(d, bs.f[off:off+cols])
+			} else {
+				widen(d, bs.h[off:off+cols], bs.kind)
+			}
+			clear(dst[p*nr+cols : p*nr+nr])
+		}
+		return
+	}
+	// B stored n×k: column j of op(B) is row j of storage. Transpose in
+	// blocks of 16 depth steps so reads stay within a cache line per row.
+	const pb = 16
+	var wide [pb]float32
+	for q := 0; q < kl; q += pb {
+		ql := min(pb, kl-q)
+		for c := 0; c < cols; c++ {
+			off := (j0+c)*ld + p0 + q
+			var src []float32
+			if !bs.half {
+				src = bs.f[off : off+ql]
+			} else {
+				src = wide[:ql]
+				widen(src, bs.h[off:off+ql], bs.kind)
+			}
+			for p, v := range src {
+				dst[(q+p)*nr+c] = v
+			}
+		}
+	}
+	if cols < nr {
+		for p := 0; p < kl; p++ {
+			clear(dst[p*nr+cols : p*nr+nr])
+		}
+	}
+}
+
+// widen converts 16-bit floats of format kind to float32 exactly.
+func widen(dst []float32, src []uint16, kind Half) {
+	src = src[:len(dst)]
+	if kind == BF16 {
+		for i, h := range src {
+			dst[i] = math.Float32frombits(uint32(h) << 16)
+		}
+		return
+	}
+	for i, h := range src {
+		dst[i] = F16ToF32One(h)
+	}
+}

@@ -1,0 +1,165 @@
+package kernels
+
+import "unsafe"
+
+// GEMV: the m == 1 case of Sgemm/SgemmHalf (LLM decode). It is memory
+// bound, so the kernels stream the weights once, 16-bit weights are widened
+// in registers, and the output columns are split over the workers.
+
+// gemvRowsFunc: out[r] = dot(x[:k], w[r*ldw:][:k]) for r < rows, with k a
+// multiple of the arch width. w points at f32, bf16 or f16 elements.
+type gemvRowsFunc func(k int, x *float32, w unsafe.Pointer, ldw, rows int, out *float32)
+
+// gemvColsFunc: acc[j] += sum_{p<k} x[p]*b[p*ldb+j] for j < n, with n a
+// multiple of the arch width.
+type gemvColsFunc func(k, n int, x *float32, b unsafe.Pointer, ldb int, acc *float32)
+
+// gemvArch is one path's GEMV kernels, indexed by weight type (elemIndex).
+type gemvArch struct {
+	width int
+	rows  [3]gemvRowsFunc
+	cols  [3]gemvColsFunc
+}
+
+// gemvFlopsSerial: below this many flops GEMV stays on one core.
+const gemvFlopsSerial = 1 << 18
+
+const (
+	gemvRowBlock = 64   // dot products per kernel call (transB)
+	gemvColBlock = 1024 // accumulator columns per kernel call (!transB)
+)
+
+// elemIndex: 0 f32, 1 bf16, 2 f16.
+func (bs *bSource) elemIndex() int {
+	if !bs.half {
+		return 0
+	}
+	if bs.kind == BF16 {
+		return 1
+	}
+	return 2
+}
+
+// at returns element off of B as float32.
+func (bs *bSource) at(off int) float32 {
+	if !bs.half {
+		return bs.f[off]
+	}
+	if bs.kind == BF16 {
+		return bf16At(bs.h[off])
+	}
+	return F16ToF32One(bs.h[off])
+}
+
+// ptr returns the address of element off of B.
+func (bs *bSource) ptr(off int) unsafe.Pointer {
+	if !bs.half {
+		return unsafe.Pointer(&bs.f[off])
+	}
+	return unsafe.Pointer(&bs.h[off])
+}
+
+// gemvRun computes c[:n] = alpha*op(A)*op(B) + beta*c[:n] for m == 1. The
+// arguments must already be validated by checkGemm.
+func gemvRun(ga *gemvArch, transA bool, n, k int, alpha float32, a []float32, lda int, bs bSource, beta float32, c []float32) {
+	if n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(1, n, beta, c, n)
+		return
+	}
+	x := a[:k]
+	if transA { // op(A) is column 0 of a k×1 matrix: gather it
+		xb := getBuf(k)
+		defer putBuf(xb)
+		for p := range xb.s {
+			xb.s[p] = a[p*lda]
+		}
+		x = xb.s
+	}
+	et := bs.elemIndex()
+	ld := bs.ld
+	wdt := ga.width
+	parallel := Workers() > 1 && 2*float64(n)*float64(k) >= gemvFlopsSerial
+	c = c[:n]
+
+	if bs.trans {
+		kMain := k - k%wdt
+		rowsFn := func(lo, hi int) {
+			ob := getBuf(gemvRowBlock)
+			defer putBuf(ob)
+			for j0 := lo; j0 < hi; j0 += gemvRowBlock {
+				cnt := min(gemvRowBlock, hi-j0)
+				out := ob.s[:cnt]
+				if kMain > 0 {
+					ga.rows[et](kMain, &x[0], bs.ptr(j0*ld), ld, cnt, &out[0])
+				} else {
+					clear(out)
+				}
+				if kMain < k {
+					for r := range out {
+						s := out[r]
+						base := (j0 + r) * ld
+						for p := kMain; p < k; p++ {
+							s += x[p] * bs.at(base+p)
+						}
+						out[r] = s
+					}
+				}
+				gemvStore(c[j0:j0+cnt], out, alpha, beta)
+			}
+		}
+		if parallel {
+			ParallelFor(n, 16, rowsFn)
+		} else {
+			rowsFn(0, n)
+		}
+		return
+	}
+
+	// B stored k×n: accumulate whole rows of B into a column block.
+	colsFn := func(lo, hi int) {
+		lo *= 16
+		hi = min(hi*16, n)
+		ab := getBuf(gemvColBlock)
+		defer putBuf(ab)
+		for j0 := lo; j0 < hi; j0 += gemvColBlock {
+			cnt := min(gemvColBlock, hi-j0)
+			cMain := cnt - cnt%wdt
+			acc := ab.s[:cnt]
+			clear(acc)
+			if cMain > 0 {
+				ga.cols[et](k, cMain, &x[0], bs.ptr(j0), ld, &acc[0])
+			}
+			for j := cMain; j < cnt; j++ {
+				var s float32
+				for p := 0; p < k; p++ {
+					s += x[p] * bs.at(p*ld+j0+j)
+				}
+				acc[j] = s
+			}
+			gemvStore(c[j0:j0+cnt], acc, alpha, beta)
+		}
+	}
+	nb := (n + 15) / 16
+	if parallel {
+		ParallelFor(nb, 1, colsFn)
+	} else {
+		colsFn(0, nb)
+	}
+}
+
+// gemvStore writes dst = alpha*v + beta*dst (beta == 0: dst not read).
+func gemvStore(dst, v []float32, alpha, beta float32) {
+	v = v[:len(dst)]
+	if beta == 0 {
+		for i := range dst {
+			dst[i] = alpha * v[i]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = alpha*v[i] + beta*dst[i]
+	}
+}
