@@ -74,3 +74,20 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 		t.forEach(func(i, p int) { t.u16[p] = s[i] })
 	}
 }
+
+// AddFrom accumulates src's elements into t (t += src, same shape; t must be
+// F32, src any dtype and layout).
+func (t *Tensor) AddFrom(src *Tensor) {
+	if !t.shape.Equal(src.shape) {
+		panic(fmt.Sprintf("tensor: AddFrom shape %v into shape %v", src.shape, t.shape))
+	}
+	if t.dtype != F32 {
+		panic("tensor: AddFrom into a " + t.dtype.String() + " tensor")
+	}
+	s := src.To(F32).F32()
+	if t.IsContiguous() {
+		kernels.Axpy(1, s, t.f32[t.offset:t.offset+len(s)])
+		return
+	}
+	t.forEach(func(i, p int) { t.f32[p] += s[i] })
+}

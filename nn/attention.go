@@ -1,0 +1,83 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// Attention is fused causal grouped-query attention: q is [B, T, nHeads*d]
+// (or [T, nHeads*d]), k and v are [B, T, nKVHeads*d]; query head h reads
+// key/value head h/(nHeads/nKVHeads); the scale is 1/sqrt(d). Every sequence
+// starts at position 0. It runs kernels.Attention per sequence and keeps only
+// the output and the per-row log-sum-exp, so backward
+// (kernels.AttentionBackward) recomputes probabilities and never holds a
+// T x T matrix.
+func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
+	bad := func() {
+		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v with %d heads and %d kv heads", q.Shape, k.Shape, v.Shape, nHeads, nKVHeads))
+	}
+	if nHeads <= 0 || nKVHeads <= 0 || nHeads%nKVHeads != 0 || len(q.Shape) < 2 || len(q.Shape) > 3 ||
+		len(k.Shape) != len(q.Shape) || !equalShape(k.Shape, v.Shape) {
+		bad()
+	}
+	nd := len(q.Shape)
+	width := q.Shape[nd-1]
+	if width%nHeads != 0 {
+		bad()
+	}
+	d := width / nHeads
+	if k.Shape[nd-1] != nKVHeads*d || k.Shape[nd-2] != q.Shape[nd-2] || (nd == 3 && k.Shape[0] != q.Shape[0]) {
+		bad()
+	}
+	t := q.Shape[nd-2]
+	b := 1
+	if nd == 3 {
+		b = q.Shape[0]
+	}
+	kvw := nKVHeads * d
+	s := kernels.AttnShape{NQ: t, NKV: t, NHeads: nHeads, NKVHeads: nKVHeads, HeadDim: d, Scale: float32(1 / math.Sqrt(float64(d)))}
+	out := newOut("attention", q.Shape)
+	qd, kd, vd := q.F32(), k.F32(), v.F32()
+	keep := needsGrad(q, k, v)
+	var lse []float32
+	if keep {
+		lse = make([]float32, b*t*nHeads)
+	}
+	if t > 0 && d > 0 {
+		kernels.ParallelFor(b, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var l []float32
+				if keep {
+					l = lse[i*t*nHeads : (i+1)*t*nHeads]
+				}
+				kernels.Attention(s, qd[i*t*width:], kd[i*t*kvw:], vd[i*t*kvw:], out.Data[i*t*width:], l)
+			}
+		})
+	}
+	if !keep {
+		return finish(out, nil)
+	}
+	return finish(out, func() {
+		if t == 0 || d == 0 {
+			return
+		}
+		// AttentionBackward needs all three buffers; use scratch for inputs
+		// that need no gradient.
+		buf := func(x *Value) []float32 {
+			if x.RequiresGrad {
+				return x.grad()
+			}
+			return make([]float32, x.Numel())
+		}
+		dq, dk, dv := buf(q), buf(k), buf(v)
+		kernels.ParallelFor(b, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				qo, ko := i*t*width, i*t*kvw
+				kernels.AttentionBackward(s, qd[qo:], kd[ko:], vd[ko:], out.Data[qo:], out.Grad[qo:],
+					lse[i*t*nHeads:(i+1)*t*nHeads], dq[qo:], dk[ko:], dv[ko:])
+			}
+		})
+	}, q, k, v)
+}

@@ -1,0 +1,155 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// Linear returns x·Wᵀ: x is [..., in], w is [out, in] (a trainable F32 value,
+// or a frozen BF16/F16 constant multiplied by kernels.SgemmHalf), the result
+// [..., out]. Backward: dx += dy·W, dW += dyᵀ·x.
+func Linear(x, w *Value) *Value {
+	if len(w.Shape) != 2 || len(x.Shape) == 0 || x.Shape[len(x.Shape)-1] != w.Shape[1] {
+		panic(fmt.Sprintf("nn: Linear of x %v with weight %v (want x [..., in], weight [out, in])", x.Shape, w.Shape))
+	}
+	in, outF := w.Shape[1], w.Shape[0]
+	m := x.Numel() / max(in, 1)
+	if in == 0 {
+		m = numel(x.Shape[:len(x.Shape)-1])
+	}
+	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), outF)
+	out := newOut("linear", shape)
+	xd := x.F32()
+	if m > 0 && outF > 0 && in > 0 {
+		if w.half != nil {
+			kernels.SgemmHalf(w.half.DType().Half(), false, true, m, outF, in, 1, xd, in, w.half.U16(), in, 0, out.Data, outF, false)
+		} else {
+			kernels.Sgemm(false, true, m, outF, in, 1, xd, in, w.Data, in, 0, out.Data, outF)
+		}
+	}
+	if !needsGrad(x, w) {
+		return finish(out, nil)
+	}
+	return finish(out, func() {
+		dy := out.Grad
+		if m == 0 || outF == 0 || in == 0 {
+			return
+		}
+		if x.RequiresGrad {
+			dx := x.grad()
+			if w.half != nil {
+				kernels.SgemmHalf(w.half.DType().Half(), false, false, m, in, outF, 1, dy, outF, w.half.U16(), in, 1, dx, in, false)
+			} else {
+				kernels.Sgemm(false, false, m, in, outF, 1, dy, outF, w.Data, in, 1, dx, in)
+			}
+		}
+		if w.RequiresGrad {
+			kernels.Sgemm(true, false, outF, in, m, 1, dy, outF, xd, in, 1, w.grad(), in)
+		}
+	}, x, w)
+}
+
+// MatMul multiplies op(a) [..., m, k] by op(b) [..., k, n], where op
+// transposes the last two dimensions when the flag is set, giving
+// [..., m, n]. a and b have the same batch dimensions, or b is 2-D and
+// shared by every batch (it may then be a frozen 16-bit constant).
+func MatMul(a, b *Value, transA, transB bool) *Value {
+	if len(a.Shape) < 2 || len(b.Shape) < 2 {
+		panic(fmt.Sprintf("nn: MatMul needs 2-D or batched operands, got %v and %v", a.Shape, b.Shape))
+	}
+	ra, ca := a.Shape[len(a.Shape)-2], a.Shape[len(a.Shape)-1]
+	rb, cb := b.Shape[len(b.Shape)-2], b.Shape[len(b.Shape)-1]
+	m, k := ra, ca
+	if transA {
+		m, k = ca, ra
+	}
+	k2, n := rb, cb
+	if transB {
+		k2, n = cb, rb
+	}
+	batchA := a.Shape[:len(a.Shape)-2]
+	shared := len(b.Shape) == 2
+	if k != k2 || (!shared && !equalShape(batchA, b.Shape[:len(b.Shape)-2])) {
+		panic(fmt.Sprintf("nn: MatMul shapes do not match: %v (trans %v) x %v (trans %v)", a.Shape, transA, b.Shape, transB))
+	}
+	if b.half != nil && !shared {
+		panic(fmt.Sprintf("nn: MatMul with a batched 16-bit right operand %v", b.Shape))
+	}
+	nb := numel(batchA)
+	out := newOut("matmul", append(append([]int(nil), batchA...), m, n))
+	lda, ldb := ca, cb
+	ad := a.F32()
+	var bd []float32
+	if b.half == nil {
+		bd = b.F32()
+	}
+	bOff := func(i int) int {
+		if shared {
+			return 0
+		}
+		return i * rb * cb
+	}
+	gemmB := func(ta, tb bool, m, n, k int, x []float32, ldx int, boff int, beta float32, c []float32, ldc int) {
+		if b.half != nil {
+			kernels.SgemmHalf(b.half.DType().Half(), ta, tb, m, n, k, 1, x, ldx, b.half.U16()[boff:], ldb, beta, c, ldc, false)
+		} else {
+			kernels.Sgemm(ta, tb, m, n, k, 1, x, ldx, bd[boff:], ldb, beta, c, ldc)
+		}
+	}
+	if m > 0 && n > 0 && k > 0 {
+		for i := 0; i < nb; i++ {
+			gemmB(transA, transB, m, n, k, ad[i*ra*ca:], lda, bOff(i), 0, out.Data[i*m*n:], n)
+		}
+	}
+	if !needsGrad(a, b) {
+		return finish(out, nil)
+	}
+	return finish(out, func() {
+		if m == 0 || n == 0 || k == 0 {
+			return
+		}
+		dc := out.Grad
+		for i := 0; i < nb; i++ {
+			dci := dc[i*m*n:]
+			if a.RequiresGrad {
+				da := a.grad()[i*ra*ca:]
+				if !transA { // dA (m×k) = dC · op(B)ᵀ
+					gemmB(false, !transB, m, k, n, dci, n, bOff(i), 1, da, lda)
+				} else { // dA stored k×m = op(B) · dCᵀ
+					gemmBLeft(b, bd, transB, k, m, n, bOff(i), ldb, dci, n, da, lda)
+				}
+			}
+			if b.RequiresGrad {
+				db := b.grad()[bOff(i):]
+				ai := ad[i*ra*ca:]
+				if !transB { // dB (k×n) = op(A)ᵀ · dC
+					kernels.Sgemm(!transA, false, k, n, m, 1, ai, lda, dci, n, 1, db, ldb)
+				} else { // dB stored n×k = dCᵀ · op(A)
+					kernels.Sgemm(true, transA, n, k, m, 1, dci, n, ai, lda, 1, db, ldb)
+				}
+			}
+		}
+	}, a, b)
+}
+
+// gemmBLeft computes c (k×m) += op(B) (k×n) · dCᵀ where dC is m×n; B is the
+// left operand, so a 16-bit B is widened first.
+func gemmBLeft(b *Value, bd []float32, transB bool, k, m, n, boff, ldb int, dc []float32, lddc int, c []float32, ldc int) {
+	if b.half != nil {
+		bd = b.half.F32()
+	}
+	kernels.Sgemm(transB, true, k, m, n, 1, bd[boff:], ldb, dc, lddc, 1, c, ldc)
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,59 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// RMSNorm normalises the last dimension: y = w * x / sqrt(mean(x²) + eps),
+// fused (one kernel per row; the per-row reciprocal root is kept for
+// backward). w has the size of x's last dimension.
+//
+// Backward, with r the reciprocal root and n the row length:
+// dx = r·(g∘w) − (r³/n)·Σ(g∘w∘x)·x, dw += Σ_rows g∘x·r.
+func RMSNorm(x, w *Value, eps float32) *Value {
+	if len(x.Shape) == 0 || len(w.Shape) != 1 || w.Shape[0] != x.Shape[len(x.Shape)-1] {
+		panic(fmt.Sprintf("nn: RMSNorm of x %v with weight %v", x.Shape, w.Shape))
+	}
+	n := w.Shape[0]
+	out := newOut("rmsnorm", x.Shape)
+	if n == 0 {
+		return finish(out, nil)
+	}
+	rows := x.Numel() / n
+	xd, wd := x.F32(), w.F32()
+	rs := make([]float32, rows)
+	kernels.ParallelFor(rows, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			rs[r] = kernels.RMSNorm(out.Data[r*n:(r+1)*n], xd[r*n:(r+1)*n], wd, eps)
+		}
+	})
+	return finish(out, func() {
+		g := out.Grad
+		if x.RequiresGrad {
+			dx := x.grad()
+			kernels.ParallelFor(rows, 16, func(lo, hi int) {
+				gw := make([]float32, n)
+				for r := lo; r < hi; r++ {
+					gr, xr := g[r*n:(r+1)*n], xd[r*n:(r+1)*n]
+					kernels.Mul(gw, gr, wd)
+					s := kernels.Dot(gw, xr)
+					ri := rs[r]
+					c := -ri * ri * ri * s / float32(n)
+					dxr := dx[r*n : (r+1)*n]
+					kernels.Axpy(ri, gw, dxr)
+					kernels.Axpy(c, xr, dxr)
+				}
+			})
+		}
+		if w.RequiresGrad {
+			dw := w.grad()
+			tmp := make([]float32, n)
+			for r := 0; r < rows; r++ {
+				kernels.Mul(tmp, g[r*n:(r+1)*n], xd[r*n:(r+1)*n])
+				kernels.Axpy(rs[r], tmp, dw)
+			}
+		}
+	}, x, w)
+}

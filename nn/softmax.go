@@ -1,0 +1,138 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+func lastDim(op string, x *Value) (rows, n int) {
+	if len(x.Shape) == 0 {
+		panic(fmt.Sprintf("nn: %s of a scalar", op))
+	}
+	n = x.Shape[len(x.Shape)-1]
+	if n == 0 {
+		return 0, 0
+	}
+	return x.Numel() / n, n
+}
+
+// Softmax over the last dimension. Backward: dx = y∘(g − Σ g∘y).
+func Softmax(x *Value) *Value {
+	rows, n := lastDim("Softmax", x)
+	out := newOut("softmax", x.Shape)
+	copy(out.Data, x.F32())
+	kernels.ParallelFor(rows, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			kernels.Softmax(out.Data[r*n : (r+1)*n])
+		}
+	})
+	return finish(out, func() {
+		dx := x.grad()
+		kernels.ParallelFor(rows, 8, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				y, g := out.Data[r*n:(r+1)*n], out.Grad[r*n:(r+1)*n]
+				s := kernels.Dot(g, y)
+				d := dx[r*n : (r+1)*n]
+				for j := range d {
+					d[j] += y[j] * (g[j] - s)
+				}
+			}
+		})
+	}, x)
+}
+
+// LogSoftmax over the last dimension. Backward: dx = g − softmax(x)·Σg.
+func LogSoftmax(x *Value) *Value {
+	rows, n := lastDim("LogSoftmax", x)
+	out := newOut("log_softmax", x.Shape)
+	xd := x.F32()
+	kernels.ParallelFor(rows, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			kernels.LogSoftmax(out.Data[r*n:(r+1)*n], xd[r*n:(r+1)*n])
+		}
+	})
+	return finish(out, func() {
+		dx := x.grad()
+		kernels.ParallelFor(rows, 8, func(lo, hi int) {
+			p := make([]float32, n)
+			for r := lo; r < hi; r++ {
+				g := out.Grad[r*n : (r+1)*n]
+				s := kernels.Sum(g)
+				kernels.Exp(p, out.Data[r*n:(r+1)*n])
+				d := dx[r*n : (r+1)*n]
+				kernels.Axpy(1, g, d)
+				kernels.Axpy(-s, p, d)
+			}
+		})
+	}, x)
+}
+
+// TokenLogProbs returns, for each row r of logits [..., V], the log-softmax
+// of the row at targets[r]: the log-probability of the target token. The
+// result has logits' shape without the last dimension. A negative target
+// marks an ignored row: its output is 0 and it gets no gradient. Only the
+// per-row log-sum-exp is kept for backward, not the log-softmax matrix.
+// Backward: dlogits[r] = g_r·(onehot(t_r) − softmax(logits[r])).
+func TokenLogProbs(logits *Value, targets []int) *Value {
+	rows, n := lastDim("TokenLogProbs", logits)
+	if len(targets) != rows {
+		panic(fmt.Sprintf("nn: TokenLogProbs of logits %v (%d rows) with %d targets", logits.Shape, rows, len(targets)))
+	}
+	for i, t := range targets {
+		if t >= n {
+			panic(fmt.Sprintf("nn: TokenLogProbs target %d at row %d outside the vocabulary of %d", t, i, n))
+		}
+	}
+	out := newOut("token_log_probs", logits.Shape[:len(logits.Shape)-1])
+	xd := logits.F32()
+	lse := make([]float32, rows)
+	kernels.ParallelFor(rows, 4, func(lo, hi int) {
+		tmp := make([]float32, n)
+		for r := lo; r < hi; r++ {
+			if targets[r] < 0 {
+				continue
+			}
+			row := xd[r*n : (r+1)*n]
+			lse[r] = kernels.LogSoftmax(tmp, row)
+			out.Data[r] = row[targets[r]] - lse[r]
+		}
+	})
+	return finish(out, func() {
+		dx := logits.grad()
+		kernels.ParallelFor(rows, 4, func(lo, hi int) {
+			p := make([]float32, n)
+			for r := lo; r < hi; r++ {
+				t, g := targets[r], out.Grad[r]
+				if t < 0 || g == 0 {
+					continue
+				}
+				row := xd[r*n : (r+1)*n]
+				for j, v := range row {
+					p[j] = v - lse[r]
+				}
+				kernels.Exp(p, p)
+				d := dx[r*n : (r+1)*n]
+				kernels.Axpy(-g, p, d)
+				d[t] += g
+			}
+		})
+	}, logits)
+}
+
+// CrossEntropy returns the mean over non-ignored rows (targets[r] >= 0) of
+// −log softmax(logits[r])[targets[r]], a scalar. All rows ignored is a
+// programmer error (panic).
+func CrossEntropy(logits *Value, targets []int) *Value {
+	count := 0
+	for _, t := range targets {
+		if t >= 0 {
+			count++
+		}
+	}
+	lp := TokenLogProbs(logits, targets)
+	if count == 0 {
+		panic("nn: CrossEntropy with every target ignored")
+	}
+	return rename(Scale(Sum(lp), -1/float32(count)), "cross_entropy")
+}

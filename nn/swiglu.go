@@ -1,0 +1,54 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
+
+// SwiGLU returns silu(gate) * up elementwise, fused. Backward, with
+// s = sigmoid(gate): dgate = g·up·s·(1 + gate·(1−s)), dup = g·gate·s.
+func SwiGLU(gate, up *Value) *Value {
+	if !equalShape(gate.Shape, up.Shape) {
+		panic(fmt.Sprintf("nn: SwiGLU of gate %v and up %v", gate.Shape, up.Shape))
+	}
+	out := newOut("swiglu", gate.Shape)
+	gd, ud := gate.F32(), up.F32()
+	n := len(gd)
+	kernels.ParallelFor(n, 8192, func(lo, hi int) {
+		kernels.SwiGLU(out.Data[lo:hi], gd[lo:hi], ud[lo:hi])
+	})
+	return finish(out, func() {
+		g := out.Grad
+		var dg, du []float32
+		if gate.RequiresGrad {
+			dg = gate.grad()
+		}
+		if up.RequiresGrad {
+			du = up.grad()
+		}
+		kernels.ParallelFor(n, 8192, func(lo, hi int) {
+			const blk = 1024
+			s := make([]float32, blk)
+			for b := lo; b < hi; b += blk {
+				e := min(b+blk, hi)
+				sb := s[:e-b]
+				for i := range sb {
+					sb[i] = -gd[b+i]
+				}
+				kernels.Exp(sb, sb)
+				for i := range sb {
+					sig := 1 / (1 + sb[i])
+					x := gd[b+i]
+					gi := g[b+i]
+					if du != nil {
+						du[b+i] += gi * x * sig
+					}
+					if dg != nil {
+						dg[b+i] += gi * ud[b+i] * sig * (1 + x*(1-sig))
+					}
+				}
+			}
+		})
+	}, gate, up)
+}
