@@ -1,0 +1,189 @@
+package llama
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/nn"
+	"github.com/popi-go/popi/tensor"
+)
+
+// TrainLayer holds one decoder block's weights as autograd values.
+type TrainLayer struct {
+	AttnNorm, Q, K, V, O, MLPNorm, Gate, Up, Down *nn.Value
+}
+
+// Trainable is the model as differentiable nn operations. Float32 matrices
+// become trainable parameters that share storage with the Model, so an
+// optimizer step is immediately visible to inference (Runner, Generate,
+// Score). 16-bit matrices become frozen constants (read through the 16-bit
+// kernels, no gradient); RMSNorm weights are always trainable float32.
+// With tied embeddings LMHead is the same value as Embed, so its gradient
+// is the sum of both uses.
+type Trainable struct {
+	Model  *Model
+	Embed  *nn.Value
+	Layers []TrainLayer
+	Norm   *nn.Value
+	LMHead *nn.Value
+
+	cos, sin []float32 // RoPE tables
+	ropeLen  int
+}
+
+// Trainable wraps the model's weights as autograd values (see Trainable).
+func (m *Model) Trainable() *Trainable {
+	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers))}
+	mat := func(name string, w *Matrix) *nn.Value {
+		var v *nn.Value
+		if w.DType == DTypeF32 {
+			v = nn.NewParam(w.F32, w.Rows, w.Cols)
+		} else {
+			dt := tensor.BF16
+			if w.DType == DTypeF16 {
+				dt = tensor.F16
+			}
+			v = nn.Const(tensor.FromU16(dt, w.U16, w.Rows, w.Cols))
+		}
+		v.Name = name
+		return v
+	}
+	norm := func(name string, w []float32) *nn.Value {
+		v := nn.NewParam(w, len(w))
+		v.Name = name
+		return v
+	}
+	t.Embed = mat(nameEmbed, &m.Embed)
+	for i := range m.Layers {
+		l, tl := &m.Layers[i], &t.Layers[i]
+		tl.AttnNorm = norm(layerName(i, "input_layernorm"), l.AttnNorm)
+		tl.Q = mat(layerName(i, "self_attn.q_proj"), &l.Q)
+		tl.K = mat(layerName(i, "self_attn.k_proj"), &l.K)
+		tl.V = mat(layerName(i, "self_attn.v_proj"), &l.V)
+		tl.O = mat(layerName(i, "self_attn.o_proj"), &l.O)
+		tl.MLPNorm = norm(layerName(i, "post_attention_layernorm"), l.MLPNorm)
+		tl.Gate = mat(layerName(i, "mlp.gate_proj"), &l.Gate)
+		tl.Up = mat(layerName(i, "mlp.up_proj"), &l.Up)
+		tl.Down = mat(layerName(i, "mlp.down_proj"), &l.Down)
+	}
+	t.Norm = norm(nameNorm, m.Norm)
+	if m.dims.tied {
+		t.LMHead = t.Embed
+	} else {
+		t.LMHead = mat(nameLMHead, m.LMHead)
+	}
+	return t
+}
+
+// Params lists the trainable values (RequiresGrad) in HF name order of
+// the model files: embedding, layers, final norm, untied lm_head.
+func (t *Trainable) Params() []*nn.Value {
+	var ps []*nn.Value
+	add := func(vs ...*nn.Value) {
+		for _, v := range vs {
+			if v.RequiresGrad {
+				ps = append(ps, v)
+			}
+		}
+	}
+	add(t.Embed)
+	for _, l := range t.Layers {
+		add(l.AttnNorm, l.Q, l.K, l.V, l.O, l.MLPNorm, l.Gate, l.Up, l.Down)
+	}
+	add(t.Norm)
+	if t.LMHead != t.Embed {
+		add(t.LMHead)
+	}
+	return ps
+}
+
+func (t *Trainable) ensureRoPE(n int) {
+	if n <= t.ropeLen {
+		return
+	}
+	half := t.Model.dims.headDim / 2
+	t.cos = make([]float32, n*half)
+	t.sin = make([]float32, n*half)
+	for p := 0; p < n; p++ {
+		ropeAngles(t.Model.invFreq, p, t.cos[p*half:(p+1)*half], t.sin[p*half:(p+1)*half])
+	}
+	t.ropeLen = n
+}
+
+// Hidden runs the decoder over B sequences of equal length T (ids is B×T,
+// each sequence starting at position 0) and returns the final-normed hidden
+// states [B*T, Hidden]. Causal attention makes right padding harmless to
+// the positions before it.
+func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
+	d := t.Model.dims
+	if len(ids) == 0 || len(ids[0]) == 0 {
+		return nil, fmt.Errorf("llama: train forward: empty batch")
+	}
+	T := len(ids[0])
+	if d.maxPos > 0 && T > d.maxPos {
+		return nil, fmt.Errorf("llama: train forward: length %d beyond max_position_embeddings %d", T, d.maxPos)
+	}
+	B := len(ids)
+	flat := make([]int, 0, B*T)
+	pos := make([]int, 0, B*T)
+	for b, row := range ids {
+		if len(row) != T {
+			return nil, fmt.Errorf("llama: train forward: sequence %d has %d tokens, sequence 0 has %d (pad them)", b, len(row), T)
+		}
+		for j, id := range row {
+			if id < 0 || id >= d.vocab {
+				return nil, fmt.Errorf("llama: train forward: sequence %d token %d: id %d outside the vocabulary [0,%d)", b, j, id, d.vocab)
+			}
+			flat = append(flat, id)
+			pos = append(pos, j)
+		}
+	}
+	t.ensureRoPE(T)
+	x := nn.Embedding(t.Embed, flat)
+	for i := range t.Layers {
+		x = t.block(i, x, B, T, pos)
+	}
+	return nn.RMSNorm(x, t.Norm, d.eps), nil
+}
+
+// block is one decoder layer on x [B*T, Hidden].
+func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int) *nn.Value {
+	d := t.Model.dims
+	l := &t.Layers[i]
+	h := nn.RMSNorm(x, l.AttnNorm, d.eps)
+	q := nn.RoPE(nn.Linear(h, l.Q), d.heads, pos, t.cos, t.sin)
+	k := nn.RoPE(nn.Linear(h, l.K), d.kvHeads, pos, t.cos, t.sin)
+	v := nn.Linear(h, l.V)
+	a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(v, B, T, d.kvDim), d.heads, d.kvHeads)
+	x = nn.Add(x, nn.Linear(nn.Reshape(a, B*T, d.qDim), l.O))
+	h = nn.RMSNorm(x, l.MLPNorm, d.eps)
+	m := nn.SwiGLU(nn.Linear(h, l.Gate), nn.Linear(h, l.Up))
+	return nn.Add(x, nn.Linear(m, l.Down))
+}
+
+// Logits returns the logits [B*T, Vocab] of every position of ids (B×T).
+func (t *Trainable) Logits(ids [][]int) (*nn.Value, error) {
+	h, err := t.Hidden(ids)
+	if err != nil {
+		return nil, err
+	}
+	return nn.Linear(h, t.LMHead), nil
+}
+
+// NextTokenLoss is the mean over every position t < T-1 of every sequence
+// of -log p(ids[b][t+1] | ids[b][:t+1]) (the pretraining loss).
+func (t *Trainable) NextTokenLoss(ids [][]int) (*nn.Value, error) {
+	logits, err := t.Logits(ids)
+	if err != nil {
+		return nil, err
+	}
+	T := len(ids[0])
+	if T < 2 {
+		return nil, fmt.Errorf("llama: next-token loss needs sequences of at least 2 tokens")
+	}
+	targets := make([]int, 0, len(ids)*T)
+	for _, row := range ids {
+		targets = append(targets, row[1:]...)
+		targets = append(targets, -1)
+	}
+	return nn.CrossEntropy(logits, targets), nil
+}
