@@ -27,14 +27,20 @@ func F32ToBF16Generic(dst []uint16, src []float32) {
 	}
 }
 
-// F16ToF32One widens one IEEE binary16 value.
+// F16ToF32One widens one IEEE binary16 value exactly; a NaN keeps its sign
+// and payload and comes out quiet.
 func F16ToF32One(h uint16) float32 {
 	sign := uint32(h>>15) << 31
 	exp := uint32(h>>10) & 0x1f
 	man := uint32(h) & 0x3ff
 	switch {
 	case exp == 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+		if man != 0 {
+			// NaN: payload kept, made quiet, as the F16C and FCVT
+			// instructions do (so every path agrees bit for bit).
+			return math.Float32frombits(sign | 0x7fc00000 | man<<13)
+		}
+		return math.Float32frombits(sign | 0x7f800000)
 	case exp == 0:
 		if man == 0 {
 			return math.Float32frombits(sign)
