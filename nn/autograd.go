@@ -133,6 +133,10 @@ func (v *Value) BackwardWith(seed []float32) error {
 			continue
 		}
 		n.backward()
+		if n.bwErr != nil {
+			err = n.bwErr
+			break
+		}
 		if debug {
 			for _, p := range n.parents {
 				if p != nil && p.Grad != nil && !finite(p.Grad) {

@@ -29,6 +29,7 @@ type Value struct {
 	retain   bool
 	mark     uint64
 	bad      string // first op whose forward output was not finite (debug mode)
+	bwErr    error  // error raised inside backward (checkpoint recomputation)
 }
 
 // Param wraps t as a trainable leaf (RequiresGrad). An F32 contiguous tensor
