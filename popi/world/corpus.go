@@ -1,0 +1,155 @@
+package world
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+)
+
+// Kind is the role a corpus example teaches.
+type Kind int
+
+const (
+	// KindSummarize: from preference pairs (Signals) write a preference summary (Summary).
+	KindSummarize Kind = iota
+	// KindAnswerWithSummary: answer Prompt conditioned on Summary; Response follows the
+	// attributes the summary states (random where it states none).
+	KindAnswerWithSummary
+	// KindAnswerWithPairs: answer Prompt conditioned on raw pairs (Signals); Response fits
+	// the user's persona.
+	KindAnswerWithPairs
+	// KindAnswerBase: answer Prompt with no user information; Response has a random style.
+	KindAnswerBase
+	numKinds
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindSummarize:
+		return "summarize"
+	case KindAnswerWithSummary:
+		return "answer-summary"
+	case KindAnswerWithPairs:
+		return "answer-pairs"
+	case KindAnswerBase:
+		return "answer-base"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Example is one pretraining example. Rendering it into chat messages with the paper's
+// templates is done by package popi.
+type Example struct {
+	Kind     Kind
+	Signals  []Pair  // KindSummarize, KindAnswerWithPairs
+	Summary  string  // target of KindSummarize; condition of KindAnswerWithSummary
+	Prompt   string  // answer kinds
+	Response string  // target of answer kinds
+	Persona  Persona // the true persona of the user behind the example
+	Style    Persona // answer kinds: the style Response is written in
+	Stated   Persona // summary kinds: what Summary states (Unknown where nothing)
+}
+
+// CorpusConfig controls Corpus.
+type CorpusConfig struct {
+	N     int       // number of examples
+	Seed  uint64    // sampling seed (independent of the world's seed)
+	Shots int       // pairs per signal set (4 if 0)
+	Mix   []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
+	// CleanSummaryRate is the probability that a KindAnswerWithSummary example is
+	// conditioned on the persona's short correct summary instead of an imperfect one
+	// (0.3 if 0; negative for never), so the generator also understands good summaries.
+	CleanSummaryRate float64
+}
+
+// Corpus draws a pretraining corpus from training users and training topics only, so
+// held-out users and topics stay unseen.
+func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
+	if cfg.N <= 0 {
+		return nil, errors.New("world: Corpus: N must be positive")
+	}
+	shots := cfg.Shots
+	if shots == 0 {
+		shots = 4
+	}
+	if shots < 1 || shots > w.Config.PairsPerUser {
+		return nil, fmt.Errorf("world: Corpus: shots %d not in [1, %d]", shots, w.Config.PairsPerUser)
+	}
+	mix := cfg.Mix
+	if mix == nil {
+		mix = []float64{3, 3, 2, 2}
+	}
+	if len(mix) != int(numKinds) {
+		return nil, fmt.Errorf("world: Corpus: Mix needs %d weights, got %d", numKinds, len(mix))
+	}
+	total := 0.0
+	for _, m := range mix {
+		if m < 0 {
+			return nil, errors.New("world: Corpus: negative Mix weight")
+		}
+		total += m
+	}
+	if total == 0 {
+		return nil, errors.New("world: Corpus: Mix weights are all zero")
+	}
+	clean := cfg.CleanSummaryRate
+	if clean == 0 {
+		clean = 0.3
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xc0de))
+	out := make([]Example, 0, cfg.N)
+	for len(out) < cfg.N {
+		r, kind := rng.Float64()*total, Kind(0)
+		for kind < numKinds-1 && r >= mix[kind] {
+			r -= mix[kind]
+			kind++
+		}
+		u := w.Train[rng.IntN(len(w.Train))]
+		ex := Example{Kind: kind, Persona: u.Persona, Stated: Persona{Unknown, Unknown, Unknown}}
+		var signals []Pair
+		for _, i := range rng.Perm(len(u.Pairs))[:shots] {
+			signals = append(signals, u.Pairs[i])
+		}
+		switch kind {
+		case KindSummarize:
+			ex.Signals = signals
+			ex.Summary, ex.Stated = ImperfectSummary(rng, u.Persona, signals)
+		case KindAnswerWithSummary:
+			if rng.Float64() < clean {
+				ex.Summary, ex.Stated = u.Persona.Summary(), u.Persona
+			} else {
+				ex.Summary, ex.Stated = ImperfectSummary(rng, u.Persona, signals)
+			}
+			ex.Style = RandomPersona(rng)
+			for a := Attr(0); a < NumAttrs; a++ {
+				if ex.Stated[a] >= 0 {
+					ex.Style[a] = ex.Stated[a]
+				}
+			}
+		case KindAnswerWithPairs:
+			ex.Signals = signals
+			ex.Style = u.Persona
+		case KindAnswerBase:
+			ex.Style = RandomPersona(rng)
+		}
+		if kind != KindSummarize {
+			var topic string
+			ex.Prompt, topic = RandomPrompt(rng, w.TrainTopics)
+			ex.Response = Respond(rng, topic, ex.Style)
+		}
+		out = append(out, ex)
+	}
+	return out, nil
+}
+
+// Texts draws n plain responses of random styles about training topics, each preceded by
+// its prompt on its own line: raw text for language-model pretraining.
+func (w *World) Texts(n int, seed uint64) []string {
+	rng := rand.New(rand.NewPCG(seed, 0x7e47))
+	out := make([]string, n)
+	for i := range out {
+		prompt, topic := RandomPrompt(rng, w.TrainTopics)
+		out[i] = prompt + "\n" + Respond(rng, topic, RandomPersona(rng))
+	}
+	return out
+}

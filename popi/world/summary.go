@@ -1,0 +1,192 @@
+package world
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// Summary keywords per attribute value. They are disjoint from the response markers, so
+// a summary that merely restates a response does not count as stating its attributes.
+var summaryKeys = [NumAttrs][][]string{
+	{
+		{"child", "children", "kid's", "kids", "young", "simple"},
+		{"teen", "teens", "teenager", "teenagers", "casual", "informal"},
+		{"expert", "experts", "technical", "professional", "advanced", "jargon"},
+	},
+	{
+		{"positive", "cheerful", "upbeat", "optimistic", "enthusiastic", "warm"},
+		{"negative", "gloomy", "critical", "pessimistic", "grumpy", "sour"},
+	},
+	{
+		{"concise", "short", "brief", "succinct", "compact", "terse"},
+		{"verbose", "long", "detailed", "lengthy", "elaborate", "wordy"},
+	},
+}
+
+var negations = []string{"not", "no", "never", "avoid", "avoids", "without", "dislikes", "hates", "nor"}
+
+// Conflict marks an attribute for which a summary states more than one value.
+const Conflict = -2
+
+// ParseSummary reads which attribute values a free-text preference summary states.
+// Each attribute gets a value, Unknown (not stated) or Conflict (contradictory). A keyword
+// preceded within three words by a negation ("not too long") states the other value of a
+// two-valued attribute and nothing for the level.
+func ParseSummary(text string) Persona {
+	words := Words(text)
+	var stated [NumAttrs]map[int]bool
+	for a := range stated {
+		stated[a] = map[int]bool{}
+	}
+	for i, w := range words {
+		negated := false
+		for j := max(0, i-3); j < i; j++ {
+			if indexOf(negations, words[j]) >= 0 {
+				negated = true
+			}
+		}
+		for a := Attr(0); a < NumAttrs; a++ {
+			for v, keys := range summaryKeys[a] {
+				if indexOf(keys, w) < 0 {
+					continue
+				}
+				switch {
+				case !negated:
+					stated[a][v] = true
+				case a.NumValues() == 2:
+					stated[a][1-v] = true
+				}
+			}
+		}
+	}
+	var p Persona
+	for a := Attr(0); a < NumAttrs; a++ {
+		switch len(stated[a]) {
+		case 0:
+			p[a] = Unknown
+		case 1:
+			for v := range stated[a] {
+				p[a] = v
+			}
+		default:
+			p[a] = Conflict
+		}
+	}
+	return p
+}
+
+// SummaryScore says how a summary matches a persona, attribute by attribute.
+type SummaryScore struct {
+	Correct int // attributes stated with the persona's value
+	Wrong   int // attributes stated with another value, or contradictory
+	Missing int // attributes not stated
+	Words   int // length of the summary in words
+}
+
+// Accuracy is Correct / NumAttrs.
+func (s SummaryScore) Accuracy() float64 { return float64(s.Correct) / NumAttrs }
+
+func (s SummaryScore) String() string {
+	return fmt.Sprintf("%d correct, %d wrong, %d missing, %d words", s.Correct, s.Wrong, s.Missing, s.Words)
+}
+
+// ScoreSummary compares the attributes a summary states with the persona.
+func ScoreSummary(p Persona, summary string) SummaryScore {
+	st := ParseSummary(summary)
+	s := SummaryScore{Words: len(Words(summary))}
+	for a := Attr(0); a < NumAttrs; a++ {
+		switch st[a] {
+		case Unknown:
+			s.Missing++
+		case p[a]:
+			s.Correct++
+		default:
+			s.Wrong++
+		}
+	}
+	return s
+}
+
+// Phrases an imperfect summary is assembled from. %s is a summary keyword.
+var (
+	summaryLevelPhrases = []string{
+		"The preferred answers seem written for %s readers.",
+		"It looks like the user wants a %s style of explanation.",
+		"The user likes explanations that feel %s.",
+	}
+	summaryTonePhrases = []string{
+		"The tone of the chosen answers is %s.",
+		"The user seems to enjoy a %s mood.",
+		"Answers should sound %s.",
+	}
+	summaryLengthPhrases = []string{
+		"The user prefers %s answers.",
+		"Responses that are %s are chosen more often.",
+		"Keep the answers %s.",
+	}
+	summaryFillers = []string{
+		"The user cares about clear answers.",
+		"The user asks questions about many things.",
+		"Good answers should stay on the topic of the question.",
+		"The user might also like examples.",
+		"It is hard to say much more from these examples.",
+		"The user wants the answer to be helpful.",
+		"Both answers talk about the same question.",
+	}
+)
+
+// statedSummaryKeyword picks a keyword stating value v of attribute a.
+func statedSummaryKeyword(rng *rand.Rand, a Attr, v int) string {
+	return pick(rng, summaryKeys[a][v][:4])
+}
+
+// ImperfectSummary writes a deliberately imperfect preference summary of a persona, as an
+// unoptimized inference model might: each attribute is stated correctly with probability
+// 0.6, left out with 0.25 and stated wrongly with 0.15; filler sentences make it verbose,
+// and with probability 0.3 it restates part of one example response. stated reports the
+// value the summary states for each attribute (Unknown when left out), which equals
+// ParseSummary(summary).
+func ImperfectSummary(rng *rand.Rand, p Persona, examples []Pair) (summary string, stated Persona) {
+	var parts []string
+	phrases := [NumAttrs][]string{summaryLevelPhrases, summaryTonePhrases, summaryLengthPhrases}
+	for _, a := range rng.Perm(NumAttrs) {
+		attr := Attr(a)
+		r := rng.Float64()
+		switch {
+		case r < 0.6:
+			stated[attr] = p[attr]
+		case r < 0.85:
+			stated[attr] = Unknown
+			continue
+		default:
+			stated[attr] = (p[attr] + 1 + rng.IntN(attr.NumValues()-1)) % attr.NumValues()
+		}
+		parts = append(parts, fmt.Sprintf(pick(rng, phrases[attr]), statedSummaryKeyword(rng, attr, stated[attr])))
+	}
+	for i, n := 0, rng.IntN(4); i < n; i++ {
+		parts = append(parts, pick(rng, summaryFillers))
+	}
+	if len(examples) > 0 && rng.Float64() < 0.3 {
+		ex := examples[rng.IntN(len(examples))]
+		parts = append(parts, "For example, the user liked: "+firstSentences(ex.Chosen, 2))
+	}
+	rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	if len(parts) == 0 {
+		parts = append(parts, pick(rng, summaryFillers))
+	}
+	return strings.Join(parts, " "), stated
+}
+
+// firstSentences keeps the first n sentences of a text.
+func firstSentences(text string, n int) string {
+	end := 0
+	for i := 0; i < n; i++ {
+		j := strings.IndexAny(text[end:], ".!?")
+		if j < 0 {
+			return text
+		}
+		end += j + 1
+	}
+	return text[:end]
+}
