@@ -1,0 +1,168 @@
+package llama
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// ParseTokenizerJSON loads a HF tokenizers tokenizer.json with a byte-level BPE model
+// (vocab in GPT-2 byte-to-unicode strings, merges as "a b" strings or [a, b] pairs,
+// added_tokens as specials). Encoding uses the merge list (HF semantics) after checking
+// whole pre-tokens against the vocabulary (ignore_merges, as in LLaMA-3).
+func ParseTokenizerJSON(data []byte) (*Tokenizer, error) {
+	var tj struct {
+		Model struct {
+			Type         string          `json:"type"`
+			Vocab        map[string]int  `json:"vocab"`
+			Merges       json.RawMessage `json:"merges"`
+			ByteFallback bool            `json:"byte_fallback"`
+			IgnoreMerges *bool           `json:"ignore_merges"`
+		} `json:"model"`
+		AddedTokens []hfAddedToken `json:"added_tokens"`
+	}
+	if err := json.Unmarshal(data, &tj); err != nil {
+		return nil, fmt.Errorf("llama: tokenizer.json: %w", err)
+	}
+	m := tj.Model
+	if m.Type != "BPE" {
+		return nil, fmt.Errorf("llama: tokenizer.json: model type %q is not supported (want BPE)", m.Type)
+	}
+	if m.ByteFallback {
+		return nil, fmt.Errorf("llama: tokenizer.json: byte_fallback BPE (SentencePiece style) is not supported")
+	}
+	if m.IgnoreMerges != nil && !*m.IgnoreMerges {
+		return nil, fmt.Errorf("llama: tokenizer.json: ignore_merges=false is not supported (LLaMA-3 uses true)")
+	}
+	specials, err := addedTokenMap(tj.AddedTokens)
+	if err != nil {
+		return nil, err
+	}
+	ordinary := make(map[int][]byte, len(m.Vocab))
+	for s, id := range m.Vocab {
+		if sid, ok := specials[s]; ok {
+			if sid != id {
+				return nil, fmt.Errorf("llama: tokenizer.json: %q has id %d in vocab but %d in added_tokens", s, id, sid)
+			}
+			continue
+		}
+		b, ok := byteLevelDecode(s)
+		if !ok {
+			return nil, fmt.Errorf("llama: tokenizer.json: vocab entry %q is not a byte-level string", s)
+		}
+		if _, dup := ordinary[id]; dup {
+			return nil, fmt.Errorf("llama: tokenizer.json: id %d used twice in vocab", id)
+		}
+		ordinary[id] = b
+	}
+	t, err := newTokenizer(ordinary, specials)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := parseMerges(m.Merges)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.setMerges(pairs, func(s string) (int, bool) { id, ok := m.Vocab[s]; return id, ok }); err != nil {
+		return nil, fmt.Errorf("llama: tokenizer.json: %w", err)
+	}
+	return t, nil
+}
+
+// parseMerges accepts ["a b", ...] or [["a","b"], ...].
+func parseMerges(raw json.RawMessage) ([][2]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, nil
+	}
+	var strs []string
+	if err := json.Unmarshal(raw, &strs); err == nil {
+		out := make([][2]string, len(strs))
+		for i, s := range strs {
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || a == "" || b == "" || strings.Contains(b, " ") {
+				return nil, fmt.Errorf("llama: tokenizer.json: bad merge %q", s)
+			}
+			out[i] = [2]string{a, b}
+		}
+		return out, nil
+	}
+	var pairs [][]string
+	if err := json.Unmarshal(raw, &pairs); err != nil {
+		return nil, fmt.Errorf("llama: tokenizer.json: merges: %w", err)
+	}
+	out := make([][2]string, len(pairs))
+	for i, p := range pairs {
+		if len(p) != 2 {
+			return nil, fmt.Errorf("llama: tokenizer.json: merge %d has %d parts", i, len(p))
+		}
+		out[i] = [2]string{p[0], p[1]}
+	}
+	return out, nil
+}
+
+// setMerges switches t to merge-list BPE with the given pairs (byte-level strings) in rank
+// order; lookup maps a byte-level string to its id.
+func (t *Tokenizer) setMerges(pairs [][2]string, lookup func(string) (int, bool)) error {
+	t.merges = make(map[mergeKey]mergeVal, len(pairs))
+	t.mergeList = make([]mergeKey, 0, len(pairs))
+	for i, p := range pairs {
+		a, okA := lookup(p[0])
+		b, okB := lookup(p[1])
+		r, okR := lookup(p[0] + p[1])
+		if !okA || !okB || !okR {
+			return fmt.Errorf("merge %d (%q %q): parts or result not in vocab", i, p[0], p[1])
+		}
+		if t.IsSpecial(a) || t.IsSpecial(b) || t.IsSpecial(r) {
+			return fmt.Errorf("merge %d (%q %q) involves a special token", i, p[0], p[1])
+		}
+		k := mergeKey{int32(a), int32(b)}
+		if _, dup := t.merges[k]; dup {
+			continue // HF keeps the first occurrence's rank
+		}
+		t.merges[k] = mergeVal{rank: int32(i), result: int32(r)}
+		t.mergeList = append(t.mergeList, k)
+	}
+	t.mode = bpeMerges
+	return nil
+}
+
+// LoadTokenizerJSON reads a HF tokenizer.json file (see ParseTokenizerJSON).
+func LoadTokenizerJSON(path string) (*Tokenizer, error) {
+	data, err := readCapped(path)
+	if err != nil {
+		return nil, fmt.Errorf("llama: tokenizer: %w", err)
+	}
+	t, err := ParseTokenizerJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
+}
+
+// LoadTokenizer loads the tokenizer of a model: path is a directory holding tokenizer.json
+// (preferred) or tokenizer.model, one of those files, or a .gguf file.
+func LoadTokenizer(path string) (*Tokenizer, error) {
+	switch {
+	case strings.HasSuffix(strings.ToLower(path), ".gguf"):
+		g, err := OpenGGUF(path)
+		if err != nil {
+			return nil, err
+		}
+		defer g.Close()
+		return g.Tokenizer()
+	case strings.HasSuffix(path, ".json"):
+		return LoadTokenizerJSON(path)
+	case strings.HasSuffix(path, ".model"):
+		return LoadTiktoken(path)
+	}
+	if p := filepath.Join(path, "tokenizer.json"); fileExists(p) {
+		return LoadTokenizerJSON(p)
+	}
+	if p := filepath.Join(path, "tokenizer.model"); fileExists(p) {
+		return LoadTiktoken(p)
+	}
+	return nil, fmt.Errorf("llama: tokenizer: %s has no tokenizer.json or tokenizer.model", path)
+}
