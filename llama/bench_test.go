@@ -1,0 +1,164 @@
+package llama
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/popi-go/popi/nn"
+)
+
+// Benchmark models. The 1B-shaped model (5 GB in f32) is only ever built
+// inside benchmark functions, so a plain `go test` never allocates it.
+
+func llama1BConfig() *Config {
+	return &Config{Vocab: 128256, Hidden: 2048, Intermediate: 8192, Layers: 16, Heads: 32, KVHeads: 8,
+		HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: 128000,
+		EOS: []int{128001, 128009}, MaxPositions: 131072,
+		RopeScaling: &RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}}
+}
+
+// Presets of the PyTorch reference script (/work/shared/bench/torch_tiny_llama.py).
+func presetConfig(name string) *Config {
+	c := &Config{Heads: 8, KVHeads: 2, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: -1, MaxPositions: 4096}
+	switch name {
+	case "5m":
+		c.Vocab, c.Hidden, c.Layers, c.Intermediate = 4096, 256, 4, 688
+	case "30m":
+		c.Vocab, c.Hidden, c.Layers, c.Intermediate = 8192, 512, 8, 1376
+	}
+	c.HeadDim = c.Hidden / c.Heads
+	return c
+}
+
+var benchModels = map[string]*Model{}
+
+// benchModel returns a random model of the named shape stored as dt,
+// dropping any other cached model first (memory is shared by the team).
+func benchModel(b *testing.B, shape string, dt DType) *Model {
+	key := fmt.Sprintf("%s/%v", shape, dt)
+	if m, ok := benchModels[key]; ok {
+		return m
+	}
+	clear(benchModels)
+	runtime.GC()
+	cfg := presetConfig(shape)
+	if shape == "1b" {
+		cfg = llama1BConfig()
+	}
+	b.StopTimer()
+	m, err := NewRandom(cfg, 1)
+	if err == nil {
+		err = m.ConvertWeights(dt)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	b.StartTimer()
+	benchModels[key] = m
+	return m
+}
+
+func benchDTypes() []DType { return []DType{DTypeBF16, DTypeF32} }
+
+// BenchmarkDecode measures batch-1 greedy-style decoding with a KV cache:
+// one token per iteration, the context cycling between 16 and 144 tokens.
+func BenchmarkDecode(b *testing.B) {
+	for _, shape := range []string{"1b", "30m"} {
+		for _, dt := range benchDTypes() {
+			b.Run(fmt.Sprintf("%s/%v", shape, dt), func(b *testing.B) {
+				m := benchModel(b, shape, dt)
+				r := m.NewRunner()
+				prompt := make([]int, 16)
+				for i := range prompt {
+					prompt[i] = (i * 7919) % m.Config.Vocab
+				}
+				c := m.NewKVCache(256)
+				batch := []Seq{{Cache: c, Tokens: prompt}}
+				if err := r.Forward(batch); err != nil {
+					b.Fatal(err)
+				}
+				tok := []int{Argmax(batch[0].Logits)}
+				b.ResetTimer()
+				for range b.N {
+					if c.Len() >= 144 {
+						c.Truncate(16)
+					}
+					batch[0].Tokens = tok
+					if err := r.Forward(batch); err != nil {
+						b.Fatal(err)
+					}
+					tok[0] = Argmax(batch[0].Logits)
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+	}
+}
+
+// BenchmarkPrefill measures prompt processing of 128 and 512 tokens into
+// an empty cache (last-token logits only).
+func BenchmarkPrefill(b *testing.B) {
+	for _, shape := range []string{"1b", "30m"} {
+		for _, dt := range benchDTypes() {
+			for _, n := range []int{128, 512} {
+				b.Run(fmt.Sprintf("%s/%v/%d", shape, dt, n), func(b *testing.B) {
+					m := benchModel(b, shape, dt)
+					r := m.NewRunner()
+					ids := make([]int, n)
+					for i := range ids {
+						ids[i] = (i*7919 + 13) % m.Config.Vocab
+					}
+					c := m.NewKVCache(n)
+					batch := []Seq{{Cache: c, Tokens: ids}}
+					b.ResetTimer()
+					for range b.N {
+						c.Reset()
+						if err := r.Forward(batch); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkTrainStep measures one pretraining step (forward, cross-entropy,
+// backward, AdamW) on a batch of 8 x 256 tokens, f32.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, shape := range []string{"5m", "30m"} {
+		b.Run(shape, func(b *testing.B) {
+			m := benchModel(b, shape, DTypeF32)
+			tm := m.Trainable()
+			opt := nn.NewAdamW(nn.AdamWConfig{Beta1: 0.9, Beta2: 0.95}, nn.SplitDecay(tm.Params(), 0.1)...)
+			const B, T = 8, 256
+			ids := make([][]int, B)
+			for i := range ids {
+				ids[i] = make([]int, T)
+				for j := range ids[i] {
+					ids[i][j] = (i*7919 + j*104729) % m.Config.Vocab
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				opt.ZeroGrad()
+				loss, err := tm.NextTokenLoss(ids)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := loss.Backward(); err != nil {
+					b.Fatal(err)
+				}
+				if err := opt.Step(1e-4); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(sec*1e3, "ms/step")
+			b.ReportMetric(B*T/sec, "tokens/s")
+		})
+	}
+}
