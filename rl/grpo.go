@@ -83,15 +83,20 @@ func (c GRPOConfig) Validate() error {
 	return c.surrogate().Validate()
 }
 
-// GRPO runs Group Relative Policy Optimisation steps. Policy, Opt, Reward and Rand are
-// required; Ref (the frozen reference policy) is required when Config.Alpha > 0 and, when
+// GroupRewardFunc scores all completions of one prompt at once (for rewards that batch
+// well, such as a model forward pass per completion); it returns one reward per completion.
+type GroupRewardFunc func(ctx context.Context, p Prompt, cs []Completion) ([]float64, error)
+
+// GRPO runs Group Relative Policy Optimisation steps. Policy, Opt, Rand and exactly one of
+// Reward and GroupReward are required; Ref (the frozen reference policy) is required when Config.Alpha > 0 and, when
 // set with Alpha = 0, still feeds the KL statistic.
 type GRPO struct {
-	Policy Policy
-	Ref    Scorer
-	Opt    Optimizer
-	Reward RewardFunc
-	Config GRPOConfig
+	Policy      Policy
+	Ref         Scorer
+	Opt         Optimizer
+	Reward      RewardFunc
+	GroupReward GroupRewardFunc
+	Config      GRPOConfig
 	// Rand drives sampling; a fixed seed makes a run reproducible bit for bit (given a
 	// deterministic policy and reward).
 	Rand *rand.Rand
@@ -103,6 +108,7 @@ type GRPOStats struct {
 	RewardMean, RewardStd float64
 	AdvantageStd          float64
 	ZeroVarianceGroups    int
+	Groups                int
 	CompletionLenMean     float64
 	CompletionLenMax      int
 	FinishedFrac          float64 // completions that ended on a stop token
@@ -173,19 +179,14 @@ func (g *GRPO) Generate(ctx context.Context, prompts []Prompt) (*Rollout, error)
 		if len(comps) != c.GroupSize {
 			return nil, fmt.Errorf("rl: policy returned %d completions for prompt %d, want %d", len(comps), i, c.GroupSize)
 		}
-		rs := make([]float64, len(comps))
 		for j, cm := range comps {
 			if len(cm.IDs) > c.Sample.MaxTokens {
 				return nil, fmt.Errorf("rl: completion %d of prompt %d has %d tokens, limit %d", j, i, len(cm.IDs), c.Sample.MaxTokens)
 			}
-			r, err := g.Reward(ctx, p, cm)
-			if err != nil {
-				return nil, fmt.Errorf("rl: reward of completion %d of prompt %d: %w", j, i, err)
-			}
-			if !finite(r) {
-				return nil, fmt.Errorf("rl: reward of completion %d of prompt %d is %v", j, i, r)
-			}
-			rs[j] = r
+		}
+		rs, err := g.rewards(ctx, p, comps)
+		if err != nil {
+			return nil, fmt.Errorf("rl: prompt %d: %w", i, err)
 		}
 		ro.Completions[i], ro.Rewards[i] = comps, rs
 	}
@@ -197,9 +198,40 @@ func (g *GRPO) Generate(ctx context.Context, prompts []Prompt) (*Rollout, error)
 	return ro, nil
 }
 
+func (g *GRPO) rewards(ctx context.Context, p Prompt, comps []Completion) ([]float64, error) {
+	var rs []float64
+	if g.GroupReward != nil {
+		var err error
+		if rs, err = g.GroupReward(ctx, p, comps); err != nil {
+			return nil, fmt.Errorf("rl: group reward: %w", err)
+		}
+		if len(rs) != len(comps) {
+			return nil, fmt.Errorf("rl: group reward returned %d rewards for %d completions", len(rs), len(comps))
+		}
+	} else {
+		rs = make([]float64, len(comps))
+		for j, cm := range comps {
+			r, err := g.Reward(ctx, p, cm)
+			if err != nil {
+				return nil, fmt.Errorf("rl: reward of completion %d: %w", j, err)
+			}
+			rs[j] = r
+		}
+	}
+	for j, r := range rs {
+		if !finite(r) {
+			return nil, fmt.Errorf("rl: reward of completion %d is %v", j, r)
+		}
+	}
+	return rs, nil
+}
+
 func (g *GRPO) check() error {
-	if g.Policy == nil || g.Opt == nil || g.Reward == nil || g.Rand == nil {
-		return errors.New("rl: GRPO needs Policy, Opt, Reward and Rand")
+	if g.Policy == nil || g.Opt == nil || g.Rand == nil {
+		return errors.New("rl: GRPO needs Policy, Opt and Rand")
+	}
+	if (g.Reward == nil) == (g.GroupReward == nil) {
+		return errors.New("rl: GRPO needs exactly one of Reward and GroupReward")
 	}
 	if err := g.Config.Validate(); err != nil {
 		return err
@@ -258,6 +290,7 @@ func (g *GRPO) Optimize(ctx context.Context, ro *Rollout, lr float64) (GRPOStats
 	}
 	n := len(seqs)
 	st.Sequences = n
+	st.Groups = len(ro.Prompts)
 	st.RewardMean, st.RewardStd = ro.Stats.RewardMean, ro.Stats.RewardStd
 	st.AdvantageStd, st.ZeroVarianceGroups = ro.Stats.AdvantageStd, ro.Stats.ZeroVarianceGroups
 	st.FinishedFrac = float64(finished) / float64(n)

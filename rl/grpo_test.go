@@ -363,3 +363,57 @@ func TestGRPOErrors(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+func TestGRPOGroupReward(t *testing.T) {
+	ctx := context.Background()
+	mk := func() *GRPO {
+		pol := newTabular(2, 6, 6)
+		cfg := DefaultGRPOConfig()
+		cfg.Sample.MaxTokens = 6
+		return &GRPO{Policy: pol, Ref: pol.clone(), Opt: newAdam(pol.theta, pol.grad), Config: cfg, Rand: rand.New(rand.NewPCG(4, 4))}
+	}
+	a := mk()
+	a.Reward = patternReward
+	b := mk()
+	calls := 0
+	b.GroupReward = func(ctx context.Context, p Prompt, cs []Completion) ([]float64, error) {
+		calls++
+		out := make([]float64, len(cs))
+		for i, c := range cs {
+			out[i], _ = patternReward(ctx, p, c)
+		}
+		return out, nil
+	}
+	for step := 0; step < 3; step++ {
+		sa, err := a.Step(ctx, toyPrompts(), 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := b.Step(ctx, toyPrompts(), 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sa != sb {
+			t.Fatalf("step %d: per-completion %+v vs group %+v", step, sa, sb)
+		}
+	}
+	if calls != 6 {
+		t.Errorf("group reward called %d times, want 6", calls)
+	}
+	b.GroupReward = func(context.Context, Prompt, []Completion) ([]float64, error) { return []float64{1}, nil }
+	if _, err := b.Step(ctx, toyPrompts(), 0.05); err == nil {
+		t.Error("wrong reward count accepted")
+	}
+	b.GroupReward = func(_ context.Context, _ Prompt, cs []Completion) ([]float64, error) {
+		r := make([]float64, len(cs))
+		r[3] = math.Inf(-1)
+		return r, nil
+	}
+	if _, err := b.Step(ctx, toyPrompts(), 0.05); err == nil || !strings.Contains(err.Error(), "completion 3") {
+		t.Errorf("infinite group reward: %v", err)
+	}
+	b.Reward = patternReward
+	if _, err := b.Step(ctx, toyPrompts(), 0.05); err == nil {
+		t.Error("both reward functions accepted")
+	}
+}

@@ -203,6 +203,9 @@ func GRPOObjective(lp, old, ref [][]float64, adv, weights []float64, p Surrogate
 			}
 			seqLoss += tokLoss
 			g[t] = w * dtok
+			if !finite(g[t]) {
+				return res, fmt.Errorf("rl: sequence %d token %d: gradient overflows (ratio %v, advantage %v)", i, t, ratio, a)
+			}
 			res.NegLogProbSum -= l
 		}
 		res.Tokens += T

@@ -3,6 +3,7 @@ package rl
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -232,11 +233,16 @@ func TestGRPOObjectiveErrors(t *testing.T) {
 		{"nan adv", one, one, nil, []float64{math.NaN()}, []float64{1}, ok},
 		{"neg weight", one, one, nil, []float64{1}, []float64{-1}, ok},
 		{"kl overflow", [][]float64{{-800}}, [][]float64{{-800}}, [][]float64{{0}}, []float64{1}, []float64{1}, ok},
+		// Loss -A + α e^700 is finite, gradient -A - α e^700 is not.
+		{"gradient overflow", [][]float64{{-700}}, [][]float64{{-700}}, [][]float64{{0}}, []float64{1e308}, []float64{1}, SurrogateParams{EpsLow: 0.2, EpsHigh: 0.2, Alpha: 1e308 / math.Exp(700)}},
 		{"ratio overflow", [][]float64{{0}}, [][]float64{{-800}}, nil, []float64{-1}, []float64{1}, ok},
 	}
 	for _, c := range cases {
-		if _, err := GRPOObjective(c.lp, c.old, c.ref, c.adv, c.w, c.p); err == nil {
+		_, err := GRPOObjective(c.lp, c.old, c.ref, c.adv, c.w, c.p)
+		if err == nil {
 			t.Errorf("%s: accepted", c.name)
+		} else if c.name == "gradient overflow" && !strings.Contains(err.Error(), "gradient overflows") {
+			t.Errorf("%s: wrong error %v", c.name, err)
 		}
 	}
 }

@@ -25,7 +25,9 @@ type Completion struct {
 }
 
 // Sequence is what a policy scores: the prompt tokens and the completion tokens whose
-// log-probs are wanted. Log-probs are returned for Completion tokens only.
+// log-probs are wanted. Log-probs are returned for Completion tokens only. The completions
+// of one GRPO group share the same Prompt slice (a policy may reuse the prompt's KV cache);
+// implementations must not modify either slice.
 type Sequence struct {
 	Prompt     []int
 	Completion []int
