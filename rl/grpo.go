@@ -314,7 +314,9 @@ func (g *GRPO) Optimize(ctx context.Context, ro *Rollout, lr float64) (GRPOStats
 			if err := checkShape(r, seqs[s:e]); err != nil {
 				return st, fmt.Errorf("rl: reference: %w", err)
 			}
-			ref = append(ref, r...)
+			for _, row := range r { // owned copies: a scorer may reuse its buffers
+				ref = append(ref, append([]float64(nil), row...))
+			}
 		}
 	}
 	old := make([][]float64, n)

@@ -54,7 +54,8 @@ type Backward func(dlp [][]float64) error
 // reference model is a Scorer; so is a policy when computing old log-probs.
 type Scorer interface {
 	// Score returns, for each sequence, one log-prob per completion token:
-	// log p(Completion[t] | Prompt, Completion[:t]).
+	// log p(Completion[t] | Prompt, Completion[:t]). The trainers copy what they keep, so
+	// an implementation may reuse its result buffers on the next call.
 	Score(ctx context.Context, batch []Sequence) ([][]float64, error)
 }
 
