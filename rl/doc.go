@@ -23,10 +23,20 @@
 //     score them with a reward callback, compute reference log-probs once, then mu
 //     optimisation iterations against the kept old log-probs, each one optimizer step with
 //     gradient accumulation over micro-batches of sequences.
+//     The step is split into [GRPO.Generate] (sampling, rewards from a per-completion
+//     [RewardFunc] or a batched [GroupRewardFunc], advantages) and [GRPO.Optimize].
 //   - A DPO/IPO step over preference examples ([DPO.Step]) with micro-batch gradient
 //     accumulation, and [PrecomputeReference], which scores the reference model once.
 //   - A generic training loop ([Loop]): seeded shuffling into batches over epochs, an LR
-//     schedule callback, a per-step metrics callback, context cancellation and a step limit.
+//     schedule callback ([ConstantLR], [WarmupCosine]), a per-step metrics callback,
+//     context cancellation, a step limit and resumption at a step. Both POPI stages use it:
+//     Loop[Prompt] with [GRPO.LoopStep], Loop[PreferenceExample] with [DPO.LoopStep].
+//
+// Design notes: the model interface is split into [Scorer] (log-probs only: the frozen
+// reference, old log-probs) and [Differentiable] (log-probs plus a [Backward] closure), so
+// "no gradient" is a type-level property rather than a global mode; every call that may run
+// a model takes a context. Statistics come as typed structs with a Map method using
+// TRL-style names (rewards/chosen, clip_ratio/region_mean, kl, entropy, ...).
 //
 // Gradient contract: the loss functions return exact analytic derivatives with respect to each
 // token log-prob (tested against finite differences). The surrogate's gradient follows the
