@@ -234,7 +234,8 @@ func TestGRPOMicroBatchAndIterations(t *testing.T) {
 		opt := &recordingOpt{grad: pol.grad}
 		cfg := DefaultGRPOConfig()
 		cfg.Sample.MaxTokens, cfg.GroupSize, cfg.MicroBatch, cfg.Iterations = 6, 5, mb, 3
-		g := &GRPO{Policy: pol, Ref: base.clone(), Opt: opt, Reward: patternReward, Config: cfg, Rand: rand.New(rand.NewPCG(2, 2))}
+		ref := &countingScorer{Scorer: base.clone()}
+		g := &GRPO{Policy: pol, Ref: ref, Opt: opt, Reward: patternReward, Config: cfg, Rand: rand.New(rand.NewPCG(2, 2))}
 		st, err := g.Step(ctx, toyPrompts(), 0.1)
 		if err != nil {
 			t.Fatal(err)
@@ -242,6 +243,9 @@ func TestGRPOMicroBatchAndIterations(t *testing.T) {
 		per := 1
 		if mb > 0 {
 			per = (10 + mb - 1) / mb
+		}
+		if ref.calls != per || ref.seqs != 10 { // once per batch, not per iteration
+			t.Errorf("mb %d: reference scored %d times, %d sequences", mb, ref.calls, ref.seqs)
 		}
 		if len(opt.steps) != 3 || pol.backwardCalls != 3*per {
 			t.Fatalf("mb %d: %d optimizer steps, %d backward calls", mb, len(opt.steps), pol.backwardCalls)
@@ -416,4 +420,24 @@ func TestGRPOGroupReward(t *testing.T) {
 	if _, err := b.Step(ctx, toyPrompts(), 0.05); err == nil {
 		t.Error("both reward functions accepted")
 	}
+}
+
+type countingScorer struct {
+	Scorer
+	calls, seqs int
+	prev        [][]float64
+}
+
+// Score counts calls and, as the Scorer contract allows, clobbers the rows it returned on
+// the previous call (as a reused buffer would), so a trainer that kept them uncopied
+// computes wrong KL terms.
+func (c *countingScorer) Score(ctx context.Context, b []Sequence) ([][]float64, error) {
+	c.calls++
+	c.seqs += len(b)
+	for _, row := range c.prev {
+		clear(row)
+	}
+	lp, err := c.Scorer.Score(ctx, b)
+	c.prev = lp
+	return lp, err
 }
