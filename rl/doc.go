@@ -44,6 +44,15 @@
 // (mu = 1, or the first of mu iterations) the gradient is -A per token (times the weight),
 // although the ratio's value is exactly 1.
 //
+// Implementing Policy for a causal language model: Score runs one forward pass over
+// Prompt+Completion and returns log-softmax(logits[len(Prompt)-1+t])[Completion[t]] for each
+// completion token t (the last prompt position predicts the first completion token);
+// LogProbs does the same while keeping what backward needs, and its Backward seeds the
+// logits gradient at those positions with dlp[t] * (onehot(Completion[t]) - softmax).
+// When sampling uses temperature T, the log-probs should come from logits/T so that the
+// ratio refers to the sampling distribution (as TRL does). Prompts of one GRPO group are
+// the same slice, so their prefix can be computed once.
+//
 // Reference log-probs are never recomputed per optimisation iteration: GRPO scores the
 // reference once per generated batch; DPO requires them to be precomputed on the examples.
 package rl
