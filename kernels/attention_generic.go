@@ -29,6 +29,7 @@ func (s AttnShape) check() {
 // row and head, a streaming pass over keys with an online softmax.
 func AttentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
 	s.check()
+	s.checkLens(q, k, v, out, lse)
 	qs, kvs, os := s.strides()
 	d := s.HeadDim
 	group := s.NHeads / s.NKVHeads
@@ -70,6 +71,11 @@ func AttentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
 // AttentionBackwardGeneric is the portable reference for AttentionBackward.
 func AttentionBackwardGeneric(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32) {
 	s.check()
+	s.checkLens(q, k, v, out, lse)
+	s.checkLens(dq, dk, dv, dout, nil)
+	if lse == nil && s.NQ > 0 {
+		panic("kernels: AttentionBackward needs the lse saved by Attention")
+	}
 	qs, kvs, os := s.strides()
 	d := s.HeadDim
 	group := s.NHeads / s.NKVHeads

@@ -1,0 +1,34 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// tileWide is the column count of the wide attention tile kernels.
+func tileWide() int {
+	if simdZ {
+		return 64
+	}
+	return 16
+}
+
+// kTile runs the tile kernel with nr (4 or 1) rows and wide or one-vector
+// columns: C[nr x cols] += A[nr x k] * B[k x cols].
+func kTile(nr int, wide bool, c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int) {
+	switch {
+	case simdZ && wide && nr == 4:
+		tile4x64AVX512(c, ldc, a, lda, b, ldb, k)
+	case simdZ && wide:
+		tile1x64AVX512(c, ldc, a, lda, b, ldb, k)
+	case simdZ && nr == 4:
+		tile4x16AVX512(c, ldc, a, lda, b, ldb, k)
+	case simdZ:
+		tile1x16AVX512(c, ldc, a, lda, b, ldb, k)
+	case wide && nr == 4:
+		tile4x16AVX2(c, ldc, a, lda, b, ldb, k)
+	case wide:
+		tile1x16AVX2(c, ldc, a, lda, b, ldb, k)
+	case nr == 4:
+		tile4x8AVX2(c, ldc, a, lda, b, ldb, k)
+	default:
+		tile1x8AVX2(c, ldc, a, lda, b, ldb, k)
+	}
+}

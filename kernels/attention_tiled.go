@@ -1,0 +1,278 @@
+package kernels
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// Flash-attention style Attention and AttentionBackward: queries are taken
+// in blocks of attnBq positions times the query heads of one key/value head
+// (GQA group), keys in tiles of attnBk. Per tile the scores come from one
+// small matrix product, the online softmax rescales the running output,
+// and P·V is a second product; no NQ x NKV matrix is formed. Work items
+// (query block, kv head) are handed to the pool dynamically, largest first.
+// The products and the vector steps go through the dispatched kernels, so
+// this code runs on any path; the SIMD paths install it.
+
+const (
+	attnBq = 16 // query positions per block
+	attnBk = 64 // keys per tile
+)
+
+// Kernels of the tiled attention that have no exported dispatch variable;
+// installSIMD sets them, resetTiledKernels restores the portable ones.
+var (
+	attnTile  = tileMulAddGeneric
+	expSubSum = expSubSumGeneric
+)
+
+func resetTiledKernels() { attnTile, expSubSum = tileMulAddGeneric, expSubSumGeneric }
+
+// expSubSumGeneric sets dst = exp(src - m) and returns the sum of dst.
+func expSubSumGeneric(m float32, dst, src []float32) float32 {
+	src = src[:len(dst)]
+	var s float32
+	for i, v := range src {
+		e := float32(math.Exp(float64(v - m)))
+		dst[i] = e
+		s += e
+	}
+	return s
+}
+
+// attnScratch is one worker's tile memory, grown on demand.
+type attnScratch struct {
+	qs, dos, dqs, acc []float32 // R x d
+	kt, vt            []float32 // d x attnBk
+	sc, dp            []float32 // R x attnBk
+	pt, dst           []float32 // attnBk x R
+	m, l, dd, ls      []float32 // R
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func (sc *attnScratch) size(r, d int) {
+	sc.qs, sc.dos, sc.dqs, sc.acc = grow(sc.qs, r*d), grow(sc.dos, r*d), grow(sc.dqs, r*d), grow(sc.acc, r*d)
+	sc.kt, sc.vt = grow(sc.kt, d*attnBk), grow(sc.vt, d*attnBk)
+	sc.sc, sc.dp = grow(sc.sc, r*attnBk), grow(sc.dp, r*attnBk)
+	sc.pt, sc.dst = grow(sc.pt, r*attnBk), grow(sc.dst, r*attnBk)
+	sc.m, sc.l, sc.dd, sc.ls = grow(sc.m, r), grow(sc.l, r), grow(sc.dd, r), grow(sc.ls, r)
+}
+
+// runItems calls fn(item) for item in [0, n) on the worker pool, each worker
+// taking the next item when it is done with one (dynamic balance).
+func runItems(n int, fn func(item int, sc *attnScratch)) {
+	var next atomic.Int64
+	ParallelFor(min(Workers(), n), 1, func(lo, hi int) {
+		var sc attnScratch
+		for {
+			it := int(next.Add(1) - 1)
+			if it >= n {
+				return
+			}
+			fn(it, &sc)
+		}
+	})
+}
+
+// checkLens panics with a clear message when a slice is too short for the
+// shape (a programming error, like a bad index).
+func (s AttnShape) checkLens(q, k, v, out, lse []float32) {
+	qs, kvs, os := s.strides()
+	d := s.HeadDim
+	need := func(name string, x []float32, rows, stride, width int) {
+		if rows == 0 {
+			return
+		}
+		if stride < width {
+			panic("kernels: attention " + name + " row stride smaller than its row")
+		}
+		if len(x) < (rows-1)*stride+width {
+			panic("kernels: attention slice " + name + " too short for the shape")
+		}
+	}
+	need("q", q, s.NQ, qs, s.NHeads*d)
+	need("k", k, s.NKV, kvs, s.NKVHeads*d)
+	need("v", v, s.NKV, kvs, s.NKVHeads*d)
+	need("out", out, s.NQ, os, s.NHeads*d)
+	if lse != nil && len(lse) < s.NQ*s.NHeads {
+		panic("kernels: attention lse shorter than NQ*NHeads")
+	}
+}
+
+// attnRows copies the rows of query block [i0, i1) for kv head g into dst
+// (R x d, row r = (i-i0)*group + hh for head g*group+hh).
+func attnRows(dst, src []float32, stride, i0, i1, g, group, d int) {
+	r := 0
+	for i := i0; i < i1; i++ {
+		base := i*stride + g*group*d
+		copy(dst[r*d:(r+group)*d], src[base:base+group*d])
+		r += group
+	}
+}
+
+// transposeTile writes rows j0..j0+nk-1 of head block off (width d) of x
+// (row stride stride) as the columns of dst (d x attnBk).
+func transposeTile(dst, x []float32, stride, off, j0, nk, d int) {
+	for jj := 0; jj < nk; jj++ {
+		row := x[(j0+jj)*stride+off : (j0+jj)*stride+off+d]
+		for c, val := range row {
+			dst[c*attnBk+jj] = val
+		}
+	}
+}
+
+// attnScores fills sc (R x attnBk, first nk columns) with qs · k_j for the
+// keys j0..j0+nk-1 of kv head g: a tile product for a real block, dot
+// products when the block has few rows (decoding).
+func attnScores(sc, qs, kt, k []float32, kvs, off, j0, nk, rows, d int) {
+	if rows < 8 {
+		for r := 0; r < rows; r++ {
+			q := qs[r*d : r*d+d]
+			for jj := 0; jj < nk; jj++ {
+				sc[r*attnBk+jj] = dot(q, k[(j0+jj)*kvs+off:(j0+jj)*kvs+off+d])
+			}
+		}
+		return
+	}
+	transposeTile(kt, k, kvs, off, j0, nk, d)
+	for r := 0; r < rows; r++ {
+		clear(sc[r*attnBk : r*attnBk+nk])
+	}
+	attnTile(sc, attnBk, qs, d, kt, attnBk, rows, d, nk)
+}
+
+func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
+	s.check()
+	s.checkLens(q, k, v, out, lse)
+	if s.NQ == 0 {
+		return
+	}
+	nqb := (s.NQ + attnBq - 1) / attnBq
+	runItems(nqb*s.NKVHeads, func(it int, sc *attnScratch) {
+		qb := nqb - 1 - it/s.NKVHeads // later blocks see more keys: first
+		attnForwardBlock(s, q, k, v, out, lse, qb, it%s.NKVHeads, sc)
+	})
+}
+
+func attnForwardBlock(s AttnShape, q, k, v, out, lse []float32, qb, g int, sc *attnScratch) {
+	qs, kvs, os := s.strides()
+	d, group := s.HeadDim, s.NHeads/s.NKVHeads
+	i0, i1 := qb*attnBq, min(qb*attnBq+attnBq, s.NQ)
+	rows := (i1 - i0) * group
+	sc.size(rows, d)
+	attnRows(sc.qs, q, qs, i0, i1, g, group, d)
+	acc, m, l := sc.acc[:rows*d], sc.m[:rows], sc.l[:rows]
+	clear(acc)
+	clear(l)
+	for r := range m {
+		m[r] = float32(math.Inf(-1))
+	}
+	off := g * d
+	end := s.QPos0 + i1 // keys [0, end) are seen by some row of the block
+	for j0 := 0; j0 < end; j0 += attnBk {
+		nk := min(attnBk, end-j0)
+		attnScores(sc.sc, sc.qs, sc.kt, k, kvs, off, j0, nk, rows, d)
+		for r := 0; r < rows; r++ {
+			row := sc.sc[r*attnBk : r*attnBk+nk]
+			nv := min(nk, s.QPos0+i0+r/group-j0+1) // causal: keys j <= position
+			if nv <= 0 {
+				clear(row)
+				continue
+			}
+			scale(s.Scale, row[:nv])
+			if mt := maxf(row[:nv]); mt > m[r] {
+				corr := float32(math.Exp(float64(m[r] - mt)))
+				l[r] *= corr
+				scale(corr, acc[r*d:r*d+d])
+				m[r] = mt
+			}
+			l[r] += expSubSum(m[r], row[:nv], row[:nv])
+			clear(row[nv:])
+		}
+		attnTile(acc, d, sc.sc, attnBk, v[j0*kvs+off:], kvs, rows, nk, d)
+	}
+	for r := 0; r < rows; r++ {
+		i, h := i0+r/group, g*group+r%group
+		o := out[i*os+h*d : i*os+h*d+d]
+		inv := 1 / l[r]
+		for x, a := range acc[r*d : r*d+d] {
+			o[x] = a * inv
+		}
+		if lse != nil {
+			lse[i*s.NHeads+h] = m[r] + float32(math.Log(float64(l[r])))
+		}
+	}
+}
+
+func attentionBackwardTiled(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32) {
+	s.check()
+	s.checkLens(q, k, v, out, lse)
+	s.checkLens(dq, dk, dv, dout, nil)
+	if lse == nil && s.NQ > 0 {
+		panic("kernels: AttentionBackward needs the lse saved by Attention")
+	}
+	if s.NQ == 0 {
+		return
+	}
+	// One item per kv head: dk and dv rows of a kv head and the dq rows of
+	// its query heads are written by that item only (no races).
+	runItems(s.NKVHeads, func(g int, sc *attnScratch) {
+		for qb := 0; qb*attnBq < s.NQ; qb++ {
+			attnBackwardBlock(s, q, k, v, out, dout, lse, dq, dk, dv, qb, g, sc)
+		}
+	})
+}
+
+func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32, qb, g int, sc *attnScratch) {
+	qs, kvs, os := s.strides()
+	d, group := s.HeadDim, s.NHeads/s.NKVHeads
+	i0, i1 := qb*attnBq, min(qb*attnBq+attnBq, s.NQ)
+	rows := (i1 - i0) * group
+	sc.size(rows, d)
+	attnRows(sc.qs, q, qs, i0, i1, g, group, d)
+	attnRows(sc.dos, dout, os, i0, i1, g, group, d)
+	dqs := sc.dqs[:rows*d]
+	clear(dqs)
+	for r := 0; r < rows; r++ {
+		i, h := i0+r/group, g*group+r%group
+		// D = dO · O = sum_j p_j (dO · v_j)
+		sc.dd[r] = dot(sc.dos[r*d:r*d+d], out[i*os+h*d:i*os+h*d+d])
+		sc.ls[r] = lse[i*s.NHeads+h]
+	}
+	off := g * d
+	end := s.QPos0 + i1
+	for j0 := 0; j0 < end; j0 += attnBk {
+		nk := min(attnBk, end-j0)
+		// P (in sc.sc) and dP = dO · V^T (in sc.dp).
+		attnScores(sc.sc, sc.qs, sc.kt, k, kvs, off, j0, nk, rows, d)
+		attnScores(sc.dp, sc.dos, sc.vt, v, kvs, off, j0, nk, rows, d)
+		for r := 0; r < rows; r++ {
+			p := sc.sc[r*attnBk : r*attnBk+nk]
+			dp := sc.dp[r*attnBk : r*attnBk+nk]
+			nv := max(0, min(nk, s.QPos0+i0+r/group-j0+1))
+			scale(s.Scale, p[:nv])
+			expSubSum(sc.ls[r], p[:nv], p[:nv])
+			clear(p[nv:])
+			dd := sc.dd[r]
+			for jj := range nk {
+				ds := p[jj] * (dp[jj] - dd) * s.Scale
+				dp[jj] = ds
+				sc.pt[jj*rows+r] = p[jj]
+				sc.dst[jj*rows+r] = ds
+			}
+		}
+		attnTile(dv[j0*kvs+off:], kvs, sc.pt, rows, sc.dos, d, nk, rows, d)
+		attnTile(dk[j0*kvs+off:], kvs, sc.dst, rows, sc.qs, d, nk, rows, d)
+		attnTile(dqs, d, sc.dp, attnBk, k[j0*kvs+off:], kvs, rows, nk, d)
+	}
+	for r := 0; r < rows; r++ {
+		i, h := i0+r/group, g*group+r%group
+		axpy(1, dqs[r*d:r*d+d], dq[i*qs+h*d:i*qs+h*d+d])
+	}
+}
