@@ -57,7 +57,7 @@ func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
 		})
 	}
 	if !keep {
-		return finish(out, nil)
+		return finish(out, nil, q, k, v)
 	}
 	return finish(out, func() {
 		if t == 0 || d == 0 {

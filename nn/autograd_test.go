@@ -277,3 +277,30 @@ func TestShapeErrorsPanicClearly(t *testing.T) {
 	mustPanic(t, []string{"position 5"}, func() { RoPE(z(1, 4), 1, []int{5}, make([]float32, 4), make([]float32, 4)) })
 	mustPanic(t, []string{"[1 3 8]", "[1 3 3]"}, func() { Attention(z(1, 3, 8), z(1, 3, 3), z(1, 3, 3), 2, 1) })
 }
+
+func TestCrossEntropyAllIgnored(t *testing.T) {
+	x := NewParam([]float32{1, 2, 3, 4}, 2, 2)
+	l := CrossEntropy(x, []int{-1, -1})
+	if l.Item() != 0 {
+		t.Fatalf("loss %v", l.Item())
+	}
+	if err := l.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range x.Grad {
+		if g != 0 {
+			t.Fatalf("grad %v", x.Grad)
+		}
+	}
+}
+
+func TestDebugNaNThroughConstOps(t *testing.T) {
+	SetDebug(true)
+	defer SetDebug(false)
+	bad := Log(FromSlice([]float32{-1, 1}, 1, 2)) // constant path, no graph
+	w := NewParam([]float32{1, 2, 3, 4}, 2, 2)
+	y := Linear(bad, w)
+	if err := Sum(y).Backward(); err == nil || !strings.Contains(err.Error(), `"log"`) {
+		t.Fatalf("error %v, want it to name log", err)
+	}
+}

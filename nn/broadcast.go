@@ -190,7 +190,7 @@ func binaryOp(kind binKind, a, b *Value) *Value {
 		}
 	}
 	if !needsGrad(a, b) {
-		return finish(out, nil)
+		return finish(out, nil, a, b)
 	}
 	return finish(out, func() {
 		g := out.Grad

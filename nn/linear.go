@@ -29,7 +29,7 @@ func Linear(x, w *Value) *Value {
 		}
 	}
 	if !needsGrad(x, w) {
-		return finish(out, nil)
+		return finish(out, nil, x, w)
 	}
 	return finish(out, func() {
 		dy := out.Grad
@@ -103,7 +103,7 @@ func MatMul(a, b *Value, transA, transB bool) *Value {
 		}
 	}
 	if !needsGrad(a, b) {
-		return finish(out, nil)
+		return finish(out, nil, a, b)
 	}
 	return finish(out, func() {
 		if m == 0 || n == 0 || k == 0 {

@@ -19,7 +19,7 @@ func RMSNorm(x, w *Value, eps float32) *Value {
 	n := w.Shape[0]
 	out := newOut("rmsnorm", x.Shape)
 	if n == 0 {
-		return finish(out, nil)
+		return finish(out, nil, x, w)
 	}
 	rows := x.Numel() / n
 	xd, wd := x.F32(), w.F32()

@@ -121,8 +121,8 @@ func TokenLogProbs(logits *Value, targets []int) *Value {
 }
 
 // CrossEntropy returns the mean over non-ignored rows (targets[r] >= 0) of
-// −log softmax(logits[r])[targets[r]], a scalar. All rows ignored is a
-// programmer error (panic).
+// −log softmax(logits[r])[targets[r]], a scalar. When every row is ignored
+// the loss is 0 with a zero gradient.
 func CrossEntropy(logits *Value, targets []int) *Value {
 	count := 0
 	for _, t := range targets {
@@ -131,8 +131,9 @@ func CrossEntropy(logits *Value, targets []int) *Value {
 		}
 	}
 	lp := TokenLogProbs(logits, targets)
-	if count == 0 {
-		panic("nn: CrossEntropy with every target ignored")
+	s := float32(0)
+	if count > 0 {
+		s = -1 / float32(count)
 	}
-	return rename(Scale(Sum(lp), -1/float32(count)), "cross_entropy")
+	return rename(Scale(Sum(lp), s), "cross_entropy")
 }
