@@ -35,6 +35,7 @@ type gemmArch struct {
 	nb     int // max columns of a worker's packed B block (multiple of nr)
 	mb     int // max rows of the shared packed A block (multiple of mr)
 	kern   microKernel
+	packT  *[3]packTransFunc // transposing B packer, nil: Go loops
 }
 
 // bSource is the B operand: f32, or 16-bit (bf16/f16) widened while packing.
@@ -167,7 +168,7 @@ func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 
 		nj := min(nbT, jhi-j0)
 		bp := bbuf.s[:nj*nr*kl]
 		for j := 0; j < nj; j++ {
-			packBPanel(bp[j*nr*kl:(j+1)*nr*kl], bs, n, (j0+j)*nr, nr, p0, kl)
+			packBPanel(bp[j*nr*kl:(j+1)*nr*kl], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
 		}
 		for t := tlo; t < thi; t++ {
 			i := (t0 + t) * mr

@@ -1,6 +1,14 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
+
+// packTransFunc is an assembly transposing packer for B stored n×k:
+// dst[p*nr+c] = src[c*ld+p] for c < nr, p < kl (nr, kl multiples of 8);
+// indexed by element type (bSource.elemIndex).
+type packTransFunc func(dst *float32, nr int, src unsafe.Pointer, ld, kl int)
 
 // Packing of GEMM operands into the micro-kernel layouts: an A micro-panel
 // holds mr values (one per row) for each depth step; a B micro-panel holds
@@ -36,7 +44,9 @@ func packAPanel(dst []float32, transA bool, a []float32, lda, m, i0, mr, p0, kl 
 
 // packBPanel packs columns [j0, j0+nr) and depth [p0, p0+kl) of op(B)
 // (op(B) is k×n) into dst (len nr*kl), widening 16-bit sources.
-func packBPanel(dst []float32, bs bSource, n, j0, nr, p0, kl int) {
+//
+// packT, when non-nil, is the path's transposing packer for full panels.
+func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p0, kl int) {
 	cols := min(nr, n-j0)
 	dst = dst[:nr*kl]
 	ld := bs.ld
@@ -56,9 +66,14 @@ func packBPanel(dst []float32, bs bSource, n, j0, nr, p0, kl int) {
 	}
 	// B stored n×k: column j of op(B) is row j of storage. Transpose in
 	// blocks of 16 depth steps so reads stay within a cache line per row.
+	q0 := 0
+	if packT != nil && cols == nr && nr%8 == 0 && kl >= 8 {
+		q0 = kl &^ 7
+		packT[bs.elemIndex()](&dst[0], nr, bs.ptr(j0*ld+p0), ld, q0)
+	}
 	const pb = 16
 	var wide [pb]float32
-	for q := 0; q < kl; q += pb {
+	for q := q0; q < kl; q += pb {
 		ql := min(pb, kl-q)
 		for c := 0; c < cols; c++ {
 			off := (j0+c)*ld + p0 + q

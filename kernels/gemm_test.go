@@ -79,25 +79,37 @@ func dims(trans bool, rows, cols int) (int, int) {
 // refGemm returns the float64 result and, per element, the magnitude bound
 // sum|alpha*a*b| + |beta*c| used to scale the tolerance.
 func refGemm(tc gemmCase, A, B, C operand, bval func(r, c int) float64) (ref, mag []float64) {
-	ref = make([]float64, tc.m*tc.n)
-	mag = make([]float64, tc.m*tc.n)
-	for i := 0; i < tc.m; i++ {
-		for j := 0; j < tc.n; j++ {
+	m, n, k := tc.m, tc.n, tc.k
+	opA := make([]float64, m*k) // op(A) row-major
+	for i := 0; i < m; i++ {
+		for p := 0; p < k; p++ {
+			if tc.transA {
+				opA[i*k+p] = float64(A.at(p, i))
+			} else {
+				opA[i*k+p] = float64(A.at(i, p))
+			}
+		}
+	}
+	opBT := make([]float64, n*k) // op(B) transposed: row j holds column j
+	for j := 0; j < n; j++ {
+		for p := 0; p < k; p++ {
+			if tc.transB {
+				opBT[j*k+p] = bval(j, p)
+			} else {
+				opBT[j*k+p] = bval(p, j)
+			}
+		}
+	}
+	ref = make([]float64, m*n)
+	mag = make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		ar := opA[i*k : i*k+k]
+		for j := 0; j < n; j++ {
+			br := opBT[j*k : j*k+k]
 			var s, sa float64
-			for p := 0; p < tc.k; p++ {
-				var av, bv float64
-				if tc.transA {
-					av = float64(A.at(p, i))
-				} else {
-					av = float64(A.at(i, p))
-				}
-				if tc.transB {
-					bv = bval(j, p)
-				} else {
-					bv = bval(p, j)
-				}
-				s += av * bv
-				sa += math.Abs(av * bv)
+			for p, av := range ar {
+				s += av * br[p]
+				sa += math.Abs(av * br[p])
 			}
 			r := float64(tc.alpha) * s
 			g := math.Abs(float64(tc.alpha)) * sa
@@ -106,8 +118,8 @@ func refGemm(tc gemmCase, A, B, C operand, bval func(r, c int) float64) (ref, ma
 				r += float64(tc.beta) * cv
 				g += math.Abs(float64(tc.beta) * cv)
 			}
-			ref[i*tc.n+j] = r
-			mag[i*tc.n+j] = g
+			ref[i*n+j] = r
+			mag[i*n+j] = g
 		}
 	}
 	return
@@ -236,7 +248,7 @@ func TestSgemmPaths(t *testing.T) {
 // the parallel paths.
 func TestSgemmLarge(t *testing.T) {
 	sizes := []gemmCase{
-		{m: 203, n: 517, k: 801, alpha: 1, beta: 0},
+		{m: 203, n: 317, k: 801, alpha: 1, beta: 0},
 		{m: 130, n: 70, k: 390, alpha: -1, beta: 0.5, transA: true, transB: true, padA: 3, padC: 5, offB: 1},
 		{m: 1601, n: 20, k: 33, alpha: 0.5, beta: 1, transB: true, offA: 1},
 		{m: 64, n: 1000, k: 400, alpha: 1, beta: 0, transB: true, offC: 2},

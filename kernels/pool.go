@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The worker pool: GOMAXPROCS-1 long-lived goroutines plus the caller. Work
@@ -33,10 +34,24 @@ func startPool() {
 	}
 }
 
+// workerLimit, when > 0, caps the workers ParallelFor uses (benchmarks
+// measure one core with it; see limitWorkers).
+var workerLimit atomic.Int32
+
 // Workers reports how many goroutines ParallelFor spreads work over.
 func Workers() int {
 	poolOnce.Do(startPool)
+	if l := int(workerLimit.Load()); l > 0 && l < poolSize {
+		return l
+	}
 	return poolSize
+}
+
+// limitWorkers caps ParallelFor at n workers (n <= 0: no cap) and returns
+// a function restoring the previous cap.
+func limitWorkers(n int) (restore func()) {
+	old := workerLimit.Swap(int32(max(n, 0)))
+	return func() { workerLimit.Store(old) }
 }
 
 // ParallelFor calls fn on disjoint ranges covering [0, n), spread over the
