@@ -1,0 +1,92 @@
+package popi
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/popi-go/popi/popi/world"
+)
+
+// The persona world's files load through the same FSPO loader as real data, and the
+// loaded pairs are the world's pairs (with noisy labels flipped).
+func TestWorldRoundTripThroughLoader(t *testing.T) {
+	w, err := world.New(world.Config{Seed: 11, TrainUsers: 12, HeldOutUsers: 4, PairsPerUser: 10, NoiseRate: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, heldOut := range []bool{false, true} {
+		p := filepath.Join(dir, map[bool]string{false: "train.jsonl", true: "heldout.jsonl"}[heldOut])
+		if err := w.WriteFSPO(p, heldOut); err != nil {
+			t.Fatal(err)
+		}
+		d, err := LoadFSPO(FamilyELIX, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := w.Users(heldOut)
+		if len(d.Users) != len(users) {
+			t.Fatalf("%d users loaded, want %d", len(d.Users), len(users))
+		}
+		for _, wu := range users {
+			u := d.User(wu.ID)
+			if u == nil || u.Persona != wu.Persona.Sentence() || len(u.Pairs) != len(wu.Pairs) {
+				t.Fatalf("user %s: %+v", wu.ID, u)
+			}
+			for i, wp := range wu.Pairs {
+				want := PrefPair{wp.Prompt, wp.Chosen, wp.Rejected}
+				if wp.Noisy {
+					want.Chosen, want.Rejected = want.Rejected, want.Chosen
+				}
+				if u.Pairs[i] != want {
+					t.Fatalf("user %s pair %d: %+v, want %+v", wu.ID, i, u.Pairs[i], want)
+				}
+			}
+		}
+	}
+	tr, _ := LoadFSPO(FamilyELIX, filepath.Join(dir, "train.jsonl"))
+	ho, _ := LoadFSPO(FamilyELIX, filepath.Join(dir, "heldout.jsonl"))
+	if err := CheckDisjointUsers(tr, ho); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRenderWorldCorpus(t *testing.T) {
+	w, err := world.New(world.Config{Seed: 1, TrainUsers: 12, HeldOutUsers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exs, err := w.Corpus(world.CorpusConfig{N: 200, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chats, err := RenderWorldCorpus(exs, TemplatesPaper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range chats {
+		ex := exs[i]
+		switch ex.Kind {
+		case world.KindSummarize:
+			if !strings.HasPrefix(c.Messages.User, "# User Preference Examples\n## Example 1\n") || c.Assistant != ex.Summary {
+				t.Fatalf("summarize example: %+v", c)
+			}
+		case world.KindAnswerWithSummary:
+			if !strings.Contains(c.Messages.User, "# User Preference Summary\n"+ex.Summary+"\n") || c.Assistant != ex.Response {
+				t.Fatalf("summary answer: %+v", c)
+			}
+		case world.KindAnswerBase:
+			if c.Messages.User != ex.Prompt || c.Messages.System != SystemHelpful {
+				t.Fatalf("base answer: %+v", c)
+			}
+		case world.KindAnswerWithPairs:
+			if !strings.HasSuffix(c.Messages.User, "# User Prompt\n"+ex.Prompt) {
+				t.Fatalf("pairs answer: %+v", c)
+			}
+		}
+		if c.Kind != ex.Kind.String() {
+			t.Fatalf("kind %q", c.Kind)
+		}
+	}
+}
