@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/popi-go/popi/kernels"
 )
@@ -84,17 +85,23 @@ func MatMul(a, b *Tensor) *Tensor {
 	return c
 }
 
+// operandCopies counts operands gemm had to copy (tests check that plain
+// and transposed views are passed through without one).
+var operandCopies atomic.Int64
+
 // gemm computes c (m x n, leading dim ldc) = a (m x k, F32) * b (k x n).
 func gemm(a, b *Tensor, c []float32, ldc int) {
 	m, k := a.shape[0], a.shape[1]
 	n := b.shape[1]
 	ta, lda, ok := matLayout(m, k, a.strides[0], a.strides[1])
 	if !ok {
+		operandCopies.Add(1)
 		a = a.Clone()
 		ta, lda = false, k
 	}
 	tb, ldb, ok := matLayout(k, n, b.strides[0], b.strides[1])
 	if !ok {
+		operandCopies.Add(1)
 		b = b.Clone()
 		tb, ldb = false, n
 	}

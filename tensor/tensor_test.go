@@ -249,3 +249,30 @@ func TestRandomDeterministic(t *testing.T) {
 		t.Fatalf("uniform range [%v, %v]", lo, hi)
 	}
 }
+
+// TestMatMulViewsDoNotCopy checks that transposed and narrowed 2-D views
+// reach the kernels without a copy, and that a layout the kernels cannot
+// take (no unit stride) is copied.
+func TestMatMulViewsDoNotCopy(t *testing.T) {
+	a := RandN(1, 1, 30, 40).Narrow(1, 10, 25) // rows with a leading dim of 40
+	w := RandN(2, 1, 51, 25).T()               // [25, 51] transposed view
+	before := operandCopies.Load()
+	c := MatMul(a, w)
+	c2 := MatMul(RandN(3, 1, 3, 25, 30).Transpose(1, 2), w.T().T()) // batched transposed a
+	if n := operandCopies.Load() - before; n != 0 {
+		t.Fatalf("%d operands copied for plain/transposed views", n)
+	}
+	closeAll(t, "views", c.F32(), naiveMatMul(a, w).F32(), 1e-5)
+	closeAll(t, "batched views", c2.F32(), naiveMatMul(RandN(3, 1, 3, 25, 30).Transpose(1, 2), w).F32(), 1e-5)
+	every2 := RandN(5, 1, 25, 2, 7).Select(1, 0) // [25, 7], row stride 14: plain with ld 14
+	MatMul(a, every2)
+	if n := operandCopies.Load() - before; n != 0 {
+		t.Fatalf("row-strided view copied")
+	}
+	noUnit := RandN(6, 1, 25, 7, 2).Select(2, 1) // [25, 7] with column stride 2: must copy
+	got := MatMul(a, noUnit)
+	if n := operandCopies.Load() - before; n != 1 {
+		t.Fatalf("non-unit-stride view: %d copies, want 1", n)
+	}
+	closeAll(t, "copied view", got.F32(), naiveMatMul(a, noUnit).F32(), 1e-5)
+}
