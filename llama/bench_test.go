@@ -47,10 +47,7 @@ func benchModel(b *testing.B, shape string, dt DType) *Model {
 		cfg = llama1BConfig()
 	}
 	b.StopTimer()
-	m, err := NewRandom(cfg, 1)
-	if err == nil {
-		err = m.ConvertWeights(dt)
-	}
+	m, err := NewRandomAs(cfg, 1, dt)
 	if err != nil {
 		b.Fatal(err)
 	}

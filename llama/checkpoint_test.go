@@ -2,6 +2,7 @@ package llama
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,5 +76,50 @@ func TestSaveAfterTraining(t *testing.T) {
 	fresh, _ := NewRandom(cfg, 3)
 	if d := maxAbsDiff(fullLogits(t, fresh, ids), fullLogits(t, back, ids)); d == 0 {
 		t.Error("the training step did not reach the saved weights")
+	}
+}
+
+// NewRandomAs equals NewRandom followed by ConvertWeights, and both are
+// deterministic in the seed.
+func TestNewRandomAs(t *testing.T) {
+	cfg := presetConfig("5m")
+	cfg.Vocab, cfg.Layers = 300, 1
+	a, err := NewRandom(cfg, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ConvertWeights(DTypeBF16); err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewRandomAs(cfg, 11, DTypeBF16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Embed.U16) != len(a.Embed.U16) || b.Layers[0].Down.DType != DTypeBF16 {
+		t.Fatal("NewRandomAs shapes/types differ")
+	}
+	for i := range a.Embed.U16 {
+		if a.Embed.U16[i] != b.Embed.U16[i] {
+			t.Fatalf("embedding value %d differs", i)
+		}
+	}
+	if d := maxAbsDiff(a.Layers[0].Down.ToF32(), b.Layers[0].Down.ToF32()); d != 0 {
+		t.Errorf("down_proj differs by %g", d)
+	}
+	c, _ := NewRandomAs(cfg, 12, DTypeBF16)
+	if c.Embed.U16[0] == b.Embed.U16[0] && c.Embed.U16[1] == b.Embed.U16[1] {
+		t.Error("seed ignored")
+	}
+	// HF init statistics: std 0.02.
+	var s2 float64
+	w := a.Layers[0].Gate.ToF32()
+	for _, v := range w {
+		s2 += float64(v) * float64(v)
+	}
+	if std := math.Sqrt(s2 / float64(len(w))); math.Abs(std-0.02) > 0.001 {
+		t.Errorf("init std %.4f, want 0.02", std)
+	}
+	if _, err := NewRandomAs(cfg, 1, DTypeQ8_0); err == nil {
+		t.Error("Q8_0 storage accepted")
 	}
 }

@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -16,8 +17,18 @@ const RandomInitStd = 0.02
 // N(0, 0.02²), every RMSNorm weight 1. The values depend only on cfg's sizes
 // and seed (each 64Ki-element chunk has its own generator, so filling runs
 // in parallel and stays deterministic). Use ConvertWeights for 16-bit
-// storage.
+// storage, or NewRandomAs to build 16-bit matrices directly.
 func NewRandom(cfg *Config, seed uint64) (*Model, error) {
+	return NewRandomAs(cfg, seed, DTypeF32)
+}
+
+// NewRandomAs is NewRandom with the matrices stored as dt (F32, BF16 or
+// F16), generated chunk by chunk without a full float32 copy. The values
+// are those of NewRandom rounded to dt.
+func NewRandomAs(cfg *Config, seed uint64, dt DType) (*Model, error) {
+	if dt != DTypeF32 && dt != DTypeBF16 && dt != DTypeF16 {
+		return nil, fmt.Errorf("llama: random model: cannot store weights as %v", dt)
+	}
 	m, err := newModel(cfg)
 	if err != nil {
 		return nil, err
@@ -26,8 +37,13 @@ func NewRandom(cfg *Config, seed uint64) (*Model, error) {
 	idx := uint64(0)
 	mat := func(rows, cols int) Matrix {
 		idx++
-		w := NewMatrixF32(rows, cols, make([]float32, rows*cols))
-		fillNormal(w.F32, RandomInitStd, seed, idx)
+		w := Matrix{Rows: rows, Cols: cols, DType: dt}
+		if dt == DTypeF32 {
+			w.F32 = make([]float32, rows*cols)
+		} else {
+			w.U16 = make([]uint16, rows*cols)
+		}
+		fillNormal(w, RandomInitStd, seed, idx)
 		return w
 	}
 	ones := func(n int) []float32 {
@@ -62,16 +78,33 @@ func NewRandom(cfg *Config, seed uint64) (*Model, error) {
 
 const randChunk = 1 << 16
 
-// fillNormal fills x with N(0, std²) values from per-chunk PCG streams keyed
-// by (seed, stream, chunk).
-func fillNormal(x []float32, std float64, seed, stream uint64) {
-	chunks := (len(x) + randChunk - 1) / randChunk
+// fillNormal fills w with N(0, std²) values from per-chunk PCG streams
+// keyed by (seed, stream, chunk), rounded to w's type.
+func fillNormal(w Matrix, std float64, seed, stream uint64) {
+	n := w.Rows * w.Cols
+	chunks := (n + randChunk - 1) / randChunk
 	kernels.ParallelFor(chunks, 1, func(lo, hi int) {
+		var buf []float32
+		if w.DType != DTypeF32 {
+			buf = make([]float32, randChunk)
+		}
 		for c := lo; c < hi; c++ {
 			r := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15*stream, uint64(c)))
-			part := x[c*randChunk : min((c+1)*randChunk, len(x))]
+			a, b := c*randChunk, min((c+1)*randChunk, n)
+			var part []float32
+			if w.DType == DTypeF32 {
+				part = w.F32[a:b]
+			} else {
+				part = buf[:b-a]
+			}
 			for i := range part {
 				part[i] = float32(r.NormFloat64() * std)
+			}
+			switch w.DType {
+			case DTypeBF16:
+				kernels.F32ToBF16(w.U16[a:b], part)
+			case DTypeF16:
+				kernels.F32ToF16(w.U16[a:b], part)
 			}
 		}
 	})
