@@ -1,0 +1,211 @@
+package popi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// RunMetrics are the metrics of one method on one dataset for one seed. A nil metric was
+// not measured (the Base-Model has no context overhead; AlignX has no win rate).
+// Acc and WinRate are fractions in [0, 1]; AvgLen is in tokens.
+type RunMetrics struct {
+	Method  string    `json:"method"`
+	Dataset string    `json:"dataset"`
+	Seed    uint64    `json:"seed"`
+	AvgLen  *float64  `json:"avg_len,omitempty"`
+	Acc     *float64  `json:"acc,omitempty"`
+	WinRate *float64  `json:"win_rate,omitempty"`
+	Judge   *WinTally `json:"judge,omitempty"`
+	Pairs   int       `json:"pairs"` // target pairs evaluated
+}
+
+// F is a helper for filling RunMetrics' optional fields.
+func F(x float64) *float64 { return &x }
+
+// Summary aggregates one method on one dataset over seeds. Acc and WinRate are in percent.
+type Summary struct {
+	Method  string   `json:"method"`
+	Dataset string   `json:"dataset"`
+	Seeds   []uint64 `json:"seeds"`
+	AvgLen  Stat     `json:"avg_len"`
+	Acc     Stat     `json:"acc_percent"`
+	WinRate Stat     `json:"win_rate_percent"`
+	Judge   WinTally `json:"judge"` // summed over seeds
+}
+
+// Report is a Table-1-shaped comparison of methods over datasets.
+type Report struct {
+	Title     string       `json:"title"`
+	Methods   []string     `json:"methods"`  // row order: first appearance in the runs
+	Datasets  []string     `json:"datasets"` // column-group order: first appearance
+	Summaries []Summary    `json:"summaries"`
+	Runs      []RunMetrics `json:"runs"`
+}
+
+// BuildReport aggregates runs (mean and sample standard deviation over seeds). A repeated
+// (method, dataset, seed) or a metric measured on some seeds but not others is an error.
+func BuildReport(title string, runs []RunMetrics) (*Report, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("popi: BuildReport: no runs")
+	}
+	r := &Report{Title: title, Runs: runs}
+	type key struct{ m, d string }
+	groups := map[key][]RunMetrics{}
+	seen := map[string]bool{}
+	var order []key
+	for _, run := range runs {
+		if run.Method == "" || run.Dataset == "" {
+			return nil, errors.New("popi: BuildReport: run without method or dataset name")
+		}
+		id := fmt.Sprintf("%s\x00%s\x00%d", run.Method, run.Dataset, run.Seed)
+		if seen[id] {
+			return nil, fmt.Errorf("popi: BuildReport: %s on %s seed %d given twice", run.Method, run.Dataset, run.Seed)
+		}
+		seen[id] = true
+		k := key{run.Method, run.Dataset}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], run)
+		if indexOfString(r.Methods, run.Method) < 0 {
+			r.Methods = append(r.Methods, run.Method)
+		}
+		if indexOfString(r.Datasets, run.Dataset) < 0 {
+			r.Datasets = append(r.Datasets, run.Dataset)
+		}
+	}
+	for _, k := range order {
+		g := groups[k]
+		s := Summary{Method: k.m, Dataset: k.d}
+		var lens, accs, wins []float64
+		for _, run := range g {
+			s.Seeds = append(s.Seeds, run.Seed)
+			if run.AvgLen != nil {
+				lens = append(lens, *run.AvgLen)
+			}
+			if run.Acc != nil {
+				accs = append(accs, 100**run.Acc)
+			}
+			if run.WinRate != nil {
+				wins = append(wins, 100**run.WinRate)
+			}
+			if run.Judge != nil {
+				s.Judge.Wins += run.Judge.Wins
+				s.Judge.Losses += run.Judge.Losses
+				s.Judge.Ties += run.Judge.Ties
+				s.Judge.Invalid += run.Judge.Invalid
+			}
+		}
+		for _, m := range []struct {
+			name string
+			xs   []float64
+			dst  *Stat
+		}{{"avg_len", lens, &s.AvgLen}, {"acc", accs, &s.Acc}, {"win_rate", wins, &s.WinRate}} {
+			if len(m.xs) != 0 && len(m.xs) != len(g) {
+				return nil, fmt.Errorf("popi: BuildReport: %s on %s has %s for %d of %d seeds", k.m, k.d, m.name, len(m.xs), len(g))
+			}
+			st, err := NewStat(m.xs)
+			if err != nil {
+				return nil, fmt.Errorf("popi: BuildReport: %s on %s, %s: %w", k.m, k.d, m.name, err)
+			}
+			*m.dst = st
+		}
+		r.Summaries = append(r.Summaries, s)
+	}
+	return r, nil
+}
+
+func indexOfString(xs []string, s string) int {
+	for i, x := range xs {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Summary returns the summary for a method and dataset, or nil.
+func (r *Report) Summary(method, dataset string) *Summary {
+	for i := range r.Summaries {
+		if r.Summaries[i].Method == method && r.Summaries[i].Dataset == dataset {
+			return &r.Summaries[i]
+		}
+	}
+	return nil
+}
+
+func formatStat(s Stat) string {
+	switch s.N {
+	case 0:
+		return "–"
+	case 1:
+		return fmt.Sprintf("%.2f", s.Mean)
+	}
+	return fmt.Sprintf("%.2f ± %.2f", s.Mean, s.Std)
+}
+
+// Markdown renders the report as a table shaped like the paper's Table 1: one row per
+// method, three columns (Avg. Len. ↓, Acc. (%), Win Rate (%)) per dataset, values as
+// mean ± sample standard deviation over seeds, "–" where not measured.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	if r.Title != "" {
+		b.WriteString("### " + r.Title + "\n\n")
+	}
+	b.WriteString("| Method |")
+	sep := "| --- |"
+	for _, d := range r.Datasets {
+		fmt.Fprintf(&b, " %s Avg. Len. ↓ | %s Acc. (%%) | %s Win Rate (%%) |", d, d, d)
+		sep += " ---: | ---: | ---: |"
+	}
+	b.WriteString("\n" + sep + "\n")
+	invalid := 0
+	seeds := 0
+	for _, m := range r.Methods {
+		b.WriteString("| " + m + " |")
+		for _, d := range r.Datasets {
+			s := r.Summary(m, d)
+			if s == nil {
+				b.WriteString(" – | – | – |")
+				continue
+			}
+			invalid += s.Judge.Invalid
+			seeds = max(seeds, len(s.Seeds))
+			fmt.Fprintf(&b, " %s | %s | %s |", formatStat(s.AvgLen), formatStat(s.Acc), formatStat(s.WinRate))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "\nValues are mean ± sample standard deviation over seeds (up to %d per cell). ", seeds)
+	fmt.Fprintf(&b, "Judge answers other than 'm'/'M' (excluded from win rates): %d.\n", invalid)
+	return b.String()
+}
+
+// JSON encodes the report (summaries and the per-seed runs).
+func (r *Report) JSON() ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("popi: report JSON: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+// Write stores the Markdown and JSON forms atomically; an empty path skips that form.
+func (r *Report) Write(markdownPath, jsonPath string) error {
+	if markdownPath != "" {
+		if err := writeFileAtomic(markdownPath, []byte(r.Markdown())); err != nil {
+			return err
+		}
+	}
+	if jsonPath != "" {
+		data, err := r.JSON()
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(jsonPath, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
