@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"github.com/popi-go/popi/kernels"
 )
 
 var (
@@ -49,9 +51,10 @@ func needsGrad(in ...*Value) bool {
 	return false
 }
 
-// newOut allocates an op's output.
+// newOut allocates an op's output (the shape is copied: outputs never alias
+// an input's shape slice).
 func newOut(op string, shape []int) *Value {
-	return &Value{Data: make([]float32, numel(shape)), Shape: shape, op: op}
+	return &Value{Data: make([]float32, numel(shape)), Shape: append([]int{}, shape...), op: op}
 }
 
 // finish records the op (when any input needs a gradient) and runs the
@@ -74,10 +77,21 @@ func finish(out *Value, bw func(), in ...*Value) *Value {
 	return out
 }
 
+// finite reports whether x holds no NaN or Inf. A NaN or Inf element makes
+// its chunk's sum of squares non-finite, so the kernel dot product screens
+// each chunk and only a suspicious chunk is scanned element by element (a
+// sum of squares can also overflow on large finite values).
 func finite(x []float32) bool {
-	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return false
+	const chunk = 4096
+	for i := 0; i < len(x); i += chunk {
+		c := x[i:min(i+chunk, len(x))]
+		if s := kernels.Dot(c, c); !math.IsNaN(float64(s)) && !math.IsInf(float64(s), 0) {
+			continue
+		}
+		for _, v := range c {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return false
+			}
 		}
 	}
 	return true

@@ -11,9 +11,12 @@ import (
 // (accumulated in float64). Parameters without a gradient count as zero.
 func GradNorm(params []*Value) float64 {
 	var ss float64
+	const chunk = 1024 // short float32 partial sums, added in float64
 	for _, p := range params {
-		for _, g := range p.Grad {
-			ss += float64(g) * float64(g)
+		g := p.Grad
+		for i := 0; i < len(g); i += chunk {
+			c := g[i:min(i+chunk, len(g))]
+			ss += float64(kernels.Dot(c, c))
 		}
 	}
 	return math.Sqrt(ss)

@@ -136,7 +136,7 @@ func (v *Value) IsLeaf() bool { return v.parents == nil && v.backward == nil && 
 
 // Detach returns a constant sharing v's data, cut from the graph.
 func (v *Value) Detach() *Value {
-	return &Value{Data: v.Data, Shape: v.Shape, half: v.half, op: "detach", bad: v.bad}
+	return &Value{Data: v.Data, Shape: append([]int{}, v.Shape...), half: v.half, op: "detach", bad: v.bad}
 }
 
 // ZeroGrad sets the gradient to zero (keeping the buffer).
