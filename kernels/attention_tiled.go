@@ -43,7 +43,7 @@ func expSubSumGeneric(m float32, dst, src []float32) float32 {
 // attnScratch is one worker's tile memory, grown on demand.
 type attnScratch struct {
 	qs, dos, dqs, acc []float32 // R x d
-	kt, vt            []float32 // d x attnBk
+	kt, vt            []float32 // d x NKV: one kv head's keys/values, transposed
 	sc, dp            []float32 // R x attnBk
 	pt, dst           []float32 // attnBk x R
 	m, l, dd, ls      []float32 // R
@@ -58,7 +58,6 @@ func grow(s []float32, n int) []float32 {
 
 func (sc *attnScratch) size(r, d int) {
 	sc.qs, sc.dos, sc.dqs, sc.acc = grow(sc.qs, r*d), grow(sc.dos, r*d), grow(sc.dqs, r*d), grow(sc.acc, r*d)
-	sc.kt, sc.vt = grow(sc.kt, d*attnBk), grow(sc.vt, d*attnBk)
 	sc.sc, sc.dp = grow(sc.sc, r*attnBk), grow(sc.dp, r*attnBk)
 	sc.pt, sc.dst = grow(sc.pt, r*attnBk), grow(sc.dst, r*attnBk)
 	sc.m, sc.l, sc.dd, sc.ls = grow(sc.m, r), grow(sc.l, r), grow(sc.dd, r), grow(sc.ls, r)
@@ -116,22 +115,32 @@ func attnRows(dst, src []float32, stride, i0, i1, g, group, d int) {
 	}
 }
 
-// transposeTile writes rows j0..j0+nk-1 of head block off (width d) of x
-// (row stride stride) as the columns of dst (d x attnBk).
-func transposeTile(dst, x []float32, stride, off, j0, nk, d int) {
-	for jj := 0; jj < nk; jj++ {
-		row := x[(j0+jj)*stride+off : (j0+jj)*stride+off+d]
-		for c, val := range row {
-			dst[c*attnBk+jj] = val
+// transposeHead writes the head block at column off (width d) of the nkv
+// rows of x (row stride stride) as the rows of dst (d x nkv): dst[c*nkv+j]
+// = x[j*stride+off+c]. Done once per kv head so the score tiles can read
+// K^T (and V^T) with unit stride.
+func transposeHead(dst, x []float32, stride, off, nkv, d int) {
+	const blk = 16
+	for j0 := 0; j0 < nkv; j0 += blk {
+		j1 := min(j0+blk, nkv)
+		for c0 := 0; c0 < d; c0 += blk {
+			c1 := min(c0+blk, d)
+			for j := j0; j < j1; j++ {
+				row := x[j*stride+off+c0 : j*stride+off+c1]
+				for c, val := range row {
+					dst[(c0+c)*nkv+j] = val
+				}
+			}
 		}
 	}
 }
 
 // attnScores fills sc (R x attnBk, first nk columns) with qs · k_j for the
-// keys j0..j0+nk-1 of kv head g: a tile product for a real block, dot
-// products when the block has few rows (decoding).
-func attnScores(sc, qs, kt, k []float32, kvs, off, j0, nk, rows, d int) {
-	if rows < 8 {
+// keys j0..j0+nk-1 of the kv head at column off: a tile product against the
+// transposed head kt (d x nkv) when there is one, else dot products
+// (decoding, where transposing the whole cache would cost more than it saves).
+func attnScores(sc, qs, kt []float32, nkv int, k []float32, kvs, off, j0, nk, rows, d int) {
+	if kt == nil {
 		for r := 0; r < rows; r++ {
 			q := qs[r*d : r*d+d]
 			for jj := 0; jj < nk; jj++ {
@@ -140,12 +149,15 @@ func attnScores(sc, qs, kt, k []float32, kvs, off, j0, nk, rows, d int) {
 		}
 		return
 	}
-	transposeTile(kt, k, kvs, off, j0, nk, d)
 	for r := 0; r < rows; r++ {
 		clear(sc[r*attnBk : r*attnBk+nk])
 	}
-	attnTile(sc, attnBk, qs, d, kt, attnBk, rows, d, nk)
+	attnTile(sc, attnBk, qs, d, kt[j0:], nkv, rows, d, nk)
 }
+
+// attnTransposed reports whether blocks of rows query rows use tile
+// products for the scores (and so need K^T).
+func attnTransposed(rows int) bool { return rows >= 8 }
 
 func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	s.check()
@@ -153,20 +165,37 @@ func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	if s.NQ == 0 {
 		return
 	}
+	group := s.NHeads / s.NKVHeads
+	var kt []float32
+	if attnTransposed(min(s.NQ, attnBq) * group) {
+		_, kvs, _ := s.strides()
+		d := s.HeadDim
+		kt = make([]float32, s.NKVHeads*d*s.NKV)
+		ParallelFor(s.NKVHeads, 1, func(lo, hi int) {
+			for g := lo; g < hi; g++ {
+				transposeHead(kt[g*d*s.NKV:(g+1)*d*s.NKV], k, kvs, g*d, s.NKV, d)
+			}
+		})
+	}
 	nqb := (s.NQ + attnBq - 1) / attnBq
 	runItems(nqb*s.NKVHeads, func(it int, sc *attnScratch) {
 		qb := nqb - 1 - it/s.NKVHeads // later blocks see more keys: first
-		attnForwardBlock(s, q, k, v, out, lse, qb, it%s.NKVHeads, sc)
+		attnForwardBlock(s, q, k, kt, v, out, lse, qb, it%s.NKVHeads, sc)
 	})
 }
 
-func attnForwardBlock(s AttnShape, q, k, v, out, lse []float32, qb, g int, sc *attnScratch) {
+func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, sc *attnScratch) {
 	qs, kvs, os := s.strides()
 	d, group := s.HeadDim, s.NHeads/s.NKVHeads
 	i0, i1 := qb*attnBq, min(qb*attnBq+attnBq, s.NQ)
 	rows := (i1 - i0) * group
 	sc.size(rows, d)
 	attnRows(sc.qs, q, qs, i0, i1, g, group, d)
+	scale(s.Scale, sc.qs[:rows*d]) // scores come out scaled
+	var ktg []float32
+	if kt != nil {
+		ktg = kt[g*d*s.NKV : (g+1)*d*s.NKV]
+	}
 	acc, m, l := sc.acc[:rows*d], sc.m[:rows], sc.l[:rows]
 	clear(acc)
 	clear(l)
@@ -177,7 +206,7 @@ func attnForwardBlock(s AttnShape, q, k, v, out, lse []float32, qb, g int, sc *a
 	end := s.QPos0 + i1 // keys [0, end) are seen by some row of the block
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
-		attnScores(sc.sc, sc.qs, sc.kt, k, kvs, off, j0, nk, rows, d)
+		attnScores(sc.sc, sc.qs, ktg, s.NKV, k, kvs, off, j0, nk, rows, d)
 		for r := 0; r < rows; r++ {
 			row := sc.sc[r*attnBk : r*attnBk+nk]
 			nv := min(nk, s.QPos0+i0+r/group-j0+1) // causal: keys j <= position
@@ -185,7 +214,6 @@ func attnForwardBlock(s AttnShape, q, k, v, out, lse []float32, qb, g int, sc *a
 				clear(row)
 				continue
 			}
-			scale(s.Scale, row[:nv])
 			if mt := maxf(row[:nv]); mt > m[r] {
 				corr := float32(math.Exp(float64(m[r] - mt)))
 				l[r] *= corr
@@ -223,6 +251,15 @@ func attentionBackwardTiled(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []f
 	// One item per kv head: dk and dv rows of a kv head and the dq rows of
 	// its query heads are written by that item only (no races).
 	runItems(s.NKVHeads, func(g int, sc *attnScratch) {
+		if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
+			_, kvs, _ := s.strides()
+			n := s.HeadDim * s.NKV
+			sc.kt, sc.vt = grow(sc.kt, n), grow(sc.vt, n)
+			transposeHead(sc.kt, k, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
+			transposeHead(sc.vt, v, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
+		} else {
+			sc.kt, sc.vt = nil, nil
+		}
 		for qb := 0; qb*attnBq < s.NQ; qb++ {
 			attnBackwardBlock(s, q, k, v, out, dout, lse, dq, dk, dv, qb, g, sc)
 		}
@@ -250,8 +287,8 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
 		// P (in sc.sc) and dP = dO · V^T (in sc.dp).
-		attnScores(sc.sc, sc.qs, sc.kt, k, kvs, off, j0, nk, rows, d)
-		attnScores(sc.dp, sc.dos, sc.vt, v, kvs, off, j0, nk, rows, d)
+		attnScores(sc.sc, sc.qs, sc.kt, s.NKV, k, kvs, off, j0, nk, rows, d)
+		attnScores(sc.dp, sc.dos, sc.vt, s.NKV, v, kvs, off, j0, nk, rows, d)
 		for r := 0; r < rows; r++ {
 			p := sc.sc[r*attnBk : r*attnBk+nk]
 			dp := sc.dp[r*attnBk : r*attnBk+nk]
