@@ -304,3 +304,20 @@ func TestDebugNaNThroughConstOps(t *testing.T) {
 		t.Fatalf("error %v, want it to name log", err)
 	}
 }
+
+func TestFinite(t *testing.T) {
+	big := make([]float32, 5000)
+	for i := range big {
+		big[i] = 3e38 // squares overflow; still finite
+	}
+	if !finite(big) {
+		t.Fatal("large finite values reported non-finite")
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		x := make([]float32, 9000)
+		x[8999] = bad
+		if finite(x) {
+			t.Fatalf("%v not detected", bad)
+		}
+	}
+}

@@ -22,7 +22,9 @@
 // fused RMSNorm, fused SwiGLU, RoPE (any positions, given cos/sin tables),
 // fused causal GQA Attention (log-sum-exp saved, no T×T matrix), Softmax,
 // LogSoftmax, TokenLogProbs (per-row target log-prob keeping only the
-// log-sum-exp), CrossEntropy, and Checkpoint (recompute a block in backward).
+// log-sum-exp), CrossEntropy, LinearLogProbs / LinearCrossEntropy (output
+// projection fused with the log-probs, logits processed in row chunks and
+// never held whole), and Checkpoint (recompute a block in backward).
 //
 // Training: AdamW (decoupled decay, bias correction, exact State save and
 // restore), SGD, WarmupCosine schedule, ClipGradNorm, ParamGroup/SplitDecay,
@@ -36,4 +38,9 @@
 //
 // Shape mistakes in op calls are programmer errors and panic with both
 // shapes in the message.
+//
+// Concurrency: forward ops on distinct values may run on several goroutines
+// (they only read shared parameters). Backward calls whose graphs share
+// leaves must not run at the same time (they accumulate into the same Grad),
+// and optimizer steps must not overlap forward or backward passes.
 package nn

@@ -104,3 +104,21 @@ func LinearLogProbs(h, w *Value, targets []int, scale float32) *Value {
 		}
 	}, h, w)
 }
+
+// LinearCrossEntropy is CrossEntropy(Linear(h, w), targets) computed through
+// LinearLogProbs (logits never held whole): the mean over non-ignored rows
+// of −log softmax(h[r]·Wᵀ)[targets[r]]; 0 with a zero gradient when every row
+// is ignored.
+func LinearCrossEntropy(h, w *Value, targets []int) *Value {
+	count := 0
+	for _, t := range targets {
+		if t >= 0 {
+			count++
+		}
+	}
+	s := float32(0)
+	if count > 0 {
+		s = -1 / float32(count)
+	}
+	return rename(Scale(Sum(LinearLogProbs(h, w, targets, 1)), s), "linear_cross_entropy")
+}

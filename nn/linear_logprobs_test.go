@@ -85,3 +85,26 @@ func TestLinearLogProbsMatchesUnfused(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearCrossEntropy(t *testing.T) {
+	h0, w0 := tensor.RandN(1, 1, 6, 4), tensor.RandN(2, 0.5, 11, 4)
+	tg := []int{1, 10, -1, 0, 4, 4}
+	ha, wa, hb, wb := Param(h0.Clone()), Param(w0.Clone()), Param(h0.Clone()), Param(w0.Clone())
+	a := LinearCrossEntropy(ha, wa, tg)
+	b := CrossEntropy(Linear(hb, wb), tg)
+	if math.Abs(float64(a.Item()-b.Item())) > 1e-6 {
+		t.Fatalf("loss %v vs %v", a.Item(), b.Item())
+	}
+	a.Backward()
+	b.Backward()
+	for i := range wa.Grad {
+		if math.Abs(float64(wa.Grad[i]-wb.Grad[i])) > 1e-6 {
+			t.Fatalf("dW[%d] %v vs %v", i, wa.Grad[i], wb.Grad[i])
+		}
+	}
+	for i := range ha.Grad {
+		if math.Abs(float64(ha.Grad[i]-hb.Grad[i])) > 1e-6 {
+			t.Fatalf("dh[%d] %v vs %v", i, ha.Grad[i], hb.Grad[i])
+		}
+	}
+}
