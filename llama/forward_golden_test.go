@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -225,5 +226,57 @@ func TestForwardRejectsBadInput(t *testing.T) {
 	long := make([]int, 17)
 	if err := other.NewRunner().Forward([]Seq{{Cache: small, Tokens: long}}); err == nil {
 		t.Error("no error beyond max_position_embeddings")
+	}
+}
+
+// decodeGarbage returns the bytes allocated per decoded token by a
+// warmed-up Runner.
+func decodeGarbage(t *testing.T, m *Model) float64 {
+	r := m.NewRunner()
+	c := m.NewKVCache(64)
+	b := []Seq{{Cache: c, Tokens: []int{1, 2, 3}}}
+	if err := r.Forward(b); err != nil {
+		t.Fatal(err)
+	}
+	tok := []int{5}
+	step := func() {
+		b[0].Tokens = tok
+		if err := r.Forward(b); err != nil {
+			t.Fatal(err)
+		}
+		tok[0] = Argmax(b[0].Logits)
+	}
+	step()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const steps = 20
+	for range steps {
+		step()
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.TotalAlloc-before.TotalAlloc) / steps
+}
+
+// Decoding a token with a warmed-up Runner produces no garbage that scales
+// with the model: scratch buffers, RoPE table, logits and KV cache are
+// reused. The kernels may allocate small per-call bookkeeping (worker-pool
+// closures, tile lists), so the check compares two models whose logit row
+// and activations differ 16x in size: re-allocating any of ours per token
+// would grow the garbage by far more than the bound.
+func TestDecodeAllocations(t *testing.T) {
+	mk := func(vocab, hidden int) *Model {
+		m, err := NewRandom(&Config{Vocab: vocab, Hidden: hidden, Intermediate: 2 * hidden, Layers: 2, Heads: 4, KVHeads: 2,
+			HeadDim: 16, RMSNormEps: 1e-5, RopeTheta: 10000, BOS: -1}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	small := decodeGarbage(t, mk(256, 64))
+	big := decodeGarbage(t, mk(4096, 1024))
+	t.Logf("bytes allocated per decoded token: %.0f (vocab 256, hidden 64), %.0f (vocab 4096, hidden 1024)", small, big)
+	// One logit row of the big model is 16 KiB, its activations 4-8 KiB.
+	if big-small > 4<<10 {
+		t.Errorf("per-token garbage grows with the model: %.0f -> %.0f bytes", small, big)
 	}
 }
