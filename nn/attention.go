@@ -13,7 +13,9 @@ import (
 // starts at position 0. It runs kernels.Attention per sequence and keeps only
 // the output and the per-row log-sum-exp, so backward
 // (kernels.AttentionBackward) recomputes probabilities and never holds a
-// T x T matrix.
+// T x T matrix. Sequences of different lengths in one batch must be padded
+// on the right: causality keeps real tokens from attending to the padding
+// after them, and the padded rows' outputs are to be masked out of the loss.
 func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
 	bad := func() {
 		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v with %d heads and %d kv heads", q.Shape, k.Shape, v.Shape, nHeads, nKVHeads))
