@@ -25,6 +25,10 @@ type Trainable struct {
 	Layers []TrainLayer
 	Norm   *nn.Value
 	LMHead *nn.Value
+	// Checkpoint recomputes each decoder block during backward instead of
+	// keeping its activations (nn.Checkpoint): memory per block drops to
+	// its input, for about one extra forward pass of compute.
+	Checkpoint bool
 
 	cos, sin []float32 // RoPE tables
 	ropeLen  int
@@ -140,7 +144,11 @@ func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
 	t.ensureRoPE(T)
 	x := nn.Embedding(t.Embed, flat)
 	for i := range t.Layers {
-		x = t.block(i, x, B, T, pos)
+		if t.Checkpoint && nn.GradEnabled() {
+			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], B, T, pos) }, x)
+		} else {
+			x = t.block(i, x, B, T, pos)
+		}
 	}
 	return nn.RMSNorm(x, t.Norm, d.eps), nil
 }

@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -48,13 +49,17 @@ func TestTrainGradientsGolden(t *testing.T) {
 	for _, tc := range []struct {
 		sub, grads string
 		loss       float64
+		checkpoint bool
 	}{
-		{".", "grads.safetensors", 6.394032741727694},
-		{"untied", "untied/grads.safetensors", 6.634461809441644},
+		{".", "grads.safetensors", 6.394032741727694, false},
+		{"untied", "untied/grads.safetensors", 6.634461809441644, false},
+		{".", "grads.safetensors", 6.394032741727694, true},
+		{"untied", "untied/grads.safetensors", 6.634461809441644, true},
 	} {
-		t.Run(tc.sub, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/checkpoint=%v", tc.sub, tc.checkpoint), func(t *testing.T) {
 			m := loadGolden(t, tc.sub, LoadOptions{})
 			tm := m.Trainable()
+			tm.Checkpoint = tc.checkpoint
 			loss, err := tm.NextTokenLoss([][]int{seq})
 			if err != nil {
 				t.Fatal(err)
@@ -191,5 +196,39 @@ func TestTrainForwardMatchesInference(t *testing.T) {
 	}
 	if err := lp.Backward(dlp[:1]); err == nil {
 		t.Error("mis-shaped gradient accepted")
+	}
+}
+
+// With 16-bit weights the matrices are frozen constants: only the norm
+// weights train, and their gradients equal those of the same values held
+// in f32.
+func TestTrainFrozenHalfWeights(t *testing.T) {
+	seq := goldenInputs(t)[1]
+	half := loadGolden(t, "bf16", LoadOptions{}).Trainable()
+	wide := loadGolden(t, "bf16", LoadOptions{WeightType: "f32"}).Trainable()
+	if n := len(half.Params()); n != 2*len(half.Layers)+1 {
+		t.Fatalf("%d trainable values with bf16 weights, want only the %d norms", n, 2*len(half.Layers)+1)
+	}
+	for _, tm := range []*Trainable{half, wide} {
+		loss, err := tm.NextTokenLoss([][]int{seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := loss.Backward(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pairs := [][2]*nn.Value{{half.Norm, wide.Norm}}
+	for i := range half.Layers {
+		pairs = append(pairs, [2]*nn.Value{half.Layers[i].AttnNorm, wide.Layers[i].AttnNorm}, [2]*nn.Value{half.Layers[i].MLPNorm, wide.Layers[i].MLPNorm})
+	}
+	for _, p := range pairs {
+		var ref float64
+		for _, v := range p[1].Grad {
+			ref = max(ref, math.Abs(float64(v)))
+		}
+		if rel := maxAbsDiff(p[0].Grad, p[1].Grad) / ref; rel > 1e-5 || ref == 0 {
+			t.Errorf("%s: frozen-bf16 gradient differs from f32 by %.3g relative", p[0].Name, rel)
+		}
 	}
 }
