@@ -80,6 +80,14 @@ type mergeVal struct {
 // bpe splits one pre-token into token ids. The caller has checked the whole piece is not a
 // token itself (ignore_merges / tiktoken fast path).
 func (t *Tokenizer) bpe(piece []byte) []int {
+	if len(piece) >= bpeHeapThreshold {
+		return t.bpeLong(piece)
+	}
+	return t.bpeShort(piece)
+}
+
+// bpeShort is the direct O(n^2) merge loop, fastest for short pieces.
+func (t *Tokenizer) bpeShort(piece []byte) []int {
 	// parts[i] = start offset; ids[i] = token id of piece[parts[i]:parts[i+1]].
 	n := len(piece)
 	parts := make([]int, n+1)

@@ -195,3 +195,31 @@ func TestWriteTinyTokenizerFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestBPEHeapMatchesScan(t *testing.T) {
+	toks := tinyTokenizers(t)
+	trained, err := TrainBPE(trainCorpus(), 700, trainSpecials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(5))
+	alphabet := []string{"a", "e", "t", "h", " ", "!", "=", "é", "小", "\xff", "th", "he", "in", "ka", "lo"}
+	for i := 0; i < 300; i++ {
+		var b bytes.Buffer
+		for n := rng.Intn(200); n >= 0; n-- {
+			b.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		for _, tk := range []*Tokenizer{toks["tiktoken"], toks["hfjson"], trained} {
+			p := b.Bytes()
+			if a, c := tk.bpeShort(p), tk.bpeLong(p); !reflect.DeepEqual(a, c) {
+				t.Fatalf("heap and scan BPE differ on %q:\n%v\n%v", p, a, c)
+			}
+		}
+	}
+	// a long single pre-token is fast
+	long := bytes.Repeat([]byte("!="), 50000)
+	ids := toks["tiktoken"].EncodeBytes(long, false)
+	if dec, _ := toks["tiktoken"].Decode(ids); !bytes.Equal(dec, long) {
+		t.Fatal("long piece round trip")
+	}
+}

@@ -304,3 +304,15 @@ func FuzzSafetensorsHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestOpenTensorsErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "model.safetensors")
+	os.WriteFile(bad, []byte("not a safetensors file"), 0o644)
+	for _, p := range []string{bad, dir, filepath.Join(dir, "missing"), filepath.Join(tinyDir, "config.json"), t.TempDir()} {
+		ts, err := OpenTensors(p)
+		if err == nil || ts != nil {
+			t.Errorf("%s: ts=%v err=%v", p, ts, err)
+		}
+	}
+}

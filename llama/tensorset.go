@@ -63,11 +63,11 @@ func OpenTensors(path string) (TensorFile, error) {
 	if st.IsDir() {
 		single := filepath.Join(path, "model.safetensors")
 		if fileExists(single) {
-			return OpenSafetensors(single)
+			return asTensorFile(OpenSafetensors(single))
 		}
 		index := filepath.Join(path, "model.safetensors.index.json")
 		if fileExists(index) {
-			return OpenShardedSafetensors(index)
+			return asTensorFile(OpenShardedSafetensors(index))
 		}
 		ggufs, _ := filepath.Glob(filepath.Join(path, "*.gguf"))
 		switch len(ggufs) {
@@ -84,11 +84,20 @@ func OpenTensors(path string) (TensorFile, error) {
 	case strings.HasSuffix(lower, ".gguf"):
 		return OpenGGUFTensors(path)
 	case strings.HasSuffix(lower, ".index.json"):
-		return OpenShardedSafetensors(path)
+		return asTensorFile(OpenShardedSafetensors(path))
 	case strings.HasSuffix(lower, ".safetensors"):
-		return OpenSafetensors(path)
+		return asTensorFile(OpenSafetensors(path))
 	}
 	return nil, fmt.Errorf("llama: open tensors: %s: unknown file type (want .safetensors, .safetensors.index.json or .gguf)", path)
+}
+
+// asTensorFile converts a concrete result to the interface without creating a non-nil
+// interface that holds a nil pointer on error.
+func asTensorFile[T TensorFile](f T, err error) (TensorFile, error) {
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func fileExists(p string) bool {
