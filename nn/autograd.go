@@ -162,13 +162,21 @@ func (v *Value) BackwardWith(seed []float32) error {
 				break
 			}
 		}
-		if !n.retain {
-			n.Grad = nil
-		}
+		n.dropGrad()
 		n.backward, n.parents, n.released = nil, nil, true
 	}
 	release(order)
 	return err
+}
+
+// dropGrad releases a recorded node's gradient after Backward (to the pool)
+// unless RetainGrad asked to keep it.
+func (n *Value) dropGrad() {
+	if n.retain || n.Grad == nil {
+		return
+	}
+	putBuf(n.Grad)
+	n.Grad = nil
 }
 
 // topo returns the recorded nodes reachable from v in an order where every
@@ -206,9 +214,7 @@ func release(order []*Value) {
 		if n.backward == nil && n.parents == nil {
 			continue
 		}
-		if !n.retain {
-			n.Grad = nil
-		}
+		n.dropGrad()
 		n.backward, n.parents, n.released = nil, nil, true
 	}
 }

@@ -39,3 +39,37 @@ func TestMemoryStable(t *testing.T) {
 		t.Fatalf("training does not reduce the loss: %v", losses)
 	}
 }
+
+// TestRecycledBuffersAreClean repeats the same backward pass: gradients
+// must be bit-identical although the second pass reuses the first pass's
+// recycled (dirty) intermediate gradient buffers.
+func TestRecycledBuffersAreClean(t *testing.T) {
+	m := newMiniLlama(64, 32, 2, 4, 2, 48, 16)
+	ids := make([]int, 2*16)
+	for i := range ids {
+		ids[i] = (i * 29) % 64
+	}
+	var grads [2][][]float32
+	for pass := 0; pass < 2; pass++ {
+		ZeroGrads(m.params())
+		if err := m.loss(ids, 2, 16).Backward(); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.params() {
+			grads[pass] = append(grads[pass], append([]float32(nil), p.Grad...))
+		}
+	}
+	gradPool.Lock()
+	held := gradPool.held
+	gradPool.Unlock()
+	if held == 0 {
+		t.Fatal("no gradient buffer was recycled")
+	}
+	for i := range grads[0] {
+		for j := range grads[0][i] {
+			if grads[0][i][j] != grads[1][i][j] {
+				t.Fatalf("param %d[%d]: %v then %v", i, j, grads[0][i][j], grads[1][i][j])
+			}
+		}
+	}
+}

@@ -149,7 +149,11 @@ func (v *Value) RetainGrad() { v.retain = true }
 // grad returns the gradient buffer, allocating it zeroed on first use.
 func (v *Value) grad() []float32 {
 	if v.Grad == nil {
-		v.Grad = make([]float32, v.Numel())
+		if v.backward != nil {
+			v.Grad = getBuf(v.Numel()) // intermediate: recycled after Backward
+		} else {
+			v.Grad = make([]float32, v.Numel())
+		}
 	}
 	return v.Grad
 }
