@@ -105,17 +105,7 @@ func makePlan(op string, as, bs []int) *bcastPlan {
 }
 
 func broadcastShape(a, b []int) ([]int, bool) {
-	s, ok := tryBroadcast(a, b)
-	return s, ok
-}
-
-func tryBroadcast(a, b []int) (s []int, ok bool) {
-	defer func() {
-		if recover() != nil {
-			s, ok = nil, false
-		}
-	}()
-	return tensor.BroadcastShapes(a, b), true
+	return tensor.TryBroadcastShapes(a, b)
 }
 
 // broadcastIndex returns, for every element of out in row-major order, the

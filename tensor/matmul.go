@@ -144,6 +144,10 @@ func broadcastShapes(a, b Shape) (Shape, bool) {
 	return out, true
 }
 
+// TryBroadcastShapes returns the NumPy broadcast of a and b and whether
+// they broadcast at all.
+func TryBroadcastShapes(a, b Shape) (Shape, bool) { return broadcastShapes(a, b) }
+
 // BroadcastShapes returns the NumPy broadcast of a and b, or panics naming
 // both shapes.
 func BroadcastShapes(a, b Shape) Shape {
