@@ -321,3 +321,19 @@ func TestFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestDeepGraph back-propagates through a 100000-op chain: the topological
+// walk is iterative, so depth does not grow the goroutine stack.
+func TestDeepGraph(t *testing.T) {
+	x := NewParam([]float32{1}, 1)
+	y := x
+	for i := 0; i < 100000; i++ {
+		y = AddScalar(y, 1e-3)
+	}
+	if err := Scale(y, 2).Backward(); err != nil {
+		t.Fatal(err)
+	}
+	if x.Grad[0] != 2 {
+		t.Fatalf("grad %v", x.Grad[0])
+	}
+}
