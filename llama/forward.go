@@ -29,9 +29,9 @@ type Runner struct {
 	m    *Model
 	rows int // capacity in token rows
 
-	x, xn, q, k, v, att, gate, up []float32
-	pos                           []int // position of each token row
-	logits                        []float32
+	x, xn, qkv, att, gu, act []float32
+	pos                      []int // position of each token row
+	logits                   []float32
 
 	cos, sin []float32 // RoPE table [ropeLen][headDim/2]
 	ropeLen  int
@@ -74,12 +74,10 @@ func (r *Runner) ensureRows(n int) {
 	d := r.m.dims
 	r.x = grow(r.x, n*d.hidden)
 	r.xn = grow(r.xn, n*d.hidden)
-	r.q = grow(r.q, n*d.qDim)
-	r.k = grow(r.k, n*d.kvDim)
-	r.v = grow(r.v, n*d.kvDim)
+	r.qkv = grow(r.qkv, n*(d.qDim+2*d.kvDim))
 	r.att = grow(r.att, n*d.qDim)
-	r.gate = grow(r.gate, n*d.inter)
-	r.up = grow(r.up, n*d.inter)
+	r.gu = grow(r.gu, n*2*d.inter)
+	r.act = grow(r.act, n*d.inter)
 	if cap(r.pos) < n {
 		r.pos = make([]int, n)
 	}
@@ -216,18 +214,24 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 	w := &m.Layers[l]
 	half := d.headDim / 2
 	dot := m.AllowBF16Dot
+	qkvW := d.qDim + 2*d.kvDim // row t of r.qkv: [q | k | v]
 
 	for t := 0; t < n; t++ {
 		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.AttnNorm, d.eps)
 	}
-	w.Q.MulT(n, r.xn, 0, r.q, dot)
-	w.K.MulT(n, r.xn, 0, r.k, dot)
-	w.V.MulT(n, r.xn, 0, r.v, dot)
+	if aliases(&w.qkv, &w.Q, &w.K, &w.V) {
+		w.qkv.mulT(n, r.xn, 0, r.qkv, qkvW, dot)
+	} else {
+		w.Q.mulT(n, r.xn, 0, r.qkv, qkvW, dot)
+		w.K.mulT(n, r.xn, 0, r.qkv[d.qDim:], qkvW, dot)
+		w.V.mulT(n, r.xn, 0, r.qkv[d.qDim+d.kvDim:], qkvW, dot)
+	}
 	for t := 0; t < n; t++ {
 		p := r.pos[t]
 		cos, sin := r.cos[p*half:(p+1)*half], r.sin[p*half:(p+1)*half]
-		kernels.RoPE(r.q[t*d.qDim:(t+1)*d.qDim], d.heads, d.headDim, cos, sin)
-		kernels.RoPE(r.k[t*d.kvDim:(t+1)*d.kvDim], d.kvHeads, d.headDim, cos, sin)
+		row := r.qkv[t*qkvW : (t+1)*qkvW]
+		kernels.RoPE(row[:d.qDim], d.heads, d.headDim, cos, sin)
+		kernels.RoPE(row[d.qDim:d.qDim+d.kvDim], d.kvHeads, d.headDim, cos, sin)
 	}
 
 	// Append keys/values to the caches and queue one attention job per
@@ -240,17 +244,20 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		s := &batch[i]
 		c := s.Cache
 		nt := len(s.Tokens)
-		copy(c.K[l][c.len*d.kvDim:], r.k[row*d.kvDim:(row+nt)*d.kvDim])
-		copy(c.V[l][c.len*d.kvDim:], r.v[row*d.kvDim:(row+nt)*d.kvDim])
+		for j := 0; j < nt; j++ {
+			src := r.qkv[(row+j)*qkvW+d.qDim : (row+j+1)*qkvW]
+			copy(c.K[l][(c.len+j)*d.kvDim:(c.len+j+1)*d.kvDim], src[:d.kvDim])
+			copy(c.V[l][(c.len+j)*d.kvDim:(c.len+j+1)*d.kvDim], src[d.kvDim:])
+		}
 		nkv := c.len + nt
 		for g := 0; g < d.kvHeads; g++ {
 			r.jobs = append(r.jobs, attnJob{
 				shape: kernels.AttnShape{
 					NQ: nt, NKV: nkv, NHeads: group, NKVHeads: 1, HeadDim: d.headDim,
-					QStride: d.qDim, KVStride: d.kvDim, OStride: d.qDim,
+					QStride: qkvW, KVStride: d.kvDim, OStride: d.qDim,
 					QPos0: c.len, Scale: scale,
 				},
-				q: r.q[row*d.qDim+g*group*d.headDim:],
+				q: r.qkv[row*qkvW+g*group*d.headDim:],
 				k: c.K[l][g*d.headDim:],
 				v: c.V[l][g*d.headDim:],
 				o: r.att[row*d.qDim+g*group*d.headDim:],
@@ -264,8 +271,15 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 	for t := 0; t < n; t++ {
 		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.MLPNorm, d.eps)
 	}
-	w.Gate.MulT(n, r.xn, 0, r.gate, dot)
-	w.Up.MulT(n, r.xn, 0, r.up, dot)
-	kernels.SwiGLU(r.gate[:n*d.inter], r.gate[:n*d.inter], r.up[:n*d.inter])
-	w.Down.MulT(n, r.gate, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
+	I := d.inter // row t of r.gu: [gate | up]
+	if aliases(&w.gateUp, &w.Gate, &w.Up) {
+		w.gateUp.mulT(n, r.xn, 0, r.gu, 2*I, dot)
+	} else {
+		w.Gate.mulT(n, r.xn, 0, r.gu, 2*I, dot)
+		w.Up.mulT(n, r.xn, 0, r.gu[I:], 2*I, dot)
+	}
+	for t := 0; t < n; t++ {
+		kernels.SwiGLU(r.act[t*I:(t+1)*I], r.gu[2*t*I:(2*t+1)*I], r.gu[(2*t+1)*I:(2*t+2)*I])
+	}
+	w.Down.MulT(n, r.act, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
 }

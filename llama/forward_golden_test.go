@@ -280,3 +280,35 @@ func TestDecodeAllocations(t *testing.T) {
 		t.Errorf("per-token garbage grows with the model: %.0f -> %.0f bytes", small, big)
 	}
 }
+
+// Replacing a layer's matrix (so it no longer sits in the fused buffer)
+// falls back to separate multiplications with the same result.
+func TestUnfusedFallback(t *testing.T) {
+	m := loadGolden(t, ".", LoadOptions{})
+	ids := goldenInputs(t)[1]
+	want := fullLogits(t, m, ids)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if !aliases(&l.qkv, &l.Q, &l.K, &l.V) || !aliases(&l.gateUp, &l.Gate, &l.Up) {
+			t.Fatalf("layer %d not fused after Load", i)
+		}
+		l.K = NewMatrixF32(l.K.Rows, l.K.Cols, append([]float32(nil), l.K.F32...))
+		l.Up = NewMatrixF32(l.Up.Rows, l.Up.Cols, append([]float32(nil), l.Up.F32...))
+		if aliases(&l.qkv, &l.Q, &l.K, &l.V) || aliases(&l.gateUp, &l.Gate, &l.Up) {
+			t.Fatalf("layer %d: replaced matrix still reported fused", i)
+		}
+	}
+	if d := maxAbsDiff(fullLogits(t, m, ids), want); d > 1e-5 {
+		t.Errorf("unfused logits differ by %.3g", d)
+	}
+	// Converting re-fuses.
+	if err := m.ConvertWeights(DTypeBF16); err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		if !aliases(&l.qkv, &l.Q, &l.K, &l.V) || l.qkv.DType != DTypeBF16 {
+			t.Fatalf("layer %d not fused after ConvertWeights", i)
+		}
+	}
+}

@@ -12,6 +12,9 @@ type Layer struct {
 	MLPNorm    []float32 // post_attention_layernorm.weight [Hidden]
 	Gate, Up   Matrix    // mlp.{gate,up}_proj.weight [Intermediate, Hidden]
 	Down       Matrix    // mlp.down_proj.weight [Hidden, Intermediate]
+
+	// qkv stacks Q, K, V and gateUp stacks Gate, Up (see model_fuse.go).
+	qkv, gateUp Matrix
 }
 
 // Model is a LLaMA-3 / Llama-3.2 decoder (Hugging Face LlamaForCausalLM
@@ -167,6 +170,7 @@ func (m *Model) ConvertWeights(dt DType) error {
 	if m.dims.tied {
 		m.LMHead = &m.Embed
 	}
+	m.fuseLayers()
 	return err
 }
 

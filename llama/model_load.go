@@ -162,6 +162,7 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 		}
 		return nil, fmt.Errorf("llama: unexpected tensors for a %d-layer model: %s", d.layers, strings.Join(extra, ", "))
 	}
+	m.fuseLayers()
 	return m, nil
 }
 

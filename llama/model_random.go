@@ -73,6 +73,7 @@ func NewRandomAs(cfg *Config, seed uint64, dt DType) (*Model, error) {
 		w := mat(d.vocab, d.hidden)
 		m.LMHead = &w
 	}
+	m.fuseLayers()
 	return m, nil
 }
 

@@ -33,14 +33,19 @@ func (w *Matrix) half() kernels.Half {
 // (m×Rows, packed). allowBF16Dot lets bf16 weights use the bf16 dot-product
 // instructions (activations rounded to bf16).
 func (w *Matrix) MulT(m int, x []float32, beta float32, y []float32, allowBF16Dot bool) {
+	w.mulT(m, x, beta, y, w.Rows, allowBF16Dot)
+}
+
+// mulT is MulT writing row i of the result at y[i*ldy:].
+func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, allowBF16Dot bool) {
 	if m == 0 {
 		return
 	}
 	if w.DType == DTypeF32 {
-		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, w.Rows)
+		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, ldy)
 		return
 	}
-	kernels.SgemmHalf(w.half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, w.Rows, allowBF16Dot)
+	kernels.SgemmHalf(w.half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, ldy, allowBF16Dot)
 }
 
 // Row widens row i into dst (len Cols).

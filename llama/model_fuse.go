@@ -1,0 +1,77 @@
+package llama
+
+import "unsafe"
+
+// Inference multiplies the Q, K and V projections (and gate and up) as one
+// matrix each: Layer.Q/K/V are row ranges of one contiguous buffer, so one
+// GEMM (or GEMV) reads them all. Fusing re-points the matrices at the
+// shared buffer; training parameters made afterwards share it too.
+
+// fuseRows copies the matrices (same Cols and DType) into one buffer of
+// their stacked rows and re-points each at its row range.
+func fuseRows(ms ...*Matrix) Matrix {
+	f := Matrix{Cols: ms[0].Cols, DType: ms[0].DType}
+	for _, m := range ms {
+		f.Rows += m.Rows
+	}
+	if f.DType == DTypeF32 {
+		f.F32 = make([]float32, f.Rows*f.Cols)
+	} else {
+		f.U16 = make([]uint16, f.Rows*f.Cols)
+	}
+	off := 0
+	for _, m := range ms {
+		n := m.Rows * m.Cols
+		if f.DType == DTypeF32 {
+			copy(f.F32[off:], m.F32)
+			m.F32 = f.F32[off : off+n : off+n]
+		} else {
+			copy(f.U16[off:], m.U16)
+			m.U16 = f.U16[off : off+n : off+n]
+		}
+		off += n
+	}
+	return f
+}
+
+// fuse builds the layer's fused matrices when the parts agree in type.
+func (l *Layer) fuse() {
+	l.qkv, l.gateUp = Matrix{}, Matrix{}
+	if l.Q.DType == l.K.DType && l.K.DType == l.V.DType {
+		l.qkv = fuseRows(&l.Q, &l.K, &l.V)
+	}
+	if l.Gate.DType == l.Up.DType {
+		l.gateUp = fuseRows(&l.Gate, &l.Up)
+	}
+}
+
+// fuseLayers fuses every layer.
+func (m *Model) fuseLayers() {
+	for i := range m.Layers {
+		m.Layers[i].fuse()
+	}
+}
+
+// aliases reports whether the parts still sit, in order, in f's buffer
+// (false once a part was replaced by another matrix).
+func aliases(f *Matrix, parts ...*Matrix) bool {
+	if f.Rows == 0 {
+		return false
+	}
+	off := 0
+	for _, p := range parts {
+		if p.DType != f.DType || p.Cols != f.Cols {
+			return false
+		}
+		n := p.Rows * p.Cols
+		if f.DType == DTypeF32 {
+			if len(p.F32) != n || off+n > len(f.F32) || (n > 0 && unsafe.SliceData(p.F32) != &f.F32[off]) {
+				return false
+			}
+		} else if len(p.U16) != n || off+n > len(f.U16) || (n > 0 && unsafe.SliceData(p.U16) != &f.U16[off]) {
+			return false
+		}
+		off += n
+	}
+	return true
+}
