@@ -1,7 +1,6 @@
 package llama
 
 import (
-	"encoding/binary"
 	"fmt"
 	"regexp"
 	"sort"
@@ -170,11 +169,10 @@ func (t *GGUFTensors) ReadF32(name string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := t.g.ReadRaw(ti.Name)
+	out, err := readF32At(t.g.r, ti.Offset, ti.DType, ti.n)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("llama: gguf: reading %q: %w", name, err)
 	}
-	out := decodeF32(ti.DType, raw, int(ti.n))
 	if heads, ok := t.permute[name]; ok {
 		unpermuteRows(out, int(ti.Dims[1]), int(ti.Dims[0]), heads)
 	}
@@ -190,13 +188,9 @@ func (t *GGUFTensors) ReadU16(name string) ([]uint16, DType, error) {
 	if ti.DType != DTypeBF16 && ti.DType != DTypeF16 {
 		return nil, ti.DType, fmt.Errorf("llama: gguf: tensor %q is %s, not a 16-bit type", name, ti.DType)
 	}
-	raw, err := t.g.ReadRaw(ti.Name)
+	out, err := readU16At(t.g.r, ti.Offset, ti.n)
 	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]uint16, ti.n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint16(raw[2*i:])
+		return nil, 0, fmt.Errorf("llama: gguf: reading %q: %w", name, err)
 	}
 	if heads, ok := t.permute[name]; ok {
 		unpermuteRows(out, int(ti.Dims[1]), int(ti.Dims[0]), heads)

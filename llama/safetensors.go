@@ -196,25 +196,17 @@ func (s *Safetensors) Info(name string) (DType, []int, bool) {
 	return e.dtype, append([]int(nil), e.shape...), true
 }
 
-func (s *Safetensors) readRaw(name string) (*stEntry, []byte, error) {
-	e, ok := s.entries[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("llama: safetensors %s: no tensor %q", s.path, name)
-	}
-	buf := make([]byte, e.size)
-	if _, err := s.f.ReadAt(buf, e.begin); err != nil {
-		return nil, nil, fmt.Errorf("llama: safetensors %s: reading %q: %w", s.path, name, err)
-	}
-	return e, buf, nil
-}
-
 // ReadF32 returns the tensor widened to float32.
 func (s *Safetensors) ReadF32(name string) ([]float32, error) {
-	e, buf, err := s.readRaw(name)
-	if err != nil {
-		return nil, err
+	e, ok := s.entries[name]
+	if !ok {
+		return nil, fmt.Errorf("llama: safetensors %s: no tensor %q", s.path, name)
 	}
-	return decodeF32(e.dtype, buf, int(e.n)), nil
+	out, err := readF32At(s.f, e.begin, e.dtype, e.n)
+	if err != nil {
+		return nil, fmt.Errorf("llama: safetensors %s: reading %q: %w", s.path, name, err)
+	}
+	return out, nil
 }
 
 // ReadU16 returns the raw bits of a BF16 or F16 tensor.
@@ -226,13 +218,9 @@ func (s *Safetensors) ReadU16(name string) ([]uint16, DType, error) {
 	if e.dtype != DTypeBF16 && e.dtype != DTypeF16 {
 		return nil, e.dtype, fmt.Errorf("llama: safetensors %s: tensor %q is %s, not a 16-bit type", s.path, name, e.dtype)
 	}
-	_, buf, err := s.readRaw(name)
+	out, err := readU16At(s.f, e.begin, e.n)
 	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]uint16, e.n)
-	for i := range out {
-		out[i] = binary.LittleEndian.Uint16(buf[2*i:])
+		return nil, 0, fmt.Errorf("llama: safetensors %s: reading %q: %w", s.path, name, err)
 	}
 	return out, e.dtype, nil
 }

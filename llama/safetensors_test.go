@@ -316,3 +316,41 @@ func TestOpenTensorsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkedRead checks the chunked decoders across chunk boundaries against decodeF32.
+func TestChunkedRead(t *testing.T) {
+	n := int64(readChunk/2 + 1000) // several chunks for every type
+	raw := make([]byte, byteSize(DTypeF32, n)+8)
+	for i := range raw {
+		raw[i] = byte(i*7 + i>>9)
+	}
+	r := bytes.NewReader(raw)
+	for _, dt := range []DType{DTypeF32, DTypeBF16, DTypeF16, DTypeQ8_0} {
+		m := n
+		if dt != DTypeF32 {
+			m = n / 64 * 32
+		}
+		got, err := readF32At(r, 3, dt, m)
+		if err != nil {
+			t.Fatal(dt, err)
+		}
+		want := decodeF32(dt, raw[3:3+byteSize(dt, m)], int(m))
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(want[i] != want[i] && got[i] != got[i]) {
+				t.Fatalf("%s [%d]: %g vs %g", dt, i, got[i], want[i])
+			}
+		}
+	}
+	u, err := readU16At(r, 1, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range u {
+		if u[i] != binary.LittleEndian.Uint16(raw[1+2*i:]) {
+			t.Fatalf("u16 [%d]", i)
+		}
+	}
+	if _, err := readF32At(r, int64(len(raw))-2, DTypeF32, 4); err == nil {
+		t.Fatal("read past end succeeded")
+	}
+}

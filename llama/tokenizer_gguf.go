@@ -10,8 +10,8 @@ func (g *GGUF) Tokenizer() (*Tokenizer, error) {
 	if model != "gpt2" {
 		return nil, fmt.Errorf("llama: gguf: tokenizer model %q is not supported (want gpt2 byte-level BPE)", model)
 	}
-	if pre, ok := g.String("tokenizer.ggml.pre"); ok && pre != "llama-bpe" && pre != "llama3" && pre != "default" {
-		return nil, fmt.Errorf("llama: gguf: pre-tokenizer %q is not supported (want llama-bpe)", pre)
+	if pre, _ := g.String("tokenizer.ggml.pre"); pre != "llama-bpe" {
+		return nil, fmt.Errorf("llama: gguf: tokenizer.ggml.pre %q is not supported (want llama-bpe, the LLaMA-3 pre-tokenizer)", pre)
 	}
 	tokens, ok := g.Strings("tokenizer.ggml.tokens")
 	if !ok || len(tokens) == 0 {

@@ -21,10 +21,18 @@ func ParseTokenizerJSON(data []byte) (*Tokenizer, error) {
 			ByteFallback bool            `json:"byte_fallback"`
 			IgnoreMerges *bool           `json:"ignore_merges"`
 		} `json:"model"`
-		AddedTokens []hfAddedToken `json:"added_tokens"`
+		AddedTokens  []hfAddedToken  `json:"added_tokens"`
+		Normalizer   json.RawMessage `json:"normalizer"`
+		PreTokenizer json.RawMessage `json:"pre_tokenizer"`
 	}
 	if err := json.Unmarshal(data, &tj); err != nil {
 		return nil, fmt.Errorf("llama: tokenizer.json: %w", err)
+	}
+	if n := bytes.TrimSpace(tj.Normalizer); len(n) > 0 && !bytes.Equal(n, []byte("null")) {
+		return nil, fmt.Errorf("llama: tokenizer.json: normalizers are not supported (LLaMA-3 has none)")
+	}
+	if err := checkLlama3PreTokenizer(tj.PreTokenizer); err != nil {
+		return nil, err
 	}
 	m := tj.Model
 	if m.Type != "BPE" {
@@ -165,4 +173,40 @@ func LoadTokenizer(path string) (*Tokenizer, error) {
 		return LoadTiktoken(p)
 	}
 	return nil, fmt.Errorf("llama: tokenizer: %s has no tokenizer.json or tokenizer.model", path)
+}
+
+type hfPreTok struct {
+	Type          string     `json:"type"`
+	Pretokenizers []hfPreTok `json:"pretokenizers"`
+	Pattern       *struct {
+		Regex  *string `json:"Regex"`
+		String *string `json:"String"`
+	} `json:"pattern"`
+	Behavior       string `json:"behavior"`
+	Invert         bool   `json:"invert"`
+	UseRegex       *bool  `json:"use_regex"`
+	AddPrefixSpace bool   `json:"add_prefix_space"`
+}
+
+// checkLlama3PreTokenizer accepts only the LLaMA-3 pre-tokenizer, Sequence[Split(LLaMA-3
+// regex, Isolated), ByteLevel(use_regex false)], because that is what Encode implements;
+// any other pre-tokenizer would silently give different ids.
+func checkLlama3PreTokenizer(raw json.RawMessage) error {
+	var p hfPreTok
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("llama: tokenizer.json: pre_tokenizer: %w", err)
+	}
+	bad := fmt.Errorf("llama: tokenizer.json: unsupported pre_tokenizer (want Sequence[Split(LLaMA-3 regex, Isolated), ByteLevel(use_regex=false)])")
+	if p.Type != "Sequence" || len(p.Pretokenizers) != 2 {
+		return bad
+	}
+	sp, bl := p.Pretokenizers[0], p.Pretokenizers[1]
+	if sp.Type != "Split" || sp.Pattern == nil || sp.Pattern.Regex == nil || *sp.Pattern.Regex != llama3PreTokenizerRegex ||
+		sp.Behavior != "Isolated" || sp.Invert {
+		return bad
+	}
+	if bl.Type != "ByteLevel" || bl.UseRegex == nil || *bl.UseRegex || bl.AddPrefixSpace {
+		return bad
+	}
+	return nil
 }

@@ -230,6 +230,19 @@ func TestTokenizerJSONErrors(t *testing.T) {
 			t.Errorf("%s accepted", name)
 		}
 	}
+	for name, pair := range map[string][2]string{
+		"regex":      {`\\p{N}{1,3}`, `\\p{N}+`},
+		"bytelevel":  {`"use_regex": false`, `"use_regex": true`},
+		"normalizer": {`"normalizer": null`, `"normalizer": {"type": "NFC"}`},
+	} {
+		mod := bytes.Replace(good, []byte(pair[0]), []byte(pair[1]), 1)
+		if bytes.Equal(mod, good) {
+			t.Fatalf("%s: replacement did not apply", name)
+		}
+		if _, err := ParseTokenizerJSON(mod); err == nil {
+			t.Errorf("%s: unsupported tokenizer.json accepted", name)
+		}
+	}
 	broken := bytes.Replace(good, []byte(`"Ġ t"`), []byte(`"Ġ zzzz"`), 1)
 	if _, err := ParseTokenizerJSON(broken); err == nil {
 		t.Error("merge with unknown part accepted")

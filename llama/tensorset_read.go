@@ -1,0 +1,64 @@
+package llama
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// readChunk is the transient buffer size used when decoding tensors from disk, so reading a
+// tensor costs its decoded size plus at most this much, never twice its size.
+const readChunk = 4 << 20
+
+// chunkUnit is the smallest readable unit of dt in bytes and the elements it holds.
+func chunkUnit(dt DType) (bytes, elems int64) {
+	switch dt {
+	case DTypeF32:
+		return 4, 1
+	case DTypeQ8_0:
+		return q8BlockBytes, q8Block
+	}
+	return 2, 1
+}
+
+// readF32At decodes n elements of dt stored at off into float32, reading in chunks.
+func readF32At(r io.ReaderAt, off int64, dt DType, n int64) ([]float32, error) {
+	size := byteSize(dt, n)
+	if size < 0 {
+		return nil, fmt.Errorf("cannot read %d elements of %s", n, dt)
+	}
+	out := make([]float32, n)
+	ub, ue := chunkUnit(dt)
+	per := max(readChunk/ub, 1) * ub
+	buf := make([]byte, min(per, size))
+	var done int64
+	for done < size {
+		k := min(per, size-done)
+		if _, err := r.ReadAt(buf[:k], off+done); err != nil {
+			return nil, err
+		}
+		first := done / ub * ue
+		cnt := k / ub * ue
+		copy(out[first:first+cnt], decodeF32(dt, buf[:k], int(cnt)))
+		done += k
+	}
+	return out, nil
+}
+
+// readU16At reads n little-endian uint16 values at off, in chunks.
+func readU16At(r io.ReaderAt, off int64, n int64) ([]uint16, error) {
+	out := make([]uint16, n)
+	buf := make([]byte, min(int64(readChunk), 2*n))
+	var done int64
+	for done < n {
+		k := min(int64(len(buf))/2, n-done)
+		if _, err := r.ReadAt(buf[:2*k], off+2*done); err != nil {
+			return nil, err
+		}
+		for i := int64(0); i < k; i++ {
+			out[done+i] = binary.LittleEndian.Uint16(buf[2*i:])
+		}
+		done += k
+	}
+	return out, nil
+}
