@@ -1,0 +1,205 @@
+package popi
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/rl"
+)
+
+// Conditioning is what a generator sees besides the user prompt: nothing (the Base-Model),
+// the raw user signals, or a preference summary.
+type Conditioning struct {
+	Cond    Condition
+	Signals string // CondSignals
+	Summary string // CondSummary
+}
+
+// Prompting fixes how prompts are rendered for a dataset: family, signal mode and template set.
+type Prompting struct {
+	Family    Family
+	Mode      SignalMode
+	Templates TemplateSet
+}
+
+// GeneratorMessages renders the generator prompt for one user prompt under c.
+func (p Prompting) GeneratorMessages(c Conditioning, prompt string) (Messages, error) {
+	return GeneratorMessages(p.Templates, p.Family, p.Mode, c.Cond, prompt, c.Signals, c.Summary)
+}
+
+// InferenceMessages renders the inference-model prompt for an episode's signals; with a
+// non-empty prompt, the prompt-dependent variant (Appendix B).
+func (p Prompting) InferenceMessages(signals, prompt string) (Messages, error) {
+	if prompt != "" {
+		return InferenceMessagesPromptDependent(p.Family, signals, prompt)
+	}
+	return InferenceMessages(p.Family, p.Mode, signals)
+}
+
+// Objective evaluates the summary-augmented preference objective: Eq. 1 (DPO) or Eq. 2
+// (IPO) of the paper,
+//
+//	h = [log πθ(y_c|x,z) − log πref(y_c|x)] − [log πθ(y_r|x,z) − log πref(y_r|x)],
+//
+// where πθ is the generator conditioned on the summary z and πref the reference generator
+// with the Base-Model condition (prompt only). The reference term of a pair does not depend
+// on z and is computed once per pair and cached. Both responses of a pair are scored after
+// one shared prefill of the conditioned prompt. Sequence log-probs are sums over the
+// response tokens and the end-of-turn token.
+//
+// An Objective is safe for use by one goroutine at a time.
+type Objective struct {
+	Gen  *llama.Model // πθ
+	Ref  *llama.Model // πθ_ref
+	Enc  *ChatEncoder
+	P    Prompting
+	Pref rl.PreferenceConfig
+
+	mu        sync.Mutex
+	cache     map[string][2]float64
+	refScores int
+	gen, ref  *llama.Runner
+}
+
+// NewObjective checks its inputs and returns an objective with an empty reference cache.
+func NewObjective(gen, ref *llama.Model, enc *ChatEncoder, p Prompting, pref rl.PreferenceConfig) (*Objective, error) {
+	if gen == nil || ref == nil || enc == nil {
+		return nil, errors.New("popi: NewObjective: generator, reference and encoder are required")
+	}
+	if err := pref.Validate(); err != nil {
+		return nil, err
+	}
+	return &Objective{Gen: gen, Ref: ref, Enc: enc, P: p, Pref: pref, cache: map[string][2]float64{},
+		gen: gen.NewRunner(), ref: ref.NewRunner()}, nil
+}
+
+// SetGenerator replaces πθ (for example by a Stage-2 trained copy); the reference cache stays.
+func (o *Objective) SetGenerator(gen *llama.Model) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.Gen, o.gen = gen, gen.NewRunner()
+}
+
+// RefScorings counts the reference forward passes made so far (one per distinct pair).
+func (o *Objective) RefScorings() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refScores
+}
+
+func pairKey(p PrefPair) string { return p.Prompt + "\x00" + p.Chosen + "\x00" + p.Rejected }
+
+func checkPair(p PrefPair) error {
+	if strings.TrimSpace(p.Prompt) == "" || strings.TrimSpace(p.Chosen) == "" || strings.TrimSpace(p.Rejected) == "" {
+		return errors.New("popi: preference pair with an empty prompt or response")
+	}
+	return nil
+}
+
+// ScorePair returns log π(y_c|prefix) and log π(y_r|prefix) with one shared prefill of
+// the rendered messages m.
+func ScorePair(r *llama.Runner, enc *ChatEncoder, m Messages, p PrefPair) (chosen, rejected float64, err error) {
+	sc, err := r.Score(enc.Prompt(m), [][]int{enc.Reply(p.Chosen), enc.Reply(p.Rejected)})
+	if err != nil {
+		return 0, 0, err
+	}
+	c, rj := sc[0].LogProb, sc[1].LogProb
+	if math.IsNaN(c) || math.IsInf(c, 0) || math.IsNaN(rj) || math.IsInf(rj, 0) {
+		return 0, 0, fmt.Errorf("popi: non-finite log-prob (chosen %v, rejected %v)", c, rj)
+	}
+	return c, rj, nil
+}
+
+// Reference returns the cached reference log-probs of a pair, log πref(y|x) for y_c and
+// y_r, scoring them on first use.
+func (o *Objective) Reference(p PrefPair) (chosen, rejected float64, err error) {
+	if err := checkPair(p); err != nil {
+		return 0, 0, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := pairKey(p)
+	if v, ok := o.cache[k]; ok {
+		return v[0], v[1], nil
+	}
+	m, err := o.P.GeneratorMessages(Conditioning{Cond: CondPrompt}, p.Prompt)
+	if err != nil {
+		return 0, 0, err
+	}
+	c, r, err := ScorePair(o.ref, o.Enc, m, p)
+	if err != nil {
+		return 0, 0, fmt.Errorf("popi: reference log-probs: %w", err)
+	}
+	o.refScores++
+	o.cache[k] = [2]float64{c, r}
+	return c, r, nil
+}
+
+// PairLogProbs scores one pair under conditioning c with the generator and fills in the
+// cached reference.
+func (o *Objective) PairLogProbs(c Conditioning, p PrefPair) (rl.PairLogProbs, error) {
+	rc, rr, err := o.Reference(p)
+	if err != nil {
+		return rl.PairLogProbs{}, err
+	}
+	m, err := o.P.GeneratorMessages(c, p.Prompt)
+	if err != nil {
+		return rl.PairLogProbs{}, err
+	}
+	o.mu.Lock()
+	gc, gr, err := ScorePair(o.gen, o.Enc, m, p)
+	o.mu.Unlock()
+	if err != nil {
+		return rl.PairLogProbs{}, fmt.Errorf("popi: generator log-probs: %w", err)
+	}
+	return rl.PairLogProbs{Chosen: gc, Rejected: gr, RefChosen: rc, RefRejected: rr}, nil
+}
+
+// Loss is the mean objective ℓ over pairs with the generator conditioned by c.
+func (o *Objective) Loss(c Conditioning, pairs []PrefPair) (float64, error) {
+	if len(pairs) == 0 {
+		return 0, errors.New("popi: objective over no pairs")
+	}
+	sum := 0.0
+	for i, p := range pairs {
+		lp, err := o.PairLogProbs(c, p)
+		if err != nil {
+			return 0, fmt.Errorf("pair %d: %w", i, err)
+		}
+		res, err := rl.PreferenceLoss(o.Pref, lp)
+		if err != nil {
+			return 0, fmt.Errorf("pair %d: %w", i, err)
+		}
+		sum += res.Loss
+	}
+	return sum / float64(len(pairs)), nil
+}
+
+// NoInformationLoss is ℓ at h = 0 (the generator's log-ratios to the reference equal for
+// both responses): log 2 for DPO, 1/(4β²) for IPO. It is the loss assigned to an empty
+// summary, which carries no information.
+func (o *Objective) NoInformationLoss() (float64, error) {
+	res, err := rl.PreferenceLoss(o.Pref, rl.PairLogProbs{})
+	return res.Loss, err
+}
+
+// SummaryLoss is the objective of a sampled summary over pairs; a blank summary gets
+// NoInformationLoss.
+func (o *Objective) SummaryLoss(summary string, pairs []PrefPair) (float64, error) {
+	if strings.TrimSpace(summary) == "" {
+		return o.NoInformationLoss()
+	}
+	return o.Loss(Conditioning{Cond: CondSummary, Summary: summary}, pairs)
+}
+
+// DefaultAlpha is the paper's KL weight: 0.002·β for DPO, 0.002·2/β for IPO.
+func DefaultAlpha(kind rl.PreferenceKind, beta float64) float64 {
+	if kind == rl.IPOLoss {
+		return 0.002 * 2 / beta
+	}
+	return 0.002 * beta
+}

@@ -1,0 +1,147 @@
+package popi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+
+	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/nn"
+	"github.com/popi-go/popi/rl"
+)
+
+// phase drives one training phase (Stage 1, or one Stage-2 fine-tuning) through rl.Loop
+// with checkpoints, resumption, progress lines, metrics and clean interruption.
+type phase[T any] struct {
+	Name  string
+	Run   *Run
+	Model *llama.Model
+	Tok   *llama.Tokenizer
+	Opt   *nn.AdamW
+	// RNG is the sampling generator whose state is checkpointed (nil if the phase samples nothing).
+	RNG *rand.PCG
+
+	Data      []T
+	BatchSize int
+	Steps     int
+	Seed      uint64
+	LR        func(step int) float64
+	Every     int // checkpoint every Every steps (0: only at the end and on interruption)
+	Resume    bool
+	Step      func(ctx context.Context, batch []T, lr float64) (map[string]float64, error)
+	// Headline picks the mean/std plotted and shown on the progress line.
+	Headline func(m map[string]float64) (mean, std float64)
+	// HeadName labels the headline on the progress line, e.g. "reward".
+	HeadName string
+	// MaxSteps, if > 0, stops after that many steps of this process (a test hook that
+	// simulates an interruption after a checkpointable step).
+	MaxSteps int
+}
+
+func (p *phase[T]) ckptDir() string { return p.Run.Path("ckpt", p.Name) }
+
+// run trains to p.Steps (or resumes), returning the final state. On cancellation it saves a
+// checkpoint at the last completed step and returns the context's error.
+func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
+	st := TrainState{Phase: p.Name, Total: p.Steps}
+	if p.Resume {
+		if _, ok := CheckpointDir(p.ckptDir()); ok {
+			var err error
+			if st, err = LoadCheckpoint(p.ckptDir(), p.Model, p.Opt); err != nil {
+				return st, err
+			}
+			if st.Phase != p.Name || st.Total != p.Steps {
+				return st, fmt.Errorf("popi: checkpoint %s is for %s with %d steps, not %s with %d", p.ckptDir(), st.Phase, st.Total, p.Name, p.Steps)
+			}
+			if p.RNG != nil {
+				if err := p.RNG.UnmarshalBinary(st.RNG); err != nil {
+					return st, fmt.Errorf("popi: checkpoint %s: RNG state: %w", p.ckptDir(), err)
+				}
+			}
+			p.Run.Logf("[%s] resumed at step %d/%d\n", p.Name, st.Step, p.Steps)
+			if st.Done {
+				return st, nil
+			}
+		}
+	}
+	save := func() error {
+		if p.RNG != nil {
+			b, err := p.RNG.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			st.RNG = b
+		}
+		return SaveCheckpoint(p.ckptDir(), p.Model, p.Tok, p.Opt, st)
+	}
+	// The state after the last completed step; saved on interruption.
+	var lastRNG []byte
+	if p.RNG != nil {
+		lastRNG, _ = p.RNG.MarshalBinary()
+	}
+	prog := NewProgress(p.Name, st.Step, p.Steps, "steps")
+	ran := 0
+	loop := rl.Loop[T]{
+		Data: p.Data, BatchSize: p.BatchSize, MaxSteps: p.Steps, Seed: p.Seed, LR: p.LR,
+		Step: p.Step, StartStep: st.Step,
+		OnStep: func(info rl.StepInfo) error {
+			mean, std := p.Headline(info.Metrics)
+			st.Step = info.Step + 1
+			st.History = append(st.History, StepRecord{Step: info.Step, Mean: mean, Std: std})
+			rec := map[string]any{"phase": p.Name, "step": info.Step, "epoch": info.Epoch, "lr": info.LR,
+				"seconds": info.Elapsed.Seconds()}
+			for k, v := range info.Metrics {
+				rec[k] = v
+			}
+			if err := p.Run.Metric(rec); err != nil {
+				return err
+			}
+			p.Run.Logf("%s", prog.Line(st.Step, fmt.Sprintf("%s %.4f ± %.4f  lr %.3g", p.HeadName, mean, std, info.LR)))
+			if p.RNG != nil {
+				lastRNG, _ = p.RNG.MarshalBinary()
+			}
+			if p.Every > 0 && st.Step%p.Every == 0 && st.Step < p.Steps {
+				if err := save(); err != nil {
+					return fmt.Errorf("popi: checkpoint: %w", err)
+				}
+			}
+			ran++
+			if p.MaxSteps > 0 && ran >= p.MaxSteps {
+				return rl.ErrStop
+			}
+			return nil
+		},
+	}
+	_, err := loop.Run(ctx)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The failed step took no optimizer step (its errors precede the update), so
+			// the weights are those after step st.Step; rewind the RNG to match.
+			if p.RNG != nil && lastRNG != nil {
+				if uerr := p.RNG.UnmarshalBinary(lastRNG); uerr != nil {
+					return st, uerr
+				}
+			}
+			if serr := save(); serr != nil {
+				return st, errors.Join(err, serr)
+			}
+			p.Run.Logf("[%s] interrupted: checkpoint saved at step %d/%d in %s\n", p.Name, st.Step, p.Steps, p.ckptDir())
+		}
+		return st, err
+	}
+	if st.Step >= p.Steps {
+		st.Done = true
+	}
+	if err := save(); err != nil {
+		return st, fmt.Errorf("popi: checkpoint: %w", err)
+	}
+	return st, nil
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
