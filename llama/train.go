@@ -177,21 +177,41 @@ func (t *Trainable) Logits(ids [][]int) (*nn.Value, error) {
 	return nn.Linear(h, t.LMHead), nil
 }
 
+// fusedHeadElems is the logit-matrix size (rows x vocab) from which the
+// training losses use nn's fused projection + log-softmax, which never
+// holds the logits (at the cost of recomputing them in backward). Below it
+// the plain Linear + TokenLogProbs path is faster. Tests lower it.
+var fusedHeadElems = 32 << 20
+
+// headLogProbs returns log softmax(h·Wᵀ / temperature)[targets] per row of
+// h, fused or not depending on the logit matrix size.
+func (t *Trainable) headLogProbs(h *nn.Value, targets []int, scale float32) *nn.Value {
+	if len(targets)*t.Model.dims.vocab >= fusedHeadElems {
+		return nn.LinearLogProbs(h, t.LMHead, targets, scale)
+	}
+	logits := nn.Linear(h, t.LMHead)
+	if scale != 1 {
+		logits = nn.Scale(logits, scale)
+	}
+	return nn.TokenLogProbs(logits, targets)
+}
+
 // NextTokenLoss is the mean over every position t < T-1 of every sequence
 // of -log p(ids[b][t+1] | ids[b][:t+1]) (the pretraining loss).
 func (t *Trainable) NextTokenLoss(ids [][]int) (*nn.Value, error) {
-	logits, err := t.Logits(ids)
+	if len(ids) > 0 && len(ids[0]) < 2 {
+		return nil, fmt.Errorf("llama: next-token loss needs sequences of at least 2 tokens")
+	}
+	h, err := t.Hidden(ids)
 	if err != nil {
 		return nil, err
 	}
 	T := len(ids[0])
-	if T < 2 {
-		return nil, fmt.Errorf("llama: next-token loss needs sequences of at least 2 tokens")
-	}
 	targets := make([]int, 0, len(ids)*T)
 	for _, row := range ids {
 		targets = append(targets, row[1:]...)
 		targets = append(targets, -1)
 	}
-	return nn.CrossEntropy(logits, targets), nil
+	lp := t.headLogProbs(h, targets, 1)
+	return nn.Scale(nn.Sum(lp), -1/float32(len(ids)*(T-1))), nil
 }

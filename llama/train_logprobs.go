@@ -64,11 +64,11 @@ func (t *Trainable) CompletionLogProbs(seqs []TrainSeq, temperature float64) (*L
 		lp.Flat = nn.FromSlice(nil, 0)
 		return lp, nil
 	}
-	logits := nn.Linear(nn.Embedding(h, rows), t.LMHead)
+	scale := float32(1)
 	if temperature > 0 && temperature != 1 {
-		logits = nn.Scale(logits, float32(1/temperature))
+		scale = float32(1 / temperature)
 	}
-	lp.Flat = nn.TokenLogProbs(logits, targets)
+	lp.Flat = t.headLogProbs(nn.Embedding(h, rows), targets, scale)
 	return lp, nil
 }
 

@@ -50,13 +50,19 @@ func TestTrainGradientsGolden(t *testing.T) {
 		sub, grads string
 		loss       float64
 		checkpoint bool
+		fusedHead  bool
 	}{
-		{".", "grads.safetensors", 6.394032741727694, false},
-		{"untied", "untied/grads.safetensors", 6.634461809441644, false},
-		{".", "grads.safetensors", 6.394032741727694, true},
-		{"untied", "untied/grads.safetensors", 6.634461809441644, true},
+		{".", "grads.safetensors", 6.394032741727694, false, false},
+		{"untied", "untied/grads.safetensors", 6.634461809441644, false, false},
+		{".", "grads.safetensors", 6.394032741727694, true, false},
+		{"untied", "untied/grads.safetensors", 6.634461809441644, true, true},
+		{".", "grads.safetensors", 6.394032741727694, false, true},
 	} {
-		t.Run(fmt.Sprintf("%s/checkpoint=%v", tc.sub, tc.checkpoint), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/checkpoint=%v/fused=%v", tc.sub, tc.checkpoint, tc.fusedHead), func(t *testing.T) {
+			if tc.fusedHead {
+				defer func(v int) { fusedHeadElems = v }(fusedHeadElems)
+				fusedHeadElems = 0
+			}
 			m := loadGolden(t, tc.sub, LoadOptions{})
 			tm := m.Trainable()
 			tm.Checkpoint = tc.checkpoint
@@ -78,6 +84,18 @@ func TestTrainGradientsGolden(t *testing.T) {
 }
 
 func TestTrainDPOGradientsGolden(t *testing.T) {
+	for _, fused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fused=%v", fused), func(t *testing.T) {
+			if fused {
+				defer func(v int) { fusedHeadElems = v }(fusedHeadElems)
+				fusedHeadElems = 0
+			}
+			testDPOGradients(t)
+		})
+	}
+}
+
+func testDPOGradients(t *testing.T) {
 	var g dpoGolden
 	readJSON(t, goldenPath("dpo.json"), &g)
 	ref := loadGolden(t, "ref", LoadOptions{})
