@@ -120,6 +120,8 @@ func (v *Value) Backward() error {
 }
 
 // BackwardWith is Backward seeded with d(loss)/d(v) = seed (len = Numel).
+// After an error the graph is released and the leaves may hold partial
+// gradients: zero them before the next attempt.
 func (v *Value) BackwardWith(seed []float32) error {
 	if len(seed) != v.Numel() {
 		return fmt.Errorf("nn: BackwardWith seed of %d values for shape %v", len(seed), v.Shape)
