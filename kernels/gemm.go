@@ -36,6 +36,9 @@ type gemmArch struct {
 	mb     int // max rows of the shared packed A block (multiple of mr)
 	kern   microKernel
 	packT  *[3]packTransFunc // transposing B packer, nil: Go loops
+	// pairs: the kernel takes bf16 pairs (A rounded to bf16, one dword per
+	// two depth steps, even step in the low half) and k counts pairs.
+	pairs bool
 }
 
 // bSource is the B operand: f32, or 16-bit (bf16/f16) widened while packing.
@@ -106,6 +109,9 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 	// Balanced block sizes: split k and m into equal-ish blocks.
 	nkb := (k + ar.kc - 1) / ar.kc
 	kc := (k + nkb - 1) / nkb
+	if ar.pairs {
+		kc += kc % 2 // whole pairs in every block but the last
+	}
 	mTiles := (m + mr - 1) / mr
 	nTiles := (n + nr - 1) / nr
 	maxMT := ar.mb / mr
@@ -116,7 +122,7 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 	parallel := workers > 1 && float64(m)*float64(n)*float64(k)*2 >= gemmFlopsSerial
 	splitN := nTiles >= 2*workers || nTiles >= mtPerBlock
 
-	abuf := getBuf(min(mTiles, mtPerBlock) * mr * kc)
+	abuf := getBuf(min(mTiles, mtPerBlock) * mr * kc) // >= slots of a pairs path
 	defer putBuf(abuf)
 
 	for p0 := 0; p0 < k; p0 += kc {
@@ -125,12 +131,20 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 		if p0 > 0 {
 			betaEff = 1
 		}
+		ks := kl // packed slots per row/column
+		if ar.pairs {
+			ks = (kl + 1) / 2
+		}
 		for t0 := 0; t0 < mTiles; t0 += mtPerBlock {
 			nt := min(mtPerBlock, mTiles-t0)
-			ap := abuf.s[:nt*mr*kl]
+			ap := abuf.s[:nt*mr*ks]
 			packA := func(lo, hi int) {
 				for t := lo; t < hi; t++ {
-					packAPanel(ap[t*mr*kl:(t+1)*mr*kl], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
+					if ar.pairs {
+						packAPanelPairs(ap[t*mr*ks:(t+1)*mr*ks], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
+					} else {
+						packAPanel(ap[t*mr*ks:(t+1)*mr*ks], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
+					}
 				}
 			}
 			compute := func(lo, hi int) {
@@ -160,29 +174,37 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 int, alpha float32, bs bSource, beta float32, c []float32, ldc int) {
 	mr, nr := ar.mr, ar.nr
 	nbT := ar.nb / nr
-	bbuf := getBuf(min(nbT, jhi-jlo) * nr * kl)
+	ks := kl
+	if ar.pairs {
+		ks = (kl + 1) / 2
+	}
+	bbuf := getBuf(min(nbT, jhi-jlo) * nr * ks)
 	tmp := getBuf(mr * nr)
 	defer putBuf(bbuf)
 	defer putBuf(tmp)
 	for j0 := jlo; j0 < jhi; j0 += nbT {
 		nj := min(nbT, jhi-j0)
-		bp := bbuf.s[:nj*nr*kl]
+		bp := bbuf.s[:nj*nr*ks]
 		for j := 0; j < nj; j++ {
-			packBPanel(bp[j*nr*kl:(j+1)*nr*kl], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
+			if ar.pairs {
+				packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
+			} else {
+				packBPanel(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
+			}
 		}
 		for t := tlo; t < thi; t++ {
 			i := (t0 + t) * mr
 			rows := min(mr, m-i)
-			apanel := &ap[t*mr*kl]
+			apanel := &ap[t*mr*ks]
 			for j := 0; j < nj; j++ {
 				col := (j0 + j) * nr
 				cols := min(nr, n-col)
-				bpanel := &bp[j*nr*kl]
+				bpanel := &bp[j*nr*ks]
 				if rows == mr && cols == nr {
-					ar.kern(kl, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
+					ar.kern(ks, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
 					continue
 				}
-				ar.kern(kl, apanel, bpanel, &tmp.s[0], nr, alpha, 0)
+				ar.kern(ks, apanel, bpanel, &tmp.s[0], nr, alpha, 0)
 				for r := 0; r < rows; r++ {
 					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
 					src := tmp.s[r*nr : r*nr+cols]

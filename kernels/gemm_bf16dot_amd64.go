@@ -2,4 +2,13 @@
 
 package kernels
 
-var bf16DotAVX512 = bf16DotArch{}
+// sgemmKernel8x48BF16Dot (gemm_bf16dot_amd64.s) is the 8×48 micro-kernel
+// over k-pairs of bf16 (see gemmArch.pairs); needs AVX512_BF16.
+//
+//go:noescape
+func sgemmKernel8x48BF16Dot(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// bf16DotAVX512: same tile and cache footprint as avx512Arch, twice the
+// depth per block (a slot holds two depth steps).
+var bf16DotAVX512 = gemmArch{name: "avx512-bf16dot", mr: 8, nr: 48, kc: 768, nb: 384, mb: 1536,
+	kern: sgemmKernel8x48BF16Dot, packT: &packTransAVX2, pairs: true}

@@ -8,8 +8,8 @@ import "github.com/klauspost/cpuid/v2"
 func setGemmPathAMD64(p Path) {
 	switch p {
 	case PathAVX512:
-		var dot *bf16DotArch
-		if cpuid.CPU.Supports(cpuid.AVX512BF16) && bf16DotAVX512.kern != nil {
+		var dot *gemmArch
+		if cpuid.CPU.Supports(cpuid.AVX512BF16) {
 			dot = &bf16DotAVX512
 		}
 		sgemm = makeSgemm(&avx512Arch, &gemvAVX512)

@@ -21,7 +21,7 @@ func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
 
 // makeSgemmHalf builds SgemmHalf for a path. dot, when non-nil, is the
 // bf16 dot-product GEMM used for kind == BF16 with allowBF16Dot.
-func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *bf16DotArch) sgemmHalfFunc {
+func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *gemmArch) sgemmHalfFunc {
 	return func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool) {
 		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 		if kind != BF16 && kind != F16 {
@@ -33,7 +33,7 @@ func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *bf16DotArch) sgemmHalfFunc {
 			return
 		}
 		if dot != nil && allowBF16Dot && kind == BF16 {
-			sgemmBF16Dot(dot, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+			sgemmBlocked(dot, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 			return
 		}
 		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)

@@ -179,3 +179,58 @@ func TestHalfSpecialValues(t *testing.T) {
 		}
 	})
 }
+
+// TestBF16DotRoundsA: where the bf16 dot-product path exists, it must
+// really be taken (A rounded to bf16: results differ from the f32 path)
+// and equal a reference computed with A rounded to bf16 (products of bf16
+// values are exact in f32; only the f32 summation order differs).
+func TestBF16DotRoundsA(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p Path) {
+		rng := rand.New(rand.NewPCG(19, 19))
+		active := bf16DotActive()
+		for _, s := range [][3]int{{16, 96, 64}, {9, 50, 33}, {70, 130, 801}} {
+			m, n, k := s[0], s[1], s[2]
+			for _, transB := range []bool{false, true} {
+				a := randF32(m*k, rng.Uint64())
+				b := randHalf(k*n, BF16, rng.Uint64())
+				ldb := n
+				if transB {
+					ldb = k
+				}
+				dotC := make([]float32, m*n)
+				f32C := make([]float32, m*n)
+				SgemmHalf(BF16, false, transB, m, n, k, 1, a, k, b, ldb, 0, dotC, n, true)
+				SgemmHalf(BF16, false, transB, m, n, k, 1, a, k, b, ldb, 0, f32C, n, false)
+				differ := false
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						var want, mag float64
+						for q := 0; q < k; q++ {
+							av := float64(a[i*k+q])
+							if active {
+								av = float64(math.Float32frombits(uint32(BF16FromF32(a[i*k+q])) << 16))
+							}
+							bi := q*n + j
+							if transB {
+								bi = j*k + q
+							}
+							bv := float64(math.Float32frombits(uint32(b[bi]) << 16))
+							want += av * bv
+							mag += math.Abs(av * bv)
+						}
+						got := float64(dotC[i*n+j])
+						if math.Abs(got-want) > 1e-6*float64(k)*mag {
+							t.Fatalf("%s m=%d n=%d k=%d transB=%v: C[%d,%d] = %g, want %g (bf16 A)", p, m, n, k, transB, i, j, got, want)
+						}
+						if dotC[i*n+j] != f32C[i*n+j] {
+							differ = true
+						}
+					}
+				}
+				if active && !differ {
+					t.Errorf("%s: allowBF16Dot gave bit-identical f32 results: dot path not taken", p)
+				}
+			}
+		}
+	})
+}

@@ -36,3 +36,34 @@ func microKernel4x8Generic(k int, a, b, c *float32, ldc int, alpha, beta float32
 		}
 	}
 }
+
+// pairsKernelGeneric returns the Go twin of a bf16 dot-product micro-kernel
+// (gemmArch.pairs) with an mr×nr tile: each slot of a and b is a dword of
+// two bf16 values; the products of a pair are summed in f32.
+func pairsKernelGeneric(mr, nr int) microKernel {
+	return func(k int, a, b, c *float32, ldc int, alpha, beta float32) {
+		ap := asU32(unsafe.Slice(a, mr*k))
+		bp := asU32(unsafe.Slice(b, nr*k))
+		acc := make([]float32, mr*nr)
+		for p := 0; p < k; p++ {
+			for r := 0; r < mr; r++ {
+				av := ap[p*mr+r]
+				a0, a1 := bf16At(uint16(av)), bf16At(uint16(av>>16))
+				for j := 0; j < nr; j++ {
+					bv := bp[p*nr+j]
+					acc[r*nr+j] += a0*bf16At(uint16(bv)) + a1*bf16At(uint16(bv>>16))
+				}
+			}
+		}
+		cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+		for r := 0; r < mr; r++ {
+			for j := 0; j < nr; j++ {
+				if beta == 0 {
+					cs[r*ldc+j] = alpha * acc[r*nr+j]
+				} else {
+					cs[r*ldc+j] = alpha*acc[r*nr+j] + beta*cs[r*ldc+j]
+				}
+			}
+		}
+	}
+}
