@@ -6,7 +6,7 @@ import "testing"
 // GEMM (a probe: a product of values that bf16 rounds differently).
 func bf16DotActive() bool {
 	a := []float32{1 + 1.0/512, 1 + 1.0/512, 1, 1} // rounds to 1 in bf16 (ties to even)
-	b := []uint16{0x3f80, 0x3f80, 0x3f80, 0x3f80}     // 1.0
+	b := []uint16{0x3f80, 0x3f80, 0x3f80, 0x3f80}  // 1.0
 	c := make([]float32, 4)
 	SgemmHalf(BF16, false, false, 2, 2, 1, 1, a, 1, b[:2], 2, 0, c, 2, true)
 	return c[0] == 1
