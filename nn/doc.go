@@ -22,7 +22,8 @@
 // fused RMSNorm, fused SwiGLU, RoPE (any positions, given cos/sin tables),
 // fused causal GQA Attention (log-sum-exp saved, no T×T matrix), Softmax,
 // LogSoftmax, TokenLogProbs (per-row target log-prob keeping only the
-// log-sum-exp), CrossEntropy, LinearLogProbs / LinearCrossEntropy (output
+// log-sum-exp), CrossEntropy (negative targets are ignored rows),
+// WeightedCrossEntropy (float mask), LinearLogProbs / LinearCrossEntropy (output
 // projection fused with the log-probs, logits processed in row chunks and
 // never held whole), and Checkpoint (recompute a block in backward).
 //

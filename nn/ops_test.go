@@ -543,3 +543,29 @@ func TestSoftmaxFamilyGrad(t *testing.T) {
 			}},
 	})
 }
+
+func TestWeightedCrossEntropyGrad(t *testing.T) {
+	targets := []int{2, -1, 0, 6, 6}
+	weights := []float32{1, 5, 0, 0.5, 2}
+	runCases(t, []gradCase{{
+		name: "weighted_cross_entropy", shapes: [][]int{{5, 7}},
+		f: func(in []*Value) *Value {
+			l := WeightedCrossEntropy(in[0], targets, weights)
+			if len(l.Shape) != 0 {
+				panic("WeightedCrossEntropy is not a scalar")
+			}
+			return l
+		},
+		ref: func(in [][]float64) []float64 {
+			ls := refLogSoftmax(in[0], 7)
+			var s, tot float64
+			for r, tg := range targets {
+				if tg >= 0 {
+					s -= float64(weights[r]) * ls[r*7+tg]
+					tot += float64(weights[r])
+				}
+			}
+			return []float64{s / tot}
+		},
+	}})
+}

@@ -137,3 +137,27 @@ func CrossEntropy(logits *Value, targets []int) *Value {
 	}
 	return rename(Scale(Sum(lp), s), "cross_entropy")
 }
+
+// WeightedCrossEntropy returns −Σ_r weights[r]·log softmax(logits[r])[targets[r]]
+// / Σ_r weights[r], a scalar: cross-entropy under a float mask (0 drops a
+// row; negative targets are dropped too). A zero total weight gives 0 with a
+// zero gradient.
+func WeightedCrossEntropy(logits *Value, targets []int, weights []float32) *Value {
+	if len(weights) != len(targets) {
+		panic(fmt.Sprintf("nn: WeightedCrossEntropy with %d targets and %d weights", len(targets), len(weights)))
+	}
+	w := make([]float32, len(weights))
+	var total float64
+	for i, x := range weights {
+		if targets[i] >= 0 {
+			w[i] = x
+			total += float64(x)
+		}
+	}
+	lp := TokenLogProbs(logits, targets)
+	s := float32(0)
+	if total != 0 {
+		s = float32(-1 / total)
+	}
+	return rename(Reshape(Scale(MaskedSum(Reshape(lp, 1, -1), w), s)), "weighted_cross_entropy")
+}
