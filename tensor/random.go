@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"math/rand/v2"
 )
 
@@ -26,7 +27,11 @@ func RandUniform(seed uint64, lo, hi float32, shape ...int) *Tensor {
 	t := Zeros(shape...)
 	r := rng(seed)
 	for i := range t.f32 {
-		t.f32[i] = lo + (hi-lo)*float32(r.Float64())
+		v := lo + (hi-lo)*float32(r.Float64())
+		if v >= hi && hi > lo { // float32 rounding can reach hi
+			v = math.Nextafter32(hi, lo)
+		}
+		t.f32[i] = v
 	}
 	return t
 }
