@@ -21,8 +21,22 @@ const scoreRowBudget = 1024
 // shared: each continuation runs on a copy of that prefix, batched with the
 // others. An empty continuation scores 0.
 func (r *Runner) Score(prompt []int, conts [][]int) ([]Score, error) {
+	return r.ScoreTemp(prompt, conts, 1)
+}
+
+// ScoreTemp is Score for the temperature-scaled distribution
+// softmax(logits / temperature), the one temperature sampling draws from
+// (temperature 0 or 1: plain log-probs).
+func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]Score, error) {
 	if len(prompt) == 0 {
 		return nil, fmt.Errorf("llama: score: empty prompt")
+	}
+	if math.IsNaN(temperature) || math.IsInf(temperature, 0) || temperature < 0 {
+		return nil, fmt.Errorf("llama: score: bad temperature %v", temperature)
+	}
+	inv := 1.0
+	if temperature > 0 {
+		inv = 1 / temperature
 	}
 	V := r.m.dims.vocab
 	for i, c := range conts {
@@ -42,13 +56,13 @@ func (r *Runner) Score(prompt []int, conts [][]int) ([]Score, error) {
 		return nil, err
 	}
 	first := append([]float32(nil), b[0].Logits...)
-	firstLSE := logSumExp(first)
+	firstLSE := logSumExp(first, inv)
 
 	out := make([]Score, len(conts))
 	for i, c := range conts {
 		out[i].TokenLogProbs = make([]float64, len(c))
 		if len(c) > 0 {
-			out[i].TokenLogProbs[0] = float64(first[c[0]]) - firstLSE
+			out[i].TokenLogProbs[0] = float64(first[c[0]])*inv - firstLSE
 		}
 	}
 	// Feed cont[:len-1] (the last token's logits are never needed) on
@@ -89,7 +103,7 @@ func (r *Runner) Score(prompt []int, conts [][]int) ([]Score, error) {
 			c := conts[idx[k]]
 			for j := 1; j < len(c); j++ {
 				row := s.Logits[(j-1)*V : j*V]
-				out[idx[k]].TokenLogProbs[j] = float64(row[c[j]]) - logSumExp(row)
+				out[idx[k]].TokenLogProbs[j] = float64(row[c[j]])*inv - logSumExp(row, inv)
 			}
 		}
 	}
@@ -108,18 +122,54 @@ func (m *Model) Score(prompt []int, conts [][]int) ([]Score, error) {
 	return m.NewRunner().Score(prompt, conts)
 }
 
-// logSumExp returns log(sum(exp(x))) computed in float64.
-func logSumExp(x []float32) float64 {
+// logSumExp returns log(sum(exp(scale*x))) computed in float64.
+func logSumExp(x []float32, scale float64) float64 {
 	mx := math.Inf(-1)
 	for _, v := range x {
-		mx = max(mx, float64(v))
+		mx = max(mx, float64(v)*scale)
 	}
 	if math.IsInf(mx, 0) {
 		return mx
 	}
 	var s float64
 	for _, v := range x {
-		s += math.Exp(float64(v) - mx)
+		s += math.Exp(float64(v)*scale - mx)
 	}
 	return mx + math.Log(s)
+}
+
+// ScoreSeqs scores a batch of (prompt, completion) pairs at temperature
+// (see ScoreTemp). Pairs with identical prompts share one prefill; results
+// are in input order.
+func (r *Runner) ScoreSeqs(seqs []TrainSeq, temperature float64) ([]Score, error) {
+	out := make([]Score, len(seqs))
+	groups := map[string][]int{}
+	var order []string
+	for i, s := range seqs {
+		k := fmt.Sprint(s.Prompt)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		conts := make([][]int, len(idx))
+		for j, i := range idx {
+			conts[j] = seqs[i].Completion
+		}
+		sc, err := r.ScoreTemp(seqs[idx[0]].Prompt, conts, temperature)
+		if err != nil {
+			return nil, fmt.Errorf("sequence %d: %w", idx[0], err)
+		}
+		for j, i := range idx {
+			out[i] = sc[j]
+		}
+	}
+	return out, nil
+}
+
+// ScoreSeqs is Runner.ScoreSeqs on a fresh Runner.
+func (m *Model) ScoreSeqs(seqs []TrainSeq, temperature float64) ([]Score, error) {
+	return m.NewRunner().ScoreSeqs(seqs, temperature)
 }

@@ -66,7 +66,7 @@ func TestScoreSharedEqualsIndependent(t *testing.T) {
 		var sum, worst float64
 		for j, tok := range c {
 			row := full[(len(prompt)+j-1)*V : (len(prompt)+j)*V]
-			lp := float64(row[tok]) - logSumExp(row)
+			lp := float64(row[tok]) - logSumExp(row, 1)
 			sum += lp
 			worst = max(worst, math.Abs(lp-got[k].TokenLogProbs[j]))
 		}
@@ -79,5 +79,52 @@ func TestScoreSharedEqualsIndependent(t *testing.T) {
 	}
 	if _, err := m.Score(prompt, [][]int{{1, V}}); err == nil {
 		t.Error("out-of-vocabulary continuation accepted")
+	}
+}
+
+// Temperature scoring matches the training log-probs at that temperature,
+// and ScoreSeqs (mixed prompts) equals per-prompt Score.
+func TestScoreTemperatureAndSeqs(t *testing.T) {
+	m := loadGolden(t, ".", LoadOptions{})
+	seqs := goldenInputs(t)
+	batch := []TrainSeq{
+		{seqs[1][:12], seqs[1][12:30]},
+		{seqs[2][:40], seqs[2][40:45]},
+		{seqs[1][:12], seqs[0][1:]},
+		{seqs[2][:40], nil},
+	}
+	r := m.NewRunner()
+	for _, temp := range []float64{1, 0.6} {
+		got, err := r.ScoreSeqs(batch, temp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp, err := m.Trainable().CompletionLogProbs(batch, temp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, toks := range lp.Tokens() {
+			one, err := r.ScoreTemp(batch[i].Prompt, [][]int{batch[i].Completion}, temp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got[i].TokenLogProbs) != len(toks) || math.Abs(one[0].LogProb-got[i].LogProb) > 1e-9 {
+				t.Fatalf("temp %g seq %d: ScoreSeqs %v vs ScoreTemp %v", temp, i, got[i].LogProb, one[0].LogProb)
+			}
+			for j, v := range toks {
+				if math.Abs(v-got[i].TokenLogProbs[j]) > 1e-4 {
+					t.Errorf("temp %g seq %d token %d: score %.6f, training %.6f", temp, i, j, got[i].TokenLogProbs[j], v)
+				}
+			}
+		}
+		if temp != 1 {
+			plain, _ := r.ScoreSeqs(batch, 1)
+			if math.Abs(plain[0].LogProb-got[0].LogProb) < 1e-3 {
+				t.Error("temperature had no effect")
+			}
+		}
+	}
+	if _, err := r.ScoreTemp(seqs[0], [][]int{{1}}, math.NaN()); err == nil {
+		t.Error("NaN temperature accepted")
 	}
 }
