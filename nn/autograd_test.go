@@ -337,3 +337,19 @@ func TestDeepGraph(t *testing.T) {
 		t.Fatalf("grad %v", x.Grad[0])
 	}
 }
+
+func TestReshapeHalfStaysHalf(t *testing.T) {
+	w := tensor.RandN(1, 1, 4, 6).To(tensor.BF16)
+	r := Reshape(Const(w), 6, 4)
+	if r.Half() == nil || r.Data != nil || r.F32()[7] != w.To(tensor.F32).F32()[7] {
+		t.Fatal("reshaped 16-bit constant was widened or changed")
+	}
+	x := Param(tensor.RandN(2, 1, 3, 4))
+	y := Linear(x, r)
+	want := Linear(x.Detach(), Const(w.To(tensor.F32).Reshape(6, 4)))
+	for i := range y.Data {
+		if math.Abs(float64(y.Data[i]-want.Data[i])) > 1e-5 {
+			t.Fatal("Linear through a reshaped half weight differs")
+		}
+	}
+}

@@ -8,12 +8,13 @@ import (
 )
 
 // Reshape returns x with a new shape of the same element count (one
-// dimension may be -1). The data is shared, not copied.
+// dimension may be -1). The data is shared, not copied (a 16-bit constant
+// stays 16-bit).
 func Reshape(x *Value, shape ...int) *Value {
 	shape = inferShape(x.Shape, shape)
-	out := &Value{Data: x.Data, Shape: shape, half: nil, op: "reshape"}
+	out := &Value{Data: x.Data, Shape: shape, op: "reshape"}
 	if x.half != nil {
-		out.Data = x.F32()
+		out.half = x.half.Reshape(shape...)
 	}
 	return finish(out, func() { kernels.Axpy(1, out.Grad, x.grad()) }, x)
 }
