@@ -143,7 +143,7 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 					if ar.pairs {
 						packAPanelPairs(ap[t*mr*ks:(t+1)*mr*ks], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
 					} else {
-						packAPanel(ap[t*mr*ks:(t+1)*mr*ks], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
+						packAPanel(ap[t*mr*ks:(t+1)*mr*ks], ar.packT, transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
 					}
 				}
 			}

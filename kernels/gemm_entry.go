@@ -15,7 +15,33 @@ func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
 			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
 			return
 		}
+		if n == 1 {
+			gemvColumn(ga, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+	}
+}
+
+// gemvColumn is the n == 1 case as a GEMV on the transposed problem:
+// C^T (1×m) = op(B)^T (1×k) * op(A)^T, so A plays the weights.
+func gemvColumn(ga *gemvArch, transA, transB bool, m, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	bsA := bSource{f: a, trans: !transA, ld: lda}
+	if ldc == 1 {
+		gemvRun(ga, !transB, m, k, alpha, b, ldb, bsA, beta, c)
+		return
+	}
+	tb := getBuf(m)
+	defer putBuf(tb)
+	out := tb.s
+	if beta != 0 {
+		for i := range out {
+			out[i] = c[i*ldc]
+		}
+	}
+	gemvRun(ga, !transB, m, k, alpha, b, ldb, bsA, beta, out)
+	for i, v := range out {
+		c[i*ldc] = v
 	}
 }
 

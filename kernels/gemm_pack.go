@@ -16,8 +16,8 @@ type packTransFunc func(dst *float32, nr int, src unsafe.Pointer, ld, kl int)
 // matrix are zero so the micro-kernel can always compute a full tile.
 
 // packAPanel packs rows [i0, i0+mr) and depth [p0, p0+kl) of op(A) (op(A) is
-// m×k) into dst (len mr*kl).
-func packAPanel(dst []float32, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
+// m×k) into dst (len mr*kl). packT, when non-nil, transposes full panels.
+func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
 	rows := min(mr, m-i0)
 	dst = dst[:mr*kl]
 	if transA {
@@ -29,10 +29,16 @@ func packAPanel(dst []float32, transA bool, a []float32, lda, m, i0, mr, p0, kl 
 		}
 		return
 	}
+	q0 := 0
+	if packT != nil && rows == mr && mr%8 == 0 && kl >= 8 {
+		// A's rows play the role of B's stored columns.
+		q0 = kl &^ 7
+		packT[0](&dst[0], mr, unsafe.Pointer(&a[i0*lda+p0]), lda, q0)
+	}
 	for r := 0; r < rows; r++ {
-		src := a[(i0+r)*lda+p0 : (i0+r)*lda+p0+kl]
+		src := a[(i0+r)*lda+p0+q0 : (i0+r)*lda+p0+kl]
 		for p, v := range src {
-			dst[p*mr+r] = v
+			dst[(q0+p)*mr+r] = v
 		}
 	}
 	if rows < mr {

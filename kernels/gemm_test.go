@@ -298,6 +298,11 @@ func TestSgemmGEMV(t *testing.T) {
 				if !runSgemmCase(t, rng, tc) {
 					return
 				}
+				tc.m, tc.n = tc.n, 1 // the n == 1 (matrix times column) case
+				tc.padC = rng.IntN(3)
+				if !runSgemmCase(t, rng, tc) {
+					return
+				}
 			}
 		}
 	})
