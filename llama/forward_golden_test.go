@@ -103,8 +103,10 @@ func TestGoldenLogits(t *testing.T) {
 	}{
 		{".", "logits.safetensors", "logits_", LoadOptions{}, 1e-4},
 		{"untied", "untied/logits.safetensors", "logits_", LoadOptions{}, 1e-4},
-		// The bf16 dot-product path rounds activations to bf16 where the CPU has it.
-		{"bf16", "logits.safetensors", "logits_bf16_", LoadOptions{AllowBF16Dot: true}, 2e-2},
+		// The bf16 dot-product path rounds activations to bf16 where the CPU
+		// has it: measured up to 0.081 here (max |logit| 9.1, about 1%);
+		// any real bug moves logits by 0.27 to 12 (README sensitivity table).
+		{"bf16", "logits.safetensors", "logits_bf16_", LoadOptions{AllowBF16Dot: true}, 0.15},
 		// bf16 weights widened exactly: the f32 reference noise only.
 		{"bf16", "logits.safetensors", "logits_bf16_", LoadOptions{}, 1e-4},
 		{".", "logits.safetensors", "logits_", LoadOptions{WeightType: "f16"}, 5e-2},

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/generate -model DIR -prompt "..." [-chat] [-system S] [-temp T]
 //	    [-top-p P] [-top-k K] [-max-tokens N] [-seed S] [-weights auto|f32|bf16|f16]
+//	    [-bf16-dot] [-stats]
 //
 // With -chat the prompt is one user message rendered with the Llama 3.2
 // Instruct template (generation prompt added); otherwise it is BOS plus the
@@ -42,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxTokens := fs.Int("max-tokens", 256, "maximum number of generated tokens")
 	seed := fs.Uint64("seed", 0, "sampling seed")
 	weights := fs.String("weights", "auto", "in-memory weight type: auto, f32, bf16 or f16")
+	bf16dot := fs.Bool("bf16-dot", false, "let bf16 weights use the bf16 dot-product instructions (faster, activations rounded to bf16)")
 	stats := fs.Bool("stats", false, "print timing to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errors.New("-model is required")
 	}
 	start := time.Now()
-	m, err := llama.Load(*model, llama.LoadOptions{WeightType: *weights})
+	m, err := llama.Load(*model, llama.LoadOptions{WeightType: *weights, AllowBF16Dot: *bf16dot})
 	if err != nil {
 		return err
 	}
