@@ -59,16 +59,31 @@ func TrainBPE(corpus [][]byte, vocabSize int, specials []string) (*Tokenizer, er
 		}
 		words = append(words, word{syms, c})
 	}
+	// Pair counts are kept incrementally: where[k] lists the words that contained pair k
+	// when it was counted (stale entries are harmless, words are rescanned).
 	banned := map[mergeKey]bool{}
 	target := vocabSize - len(specials)
 	pairCounts := map[mergeKey]int{}
-	for len(tokens) < target {
-		clear(pairCounts)
-		for _, w := range words {
-			for i := 0; i+1 < len(w.syms); i++ {
-				pairCounts[mergeKey{w.syms[i], w.syms[i+1]}] += w.count
+	where := map[mergeKey][]int32{}
+	addWord := func(wi int, sign int) {
+		w := words[wi]
+		for i := 0; i+1 < len(w.syms); i++ {
+			k := mergeKey{w.syms[i], w.syms[i+1]}
+			c := pairCounts[k] + sign*w.count
+			if c == 0 {
+				delete(pairCounts, k)
+			} else {
+				pairCounts[k] = c
+			}
+			if sign > 0 {
+				where[k] = append(where[k], int32(wi))
 			}
 		}
+	}
+	for wi := range words {
+		addWord(wi, +1)
+	}
+	for len(tokens) < target {
 		var best mergeKey
 		bestCount := 0
 		for {
@@ -93,9 +108,27 @@ func TrainBPE(corpus [][]byte, vocabSize int, specials []string) (*Tokenizer, er
 		id := int32(len(tokens))
 		vocab[string(merged)] = id
 		tokens = append(tokens, merged)
-		for wi := range words {
+		list := where[best]
+		delete(where, best)
+		seen := map[int32]bool{}
+		for _, wi := range list {
+			if seen[wi] {
+				continue
+			}
+			seen[wi] = true
 			s := words[wi].syms
-			out := s[:0]
+			has := false
+			for i := 0; i+1 < len(s); i++ {
+				if s[i] == best.a && s[i+1] == best.b {
+					has = true
+					break
+				}
+			}
+			if !has {
+				continue
+			}
+			addWord(int(wi), -1)
+			out := make([]int32, 0, len(s))
 			for i := 0; i < len(s); i++ {
 				if i+1 < len(s) && s[i] == best.a && s[i+1] == best.b {
 					out = append(out, id)
@@ -105,6 +138,7 @@ func TrainBPE(corpus [][]byte, vocabSize int, specials []string) (*Tokenizer, er
 				}
 			}
 			words[wi].syms = out
+			addWord(int(wi), +1)
 		}
 	}
 	ordinary := make(map[int][]byte, len(tokens))
