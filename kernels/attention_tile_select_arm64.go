@@ -1,0 +1,21 @@
+//go:build arm64 && !purego
+
+package kernels
+
+// tileWide is the column count of the wide attention tile kernels.
+func tileWide() int { return 16 }
+
+// kTile runs the NEON tile kernel with nr (4 or 1) rows and 16 (wide) or 4
+// columns: C[nr x cols] += A[nr x k] * B[k x cols].
+func kTile(nr int, wide bool, c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int) {
+	switch {
+	case wide && nr == 4:
+		tile4x16NEON(c, ldc, a, lda, b, ldb, k)
+	case wide:
+		tile1x16NEON(c, ldc, a, lda, b, ldb, k)
+	case nr == 4:
+		tile4x4NEON(c, ldc, a, lda, b, ldb, k)
+	default:
+		tile1x4NEON(c, ldc, a, lda, b, ldb, k)
+	}
+}
