@@ -32,6 +32,9 @@ func readRecords(path string, fn func(record, Source) error) error {
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" { // UTF-8 byte-order mark
+		br.Discard(3)
+	}
 	first, err := firstNonSpace(br)
 	if err == io.EOF {
 		return fmt.Errorf("popi: %s: file is empty", path)

@@ -25,6 +25,17 @@ func TestWorldRoundTripThroughLoader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		direct := WorldDataset(w, heldOut)
+		for i, u := range d.Users {
+			if direct.Users[i].ID != u.ID || direct.Users[i].Persona != u.Persona || len(direct.Users[i].Pairs) != len(u.Pairs) {
+				t.Fatalf("WorldDataset user %d differs from the loaded file", i)
+			}
+			for k := range u.Pairs {
+				if direct.Users[i].Pairs[k] != u.Pairs[k] {
+					t.Fatalf("WorldDataset pair differs for %s", u.ID)
+				}
+			}
+		}
 		users := w.Users(heldOut)
 		if len(d.Users) != len(users) {
 			t.Fatalf("%d users loaded, want %d", len(d.Users), len(users))
