@@ -168,3 +168,26 @@ func TestGenerateRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// Generation stops cleanly at max_position_embeddings.
+func TestGenerateContextLimit(t *testing.T) {
+	m, err := NewRandom(&Config{Vocab: 50, Hidden: 16, Intermediate: 32, Layers: 1, Heads: 2, KVHeads: 1,
+		HeadDim: 8, RMSNormEps: 1e-5, RopeTheta: 10000, MaxPositions: 16, BOS: -1}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	cs, err := m.GenerateN(prompt, 2, GenerateOptions{MaxTokens: 20, StopTokens: []int{}, SampleOptions: SampleOptions{Temperature: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		// Positions 10..15 are fed back; the token after position 15 is the last.
+		if len(c.Tokens) != 7 || c.Finish != FinishContext {
+			t.Errorf("completion %d: %d tokens, finish %v; want 7, context", i, len(c.Tokens), c.Finish)
+		}
+	}
+	if _, err := m.Generate(make([]int, 17), GenerateOptions{MaxTokens: 1}); err == nil {
+		t.Error("prompt beyond the context accepted")
+	}
+}
