@@ -323,6 +323,24 @@ func f32ToF16Exact(v float32) uint16 {
 	return sign | uint16(e+15)<<10 | uint16((v-1)*1024)
 }
 
+func TestTinyGGUFSeed(t *testing.T) {
+	img := tinyGGUFSeed()
+	g, err := ParseGGUF(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewGGUFTensors(g); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := g.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tk.Encode("<s>abab", true); !reflect.DeepEqual(got, []int{257, 256, 256}) {
+		t.Fatal(got)
+	}
+}
+
 func TestGGUFMalformed(t *testing.T) {
 	good := smallLlamaGGUF(3, ggmlF32, make([]byte, 64*64*4))
 	if _, err := ParseGGUF(bytes.NewReader(good), int64(len(good))); err != nil {
@@ -368,7 +386,45 @@ func TestGGUFMalformed(t *testing.T) {
 	}
 }
 
+// tinyGGUFSeed is a complete, small llama GGUF (hidden 32, 2 heads, 1 layer, vocab 258) with
+// an F16 q_proj, a Q8_0 k_proj, rope_freqs of ones (llama3 factor 1) and a minimal byte-level
+// tokenizer (256 bytes, one merge, one special), for fuzzing.
+func tinyGGUFSeed() []byte {
+	g := newGGUFBuilder(3)
+	g.str("general.architecture", "llama")
+	g.u32("llama.embedding_length", 32)
+	g.u32("llama.feed_forward_length", 8)
+	g.u32("llama.block_count", 1)
+	g.u32("llama.attention.head_count", 2)
+	g.u32("llama.attention.head_count_kv", 1)
+	g.f32("llama.attention.layer_norm_rms_epsilon", 1e-5)
+	g.f32("llama.rope.freq_base", 500000)
+	g.str("tokenizer.ggml.model", "gpt2")
+	g.str("tokenizer.ggml.pre", "llama-bpe")
+	var toks []string
+	var types []int32
+	for _, b := range byteOrder {
+		toks = append(toks, byteLevelEncode([]byte{b}))
+		types = append(types, 1)
+	}
+	toks = append(toks, "ab", "<s>")
+	types = append(types, 1, 3)
+	g.strs("tokenizer.ggml.tokens", toks)
+	g.i32s("tokenizer.ggml.token_type", types)
+	g.strs("tokenizer.ggml.merges", []string{"a b"})
+	g.tensor("token_embd.weight", []uint64{32, 258}, ggmlBF16, make([]byte, 2*32*258))
+	g.tensor("blk.0.attn_q.weight", []uint64{32, 32}, ggmlF16, make([]byte, 2*32*32))
+	g.tensor("blk.0.attn_k.weight", []uint64{32, 16}, ggmlQ8_0, make([]byte, 16*34))
+	div := make([]byte, 4*8)
+	for i := 0; i < 8; i++ {
+		binary.LittleEndian.PutUint32(div[4*i:], math.Float32bits(1))
+	}
+	g.tensor("rope_freqs.weight", []uint64{8}, ggmlF32, div)
+	return g.bytes()
+}
+
 func FuzzGGUF(f *testing.F) {
+	f.Add(tinyGGUFSeed())
 	f.Add(smallLlamaGGUF(3, ggmlF32, make([]byte, 64*64*4)))
 	f.Add(smallLlamaGGUF(2, ggmlQ8_0, make([]byte, 64*64/32*34)))
 	if b, err := os.ReadFile(filepath.Join(tinyDir, "model.gguf")); err == nil {
@@ -378,6 +434,9 @@ func FuzzGGUF(f *testing.F) {
 		g, err := ParseGGUF(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
+		}
+		if tk, err := g.Tokenizer(); err == nil {
+			tk.Encode("ab ba", true)
 		}
 		ts, err := NewGGUFTensors(g)
 		if err != nil {

@@ -249,7 +249,20 @@ func TestTokenizerJSONErrors(t *testing.T) {
 	}
 }
 
+// smallTrained is a 262-token tokenizer (6 merges, 2 specials) used to seed the fuzzers with
+// small valid files.
+func smallTrained(tb testing.TB) *Tokenizer {
+	tk, err := TrainBPE([][]byte{[]byte("the cat and the hat and the bat, the end")}, 264, []string{"<s>", "</s>"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tk
+}
+
 func FuzzTokenizerJSON(f *testing.F) {
+	if js, err := smallTrained(f).MarshalTokenizerJSON(); err == nil {
+		f.Add(js)
+	}
 	if good, err := os.ReadFile(filepath.Join(tinyDir, "tokenizer.json")); err == nil {
 		f.Add(good)
 	}
@@ -269,6 +282,12 @@ func FuzzTokenizerJSON(f *testing.F) {
 }
 
 func FuzzTiktokenFile(f *testing.F) {
+	p := filepath.Join(f.TempDir(), "t.model")
+	if err := smallTrained(f).WriteTiktoken(p); err == nil {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	if good, err := os.ReadFile(filepath.Join(tinyDir, "tokenizer.model")); err == nil {
 		f.Add(good)
 	}
