@@ -157,10 +157,13 @@ func TestAttentionPaths(t *testing.T) {
 				name string
 				fn   func(AttnShape, []float32, []float32, []float32, []float32, []float32)
 			}{{"Attention", Attention}, {"tiled", attentionTiled}, {"generic", AttentionGeneric}} {
-				out := make([]float32, len(a.out))
-				lse := make([]float32, len(a.lse))
-				impl.fn(c.s, a.q, a.k, a.v, out, lse)
-				checkAttnForward(t, fmt.Sprintf("%s/%s", c.name, impl.name), c.s, a, out, lse)
+				og, lg := newGuard(len(a.out), 1), newGuard(len(a.lse), 2)
+				clear(og.values)
+				impl.fn(c.s, a.q, a.k, a.v, og.values, lg.values)
+				tag := fmt.Sprintf("%s/%s", c.name, impl.name)
+				checkAttnForward(t, tag, c.s, a, og.values, lg.values)
+				og.check(t, tag+" out")
+				lg.check(t, tag+" lse")
 			}
 		}
 	})
