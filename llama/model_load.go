@@ -69,6 +69,9 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 			if len(u) != rows*cols {
 				return Matrix{}, fmt.Errorf("llama: tensor %s has %d values, want %d", name, len(u), rows*cols)
 			}
+			if !halfFinite(u, dt) {
+				return Matrix{}, fmt.Errorf("llama: tensor %s contains NaN or Inf", name)
+			}
 			return Matrix{Rows: rows, Cols: cols, DType: dt, U16: u}, nil
 		}
 		f, err := ts.ReadF32(name)

@@ -105,3 +105,37 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("load with a NaN weight: %v", err)
 	}
 }
+
+func TestLoadRejectsNonFiniteHalf(t *testing.T) {
+	ts, err := OpenTensors(goldenPath("bf16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	var all []Tensor
+	for _, n := range ts.Names() {
+		tt, err := ReadTensor(ts, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == "model.layers.1.mlp.up_proj.weight" {
+			if tt.DType != DTypeBF16 {
+				t.Fatalf("%s stored as %v", n, tt.DType)
+			}
+			tt.U16[17] = 0x7fc0 // bf16 NaN
+		}
+		all = append(all, tt)
+	}
+	dir := copyGoldenModel(t, "bf16")
+	if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), all); err != nil {
+		t.Fatal(err)
+	}
+	for _, wt := range []string{"auto", "f32"} {
+		if _, err := Load(dir, LoadOptions{WeightType: wt}); err == nil || !strings.Contains(err.Error(), "up_proj") {
+			t.Errorf("%s: NaN bf16 weight: %v", wt, err)
+		}
+	}
+	if halfFinite([]uint16{0x7c00}, DTypeF16) || !halfFinite([]uint16{0x7bff, 0x3c00}, DTypeF16) {
+		t.Error("f16 finiteness check wrong")
+	}
+}

@@ -120,3 +120,18 @@ func isFinite(x []float32) bool {
 	}
 	return true
 }
+
+// halfFinite reports whether every bf16/f16 value is finite (exponent
+// not all ones).
+func halfFinite(u []uint16, dt DType) bool {
+	mask := uint16(0x7f80) // bf16 exponent
+	if dt == DTypeF16 {
+		mask = 0x7c00
+	}
+	for _, v := range u {
+		if v&mask == mask {
+			return false
+		}
+	}
+	return true
+}
