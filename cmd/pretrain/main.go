@@ -1,0 +1,92 @@
+// Command pretrain trains popi-go's built-in tiny LLaMA-3-architecture base model on the
+// synthetic persona world and writes it as a Hugging Face directory. With no flags it
+// reproduces the committed checkpoint models/popi-tiny from its seed.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/popi-go/popi/popi"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "pretrain:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	start := time.Now()
+	c := popi.DefaultPretrainConfig()
+	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	out := fs.String("out", "models/popi-tiny", "output model directory (written atomically)")
+	metrics := fs.String("metrics", "", "metrics JSONL path (default <out>.metrics.jsonl beside the directory)")
+	minutes := fs.Float64("minutes", 0, "wall-time budget in minutes; training stops early and still saves (0 = none)")
+	evalN := fs.Int("eval", 200, "held-out pairs/users for the quality report (0 = skip)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of weight initialization and batch order")
+	fs.Uint64Var(&c.World.Seed, "world-seed", c.World.Seed, "persona world seed")
+	fs.Uint64Var(&c.CorpusSeed, "corpus-seed", c.CorpusSeed, "corpus sampling seed")
+	fs.IntVar(&c.Examples, "examples", c.Examples, "corpus examples")
+	fs.IntVar(&c.TokenizerExamples, "tokenizer-examples", c.TokenizerExamples, "examples the BPE is trained on")
+	fs.IntVar(&c.VocabSize, "vocab", c.VocabSize, "vocabulary size (bytes + merges + specials)")
+	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "hidden size")
+	fs.IntVar(&c.Intermediate, "ffn", c.Intermediate, "MLP intermediate size")
+	fs.IntVar(&c.Layers, "layers", c.Layers, "decoder layers")
+	fs.IntVar(&c.Heads, "heads", c.Heads, "attention heads")
+	fs.IntVar(&c.KVHeads, "kv-heads", c.KVHeads, "key/value heads (GQA)")
+	fs.IntVar(&c.MaxPositions, "max-positions", c.MaxPositions, "max_position_embeddings")
+	fs.IntVar(&c.Steps, "steps", c.Steps, "optimizer steps")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "sequences per step")
+	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "warm-up steps")
+	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
+	fs.Float64Var(&c.FinalLR, "final-lr", c.FinalLR, "final learning rate")
+	fs.Float64Var(&c.WeightDecay, "wd", c.WeightDecay, "AdamW weight decay")
+	fs.Float64Var(&c.Clip, "clip", c.Clip, "gradient-norm clip")
+	fs.Float64Var(&c.PromptWeight, "prompt-weight", c.PromptWeight, "loss weight of prompt tokens")
+	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between progress lines")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *minutes < 0 || *evalN < 0 {
+		return fmt.Errorf("-minutes and -eval must be >= 0")
+	}
+	c.Budget = time.Duration(*minutes * float64(time.Minute))
+	c.Log = stdout
+	c.MetricsPath = *metrics
+	if c.MetricsPath == "" {
+		c.MetricsPath = filepath.Clean(*out) + ".metrics.jsonl"
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := popi.Pretrain(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := popi.SaveBaseModel(*out, res.Model, res.Tokenizer); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "saved %s: %d steps, %d tokens, loss %.4f -> %.4f, longest example %d tokens\n",
+		*out, res.Steps, res.Tokens, res.FirstLoss, res.LastLoss, res.MaxLen)
+	fmt.Fprintf(stdout, "training wall time: %s\n", res.Wall.Round(time.Second))
+	if *evalN > 0 {
+		rep, err := popi.EvaluateBaseModel(res.Model, res.Tokenizer, res.World, popi.BaseEvalConfig{N: *evalN, Summaries: min(96, max(1, *evalN/2)), Seed: 1})
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, rep.String())
+	}
+	fmt.Fprintf(stdout, "wall time: %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
