@@ -123,3 +123,33 @@ func TestNewRandomAs(t *testing.T) {
 		t.Error("Q8_0 storage accepted")
 	}
 }
+
+// Clone is deep: training the clone leaves the original untouched, and the
+// clone is fused and gives the same logits before training.
+func TestModelClone(t *testing.T) {
+	m := loadGolden(t, "untied", LoadOptions{})
+	c := m.Clone()
+	ids := goldenInputs(t)[1]
+	want := fullLogits(t, m, ids)
+	if d := maxAbsDiff(fullLogits(t, c, ids), want); d != 0 {
+		t.Fatalf("clone logits differ by %g", d)
+	}
+	for i := range c.Layers {
+		l := &c.Layers[i]
+		if !aliases(&l.qkv, &l.Q, &l.K, &l.V) || !aliases(&l.gateUp, &l.Gate, &l.Up) {
+			t.Fatalf("clone layer %d not fused", i)
+		}
+	}
+	for _, p := range c.Trainable().Params() {
+		for i := range p.Data {
+			p.Data[i] *= 1.5
+		}
+	}
+	c.Config.EOS[0] = 1
+	if d := maxAbsDiff(fullLogits(t, m, ids), want); d != 0 || m.Config.EOS[0] == 1 {
+		t.Error("changing the clone changed the original")
+	}
+	if d := maxAbsDiff(fullLogits(t, c, ids), want); d == 0 {
+		t.Error("clone parameters are not the ones its forward uses")
+	}
+}

@@ -185,3 +185,42 @@ func ropeAngles(invFreq []float32, pos int, cos, sin []float32) {
 		sin[i] = float32(math.Sin(a))
 	}
 }
+
+// Clone returns a deep copy of the model (weights and config), for
+// example a trainable policy initialised from a frozen reference.
+func (m *Model) Clone() *Model {
+	c := *m
+	cfg := *m.Config
+	cfg.EOS = append([]int(nil), m.Config.EOS...)
+	if m.Config.RopeScaling != nil {
+		rs := *m.Config.RopeScaling
+		cfg.RopeScaling = &rs
+	}
+	c.Config = &cfg
+	cm := func(w Matrix) Matrix {
+		if w.F32 != nil {
+			w.F32 = append([]float32(nil), w.F32...)
+		}
+		if w.U16 != nil {
+			w.U16 = append([]uint16(nil), w.U16...)
+		}
+		return w
+	}
+	cn := func(w []float32) []float32 { return append([]float32(nil), w...) }
+	c.Embed = cm(m.Embed)
+	c.Norm = cn(m.Norm)
+	c.invFreq = cn(m.invFreq)
+	c.Layers = make([]Layer, len(m.Layers))
+	for i, l := range m.Layers {
+		c.Layers[i] = Layer{AttnNorm: cn(l.AttnNorm), Q: cm(l.Q), K: cm(l.K), V: cm(l.V), O: cm(l.O),
+			MLPNorm: cn(l.MLPNorm), Gate: cm(l.Gate), Up: cm(l.Up), Down: cm(l.Down)}
+	}
+	if m.dims.tied {
+		c.LMHead = &c.Embed
+	} else {
+		h := cm(*m.LMHead)
+		c.LMHead = &h
+	}
+	c.fuseLayers()
+	return &c
+}
