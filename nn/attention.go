@@ -17,11 +17,24 @@ import (
 // on the right: causality keeps real tokens from attending to the padding
 // after them, and the padded rows' outputs are to be masked out of the loss.
 func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
+	if len(q.Shape) >= 2 && len(k.Shape) == len(q.Shape) && k.Shape[len(k.Shape)-2] != q.Shape[len(q.Shape)-2] {
+		panic(fmt.Sprintf("nn: Attention of q %v with k %v: different sequence lengths (use AttentionAt for a prefix)", q.Shape, k.Shape))
+	}
+	return AttentionAt(q, k, v, nHeads, nKVHeads, 0)
+}
+
+// AttentionAt is Attention for queries that continue a prefix: q is
+// [B, Tq, nHeads*d], k and v are [B, Tk, nKVHeads*d] with Tk >= qPos0+Tq,
+// query row i sits at position qPos0+i and attends to key rows 0..qPos0+i.
+// With k and v built as Concat(1, prefixKV, newKV), several continuations of
+// one prompt can share the prompt's keys and values (gradients from every
+// continuation accumulate into them).
+func AttentionAt(q, k, v *Value, nHeads, nKVHeads, qPos0 int) *Value {
 	bad := func() {
-		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v with %d heads and %d kv heads", q.Shape, k.Shape, v.Shape, nHeads, nKVHeads))
+		panic(fmt.Sprintf("nn: Attention of q %v, k %v, v %v with %d heads, %d kv heads, first query position %d", q.Shape, k.Shape, v.Shape, nHeads, nKVHeads, qPos0))
 	}
 	if nHeads <= 0 || nKVHeads <= 0 || nHeads%nKVHeads != 0 || len(q.Shape) < 2 || len(q.Shape) > 3 ||
-		len(k.Shape) != len(q.Shape) || !equalShape(k.Shape, v.Shape) {
+		len(k.Shape) != len(q.Shape) || !equalShape(k.Shape, v.Shape) || qPos0 < 0 {
 		bad()
 	}
 	nd := len(q.Shape)
@@ -30,16 +43,16 @@ func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
 		bad()
 	}
 	d := width / nHeads
-	if k.Shape[nd-1] != nKVHeads*d || k.Shape[nd-2] != q.Shape[nd-2] || (nd == 3 && k.Shape[0] != q.Shape[0]) {
+	if k.Shape[nd-1] != nKVHeads*d || k.Shape[nd-2] < qPos0+q.Shape[nd-2] || (nd == 3 && k.Shape[0] != q.Shape[0]) {
 		bad()
 	}
-	t := q.Shape[nd-2]
+	t, tk := q.Shape[nd-2], k.Shape[nd-2]
 	b := 1
 	if nd == 3 {
 		b = q.Shape[0]
 	}
 	kvw := nKVHeads * d
-	s := kernels.AttnShape{NQ: t, NKV: t, NHeads: nHeads, NKVHeads: nKVHeads, HeadDim: d, Scale: float32(1 / math.Sqrt(float64(d)))}
+	s := kernels.AttnShape{NQ: t, NKV: qPos0 + t, QPos0: qPos0, NHeads: nHeads, NKVHeads: nKVHeads, HeadDim: d, Scale: float32(1 / math.Sqrt(float64(d)))}
 	out := newOut("attention", q.Shape)
 	qd, kd, vd := q.F32(), k.F32(), v.F32()
 	keep := needsGrad(q, k, v)
@@ -54,7 +67,7 @@ func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
 				if keep {
 					l = lse[i*t*nHeads : (i+1)*t*nHeads]
 				}
-				kernels.Attention(s, qd[i*t*width:], kd[i*t*kvw:], vd[i*t*kvw:], out.Data[i*t*width:], l)
+				kernels.Attention(s, qd[i*t*width:], kd[i*tk*kvw:], vd[i*tk*kvw:], out.Data[i*t*width:], l)
 			}
 		})
 	}
@@ -76,7 +89,7 @@ func Attention(q, k, v *Value, nHeads, nKVHeads int) *Value {
 		dq, dk, dv := buf(q), buf(k), buf(v)
 		kernels.ParallelFor(b, 1, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				qo, ko := i*t*width, i*t*kvw
+				qo, ko := i*t*width, i*tk*kvw
 				kernels.AttentionBackward(s, qd[qo:], kd[ko:], vd[ko:], out.Data[qo:], out.Grad[qo:],
 					lse[i*t*nHeads:(i+1)*t*nHeads], dq[qo:], dk[ko:], dv[ko:])
 			}

@@ -569,3 +569,108 @@ func TestWeightedCrossEntropyGrad(t *testing.T) {
 		},
 	}})
 }
+
+// refAttentionAt: queries at positions p0+i over tk keys (only 0..p0+i used).
+func refAttentionAt(q, k, v []float64, b, tq, tk, p0, nh, nkv, d int) []float64 {
+	o := make([]float64, b*tq*nh*d)
+	group := nh / nkv
+	sc := 1 / math.Sqrt(float64(d))
+	for bi := 0; bi < b; bi++ {
+		for h := 0; h < nh; h++ {
+			kh := h / group
+			for i := 0; i < tq; i++ {
+				qi := q[(bi*tq+i)*nh*d+h*d:]
+				last := p0 + i
+				s := make([]float64, last+1)
+				m := math.Inf(-1)
+				for j := 0; j <= last; j++ {
+					kj := k[(bi*tk+j)*nkv*d+kh*d:]
+					var dot float64
+					for x := 0; x < d; x++ {
+						dot += qi[x] * kj[x]
+					}
+					s[j] = dot * sc
+					m = math.Max(m, s[j])
+				}
+				var z float64
+				for j := range s {
+					s[j] = math.Exp(s[j] - m)
+					z += s[j]
+				}
+				for j := range s {
+					vj := v[(bi*tk+j)*nkv*d+kh*d:]
+					for x := 0; x < d; x++ {
+						o[(bi*tq+i)*nh*d+h*d+x] += s[j] / z * vj[x]
+					}
+				}
+			}
+		}
+	}
+	return o
+}
+
+func TestAttentionAtGrad(t *testing.T) {
+	const b, tq, tk, p0, nh, nkv, d = 2, 4, 9, 3, 4, 2, 4 // keys 7, 8 unused
+	runCases(t, []gradCase{{
+		name: "attention-at", shapes: [][]int{{b, tq, nh * d}, {b, tk, nkv * d}, {b, tk, nkv * d}},
+		f:   func(in []*Value) *Value { return AttentionAt(in[0], in[1], in[2], nh, nkv, p0) },
+		ref: func(in [][]float64) []float64 { return refAttentionAt(in[0], in[1], in[2], b, tq, tk, p0, nh, nkv, d) },
+	}})
+}
+
+// TestAttentionSharedPrefix: two continuations attending to one shared
+// prompt prefix (Concat of the prefix keys/values) give the same outputs and
+// summed prefix gradients as running each full sequence separately.
+func TestAttentionSharedPrefix(t *testing.T) {
+	const p, c, nh, nkv, d = 5, 3, 2, 1, 4
+	r := rand.New(rand.NewPCG(9, 9))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		return x
+	}
+	pk, pv := rnd(p*nkv*d), rnd(p*nkv*d)
+	cq, ck, cv := [2][]float32{rnd(c * nh * d), rnd(c * nh * d)}, [2][]float32{rnd(c * nkv * d), rnd(c * nkv * d)}, [2][]float32{rnd(c * nkv * d), rnd(c * nkv * d)}
+	seed := rnd(2 * c * nh * d)
+	// shared
+	PK, PV := NewParam(append([]float32(nil), pk...), 1, p, nkv*d), NewParam(append([]float32(nil), pv...), 1, p, nkv*d)
+	Q := NewParam(append(append([]float32(nil), cq[0]...), cq[1]...), 2, c, nh*d)
+	K := Concat(1, Concat(0, PK, PK), FromSlice(append(append([]float32(nil), ck[0]...), ck[1]...), 2, c, nkv*d))
+	V := Concat(1, Concat(0, PV, PV), FromSlice(append(append([]float32(nil), cv[0]...), cv[1]...), 2, c, nkv*d))
+	out := AttentionAt(Q, K, V, nh, nkv, p)
+	if err := out.BackwardWith(seed); err != nil {
+		t.Fatal(err)
+	}
+	// separate full sequences; queries for the prompt rows get zero seed
+	gk := make([]float32, len(pk))
+	for s := 0; s < 2; s++ {
+		q := NewParam(append(make([]float32, p*nh*d), cq[s]...), 1, p+c, nh*d)
+		kk := NewParam(append(append([]float32(nil), pk...), ck[s]...), 1, p+c, nkv*d)
+		vv := NewParam(append(append([]float32(nil), pv...), cv[s]...), 1, p+c, nkv*d)
+		o := Attention(q, kk, vv, nh, nkv)
+		sd := append(make([]float32, p*nh*d), seed[s*c*nh*d:(s+1)*c*nh*d]...)
+		for i := 0; i < c*nh*d; i++ {
+			if math.Abs(float64(o.Data[p*nh*d+i]-out.Data[s*c*nh*d+i])) > 1e-5 {
+				t.Fatalf("continuation %d output %d differs", s, i)
+			}
+		}
+		if err := o.BackwardWith(sd); err != nil {
+			t.Fatal(err)
+		}
+		for i := range gk {
+			gk[i] += kk.Grad[i]
+		}
+		for i := 0; i < c*nh*d; i++ {
+			if math.Abs(float64(q.Grad[p*nh*d+i]-Q.Grad[s*c*nh*d+i])) > 1e-5 {
+				t.Fatalf("continuation %d dq %d differs", s, i)
+			}
+		}
+	}
+	for i := range gk {
+		if math.Abs(float64(gk[i]-PK.Grad[i])) > 1e-5 {
+			t.Fatalf("prefix dk[%d]: shared %v, separate sum %v", i, PK.Grad[i], gk[i])
+		}
+	}
+}
