@@ -20,7 +20,8 @@
 // AddScalar, Neg, Exp, Log, Sigmoid, LogSigmoid, SiLU, Clamp, Where, Sum,
 // Mean, MaskedSum/MaskedMean, Reshape, Transpose, Slice, Concat, Embedding,
 // fused RMSNorm, fused SwiGLU, RoPE (any positions, given cos/sin tables),
-// fused causal GQA Attention (log-sum-exp saved, no T×T matrix), Softmax,
+// fused causal GQA Attention (log-sum-exp saved, no T×T matrix) and
+// AttentionAt (queries continuing a shared prefix), Softmax,
 // LogSoftmax, TokenLogProbs (per-row target log-prob keeping only the
 // log-sum-exp), CrossEntropy (negative targets are ignored rows),
 // WeightedCrossEntropy (float mask), LinearLogProbs / LinearCrossEntropy (output
