@@ -91,6 +91,19 @@ func TestLoadConfigTiny(t *testing.T) {
 	}
 }
 
+func TestLoadConfigBF16(t *testing.T) {
+	c, err := LoadConfig(filepath.Join(tinyDir, "bf16", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TorchDType != "bfloat16" || c.Hidden != 64 {
+		t.Fatalf("%+v", c)
+	}
+	if _, err := LoadConfig(filepath.Join(tinyDir, "missing.json")); err == nil {
+		t.Fatal("missing file")
+	}
+}
+
 func TestParseConfigLlama32(t *testing.T) {
 	c1, err := ParseConfig([]byte(llama32_1BConfig))
 	if err != nil {

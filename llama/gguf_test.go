@@ -185,6 +185,22 @@ func smallLlamaGGUF(version uint32, qType uint32, qData []byte) []byte {
 	g.kvRaw("x.bool", ggufBool, func(b *bytes.Buffer) { b.WriteByte(1) })
 	g.kvRaw("x.f64", ggufFloat64, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, 2.5) })
 	g.kvRaw("x.i64", ggufInt64, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, int64(-7)) })
+	g.kvRaw("x.u8", ggufUint8, func(b *bytes.Buffer) { b.WriteByte(200) })
+	g.kvRaw("x.i8", ggufInt8, func(b *bytes.Buffer) { b.WriteByte(0xfe) })
+	g.kvRaw("x.u16", ggufUint16, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, uint16(60000)) })
+	g.kvRaw("x.i16", ggufInt16, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, int16(-300)) })
+	g.kvRaw("x.i32", ggufInt32, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, int32(-70000)) })
+	g.kvRaw("x.u64", ggufUint64, func(b *bytes.Buffer) { binary.Write(b, binary.LittleEndian, uint64(1)<<40) })
+	g.kvRaw("x.f64s", ggufArray, func(b *bytes.Buffer) {
+		binary.Write(b, binary.LittleEndian, uint32(ggufFloat64))
+		binary.Write(b, binary.LittleEndian, uint64(2))
+		binary.Write(b, binary.LittleEndian, []float64{0.5, -1})
+	})
+	g.kvRaw("x.bools", ggufArray, func(b *bytes.Buffer) {
+		binary.Write(b, binary.LittleEndian, uint32(ggufBool))
+		binary.Write(b, binary.LittleEndian, uint64(3))
+		b.Write([]byte{1, 0, 1})
+	})
 	g.kvRaw("x.nested", ggufArray, func(b *bytes.Buffer) {
 		binary.Write(b, binary.LittleEndian, uint32(ggufArray))
 		binary.Write(b, binary.LittleEndian, uint64(1))
@@ -292,6 +308,17 @@ func TestGGUFTypesAndPermutation(t *testing.T) {
 			}
 			if v, ok := md.Bool("x.bool"); !ok || !v {
 				t.Fatal("bool")
+			}
+			for k, want := range map[string]int64{"x.u8": 200, "x.i8": -2, "x.u16": 60000, "x.i16": -300, "x.i32": -70000, "x.u64": 1 << 40} {
+				if v, ok := md.Int(k); !ok || v != want {
+					t.Fatalf("%s = %d (%v)", k, v, ok)
+				}
+			}
+			if v := md.Metadata["x.f64s"]; !reflect.DeepEqual(v, []float64{0.5, -1}) {
+				t.Fatalf("f64 array %#v", v)
+			}
+			if v := md.Metadata["x.bools"]; !reflect.DeepEqual(v, []bool{true, false, true}) {
+				t.Fatalf("bool array %#v", v)
 			}
 			if v := md.Metadata["x.nested"]; !reflect.DeepEqual(v, []any{[]uint16{5, 6}}) {
 				t.Fatalf("nested %#v", v)

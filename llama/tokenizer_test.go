@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -241,6 +242,32 @@ func TestTokenizerJSONErrors(t *testing.T) {
 		}
 		if _, err := ParseTokenizerJSON(mod); err == nil {
 			t.Errorf("%s: unsupported tokenizer.json accepted", name)
+		}
+	}
+	// merges in the newer [["a","b"], ...] form load to the same tokenizer
+	var doc map[string]any
+	if err := json.Unmarshal(good, &doc); err != nil {
+		t.Fatal(err)
+	}
+	model := doc["model"].(map[string]any)
+	var pairs [][]string
+	for _, m := range model["merges"].([]any) {
+		a, b, _ := strings.Cut(m.(string), " ")
+		pairs = append(pairs, []string{a, b})
+	}
+	model["merges"] = pairs
+	pairJSON, _ := json.Marshal(doc)
+	pt, err := ParseTokenizerJSON(pairJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := ParseTokenizerJSON(good)
+	if !reflect.DeepEqual(pt.mergeList, ref.mergeList) || len(ref.mergeList) != 120 {
+		t.Fatal("pair-form merges differ")
+	}
+	for _, s := range roundTripTexts {
+		if !reflect.DeepEqual(pt.Encode(s, true), ref.Encode(s, true)) {
+			t.Fatalf("pair-form tokenizer differs on %q", s)
 		}
 	}
 	broken := bytes.Replace(good, []byte(`"Ġ t"`), []byte(`"Ġ zzzz"`), 1)
