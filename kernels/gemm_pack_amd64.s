@@ -17,13 +17,16 @@ TEXT ·packBTransF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ R9, R11
 	SHLQ $2, R11 // dst row stride in bytes
 	LEAQ (R8)(R8*2), R13 // 3*ld
-packBTransF32AVX2_p:
-	CMPQ CX, $8
-	JLT packBTransF32AVX2_done
-	MOVQ SI, AX // source block: rows c..c+7 at depth p
-	MOVQ DI, DX // dst block
-	MOVQ R9, BX
+	TESTQ CX, CX
+	JZ packBTransF32AVX2_done
+	MOVQ R9, BX // columns left
 packBTransF32AVX2_c:
+	CMPQ BX, $8
+	JLT packBTransF32AVX2_done
+	MOVQ SI, AX // source: rows c..c+7, depth p
+	MOVQ DI, DX // dst: depth p, columns c..c+7
+	MOVQ CX, R9
+packBTransF32AVX2_p:
 	LEAQ (AX)(R8*4), R12
 	VMOVUPS (AX), Y0
 	VMOVUPS (AX)(R8*1), Y1
@@ -67,14 +70,14 @@ packBTransF32AVX2_c:
 	VMOVUPS Y13, (R10)(R11*1)
 	VMOVUPS Y14, (R10)(R11*2)
 	VMOVUPS Y15, (R10)(R14*1)
-	LEAQ (AX)(R8*8), AX
-	ADDQ $32, DX
+	ADDQ $32, AX
+	LEAQ (DX)(R11*8), DX
+	SUBQ $8, R9
+	JNZ packBTransF32AVX2_p
+	LEAQ (SI)(R8*8), SI
+	ADDQ $32, DI
 	SUBQ $8, BX
-	JNZ packBTransF32AVX2_c
-	ADDQ $32, SI
-	LEAQ (DI)(R11*8), DI
-	SUBQ $8, CX
-	JMP packBTransF32AVX2_p
+	JMP packBTransF32AVX2_c
 packBTransF32AVX2_done:
 	VZEROUPPER
 	RET
@@ -90,13 +93,16 @@ TEXT ·packBTransBF16AVX2(SB), NOSPLIT, $0-40
 	MOVQ R9, R11
 	SHLQ $2, R11 // dst row stride in bytes
 	LEAQ (R8)(R8*2), R13 // 3*ld
-packBTransBF16AVX2_p:
-	CMPQ CX, $8
-	JLT packBTransBF16AVX2_done
-	MOVQ SI, AX // source block: rows c..c+7 at depth p
-	MOVQ DI, DX // dst block
-	MOVQ R9, BX
+	TESTQ CX, CX
+	JZ packBTransBF16AVX2_done
+	MOVQ R9, BX // columns left
 packBTransBF16AVX2_c:
+	CMPQ BX, $8
+	JLT packBTransBF16AVX2_done
+	MOVQ SI, AX // source: rows c..c+7, depth p
+	MOVQ DI, DX // dst: depth p, columns c..c+7
+	MOVQ CX, R9
+packBTransBF16AVX2_p:
 	LEAQ (AX)(R8*4), R12
 	VPMOVZXWD (AX), Y0
 	VPSLLD $16, Y0, Y0
@@ -148,14 +154,14 @@ packBTransBF16AVX2_c:
 	VMOVUPS Y13, (R10)(R11*1)
 	VMOVUPS Y14, (R10)(R11*2)
 	VMOVUPS Y15, (R10)(R14*1)
-	LEAQ (AX)(R8*8), AX
-	ADDQ $32, DX
+	ADDQ $16, AX
+	LEAQ (DX)(R11*8), DX
+	SUBQ $8, R9
+	JNZ packBTransBF16AVX2_p
+	LEAQ (SI)(R8*8), SI
+	ADDQ $32, DI
 	SUBQ $8, BX
-	JNZ packBTransBF16AVX2_c
-	ADDQ $16, SI
-	LEAQ (DI)(R11*8), DI
-	SUBQ $8, CX
-	JMP packBTransBF16AVX2_p
+	JMP packBTransBF16AVX2_c
 packBTransBF16AVX2_done:
 	VZEROUPPER
 	RET
@@ -171,13 +177,16 @@ TEXT ·packBTransF16AVX2(SB), NOSPLIT, $0-40
 	MOVQ R9, R11
 	SHLQ $2, R11 // dst row stride in bytes
 	LEAQ (R8)(R8*2), R13 // 3*ld
-packBTransF16AVX2_p:
-	CMPQ CX, $8
-	JLT packBTransF16AVX2_done
-	MOVQ SI, AX // source block: rows c..c+7 at depth p
-	MOVQ DI, DX // dst block
-	MOVQ R9, BX
+	TESTQ CX, CX
+	JZ packBTransF16AVX2_done
+	MOVQ R9, BX // columns left
 packBTransF16AVX2_c:
+	CMPQ BX, $8
+	JLT packBTransF16AVX2_done
+	MOVQ SI, AX // source: rows c..c+7, depth p
+	MOVQ DI, DX // dst: depth p, columns c..c+7
+	MOVQ CX, R9
+packBTransF16AVX2_p:
 	LEAQ (AX)(R8*4), R12
 	VCVTPH2PS (AX), Y0
 	VCVTPH2PS (AX)(R8*1), Y1
@@ -221,14 +230,14 @@ packBTransF16AVX2_c:
 	VMOVUPS Y13, (R10)(R11*1)
 	VMOVUPS Y14, (R10)(R11*2)
 	VMOVUPS Y15, (R10)(R14*1)
-	LEAQ (AX)(R8*8), AX
-	ADDQ $32, DX
+	ADDQ $16, AX
+	LEAQ (DX)(R11*8), DX
+	SUBQ $8, R9
+	JNZ packBTransF16AVX2_p
+	LEAQ (SI)(R8*8), SI
+	ADDQ $32, DI
 	SUBQ $8, BX
-	JNZ packBTransF16AVX2_c
-	ADDQ $16, SI
-	LEAQ (DI)(R11*8), DI
-	SUBQ $8, CX
-	JMP packBTransF16AVX2_p
+	JMP packBTransF16AVX2_c
 packBTransF16AVX2_done:
 	VZEROUPPER
 	RET
