@@ -163,3 +163,67 @@ tile1x4NEON_loop:
 tile1x4NEON_done:
 	VST1 [V0.S4], (R10)
 	RET
+
+// func scoresNEON(q, k *float32, kstride, nk, d int, out *float32)
+// Decode-time scores (see attention_scores_amd64.s).
+TEXT ·scoresNEON(SB), NOSPLIT, $0-48
+	MOVD q+0(FP), R0
+	MOVD k+8(FP), R1
+	MOVD kstride+16(FP), R2
+	LSL $2, R2
+	MOVD nk+24(FP), R3
+	MOVD d+32(FP), R4
+	MOVD out+40(FP), R5
+scores_four:
+	CMP $4, R3
+	BLT scores_one
+	MOVD R0, R6
+	MOVD R1, R7
+	ADD R2, R7, R8
+	ADD R2, R8, R9
+	ADD R2, R9, R10
+	MOVD R4, R11
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+scores_in4:
+	VLD1.P 16(R6), [V4.S4]
+	VLD1.P 16(R7), [V5.S4]
+	VLD1.P 16(R8), [V6.S4]
+	VLD1.P 16(R9), [V7.S4]
+	VLD1.P 16(R10), [V8.S4]
+	VFMLA V4.S4, V5.S4, V0.S4
+	VFMLA V4.S4, V6.S4, V1.S4
+	VFMLA V4.S4, V7.S4, V2.S4
+	VFMLA V4.S4, V8.S4, V3.S4
+	SUB $4, R11
+	CBNZ R11, scores_in4
+	WORD $0x6e21d400 // FADDP V0, V0, V1
+	WORD $0x6e23d442 // FADDP V2, V2, V3
+	WORD $0x6e22d400 // FADDP V0, V0, V2
+	VST1.P [V0.S4], 16(R5)
+	ADD R2<<2, R1, R1
+	SUB $4, R3
+	B scores_four
+scores_one:
+	CBZ R3, scores_done
+	MOVD R0, R6
+	MOVD R1, R7
+	MOVD R4, R11
+	VEOR V0.B16, V0.B16, V0.B16
+scores_in1:
+	VLD1.P 16(R6), [V4.S4]
+	VLD1.P 16(R7), [V5.S4]
+	VFMLA V4.S4, V5.S4, V0.S4
+	SUB $4, R11
+	CBNZ R11, scores_in1
+	WORD $0x6e20d400 // FADDP V0, V0, V0
+	WORD $0x6e20d400 // FADDP V0, V0, V0
+	FMOVS F0, (R5)
+	ADD $4, R5
+	ADD R2, R1, R1
+	SUB $1, R3
+	B scores_one
+scores_done:
+	RET

@@ -32,3 +32,13 @@ func kTile(nr int, wide bool, c *float32, ldc int, a *float32, lda int, b *float
 		tile1x8AVX2(c, ldc, a, lda, b, ldb, k)
 	}
 }
+
+// kScores computes out[j] = q · k_j for nk keys of stride kstride (d a
+// positive multiple of simdW).
+func kScores(q, k *float32, kstride, nk, d int, out *float32) {
+	if simdZ {
+		scoresAVX512(q, k, kstride, nk, d, out)
+		return
+	}
+	scoresAVX2(q, k, kstride, nk, d, out)
+}

@@ -19,3 +19,9 @@ func kTile(nr int, wide bool, c *float32, ldc int, a *float32, lda int, b *float
 		tile1x4NEON(c, ldc, a, lda, b, ldb, k)
 	}
 }
+
+// kScores computes out[j] = q · k_j for nk keys of stride kstride (d a
+// positive multiple of 4).
+func kScores(q, k *float32, kstride, nk, d int, out *float32) {
+	scoresNEON(q, k, kstride, nk, d, out)
+}

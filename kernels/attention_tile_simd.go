@@ -35,3 +35,17 @@ func tileMulAddSIMD(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 		i += nr
 	}
 }
+
+// rowScoresSIMD is rowScoresGeneric on the assembly score kernel (four keys
+// per pass) when d is a multiple of the vector width.
+func rowScoresSIMD(out, q, k []float32, kstride, nk, d int) {
+	if nk <= 0 {
+		return
+	}
+	if d <= 0 || d%simdW != 0 || kstride < d {
+		rowScoresGeneric(out, q, k, kstride, nk, d)
+		return
+	}
+	_, _, _ = out[nk-1], q[d-1], k[(nk-1)*kstride+d-1] // bounds, once
+	kScores(&q[0], &k[0], kstride, nk, d, &out[0])
+}

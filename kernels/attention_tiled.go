@@ -22,11 +22,23 @@ const (
 // Kernels of the tiled attention that have no exported dispatch variable;
 // installSIMD sets them, resetTiledKernels restores the portable ones.
 var (
-	attnTile  = tileMulAddGeneric
-	expSubSum = expSubSumGeneric
+	attnTile      = tileMulAddGeneric
+	expSubSum     = expSubSumGeneric
+	attnRowScores = rowScoresGeneric
 )
 
-func resetTiledKernels() { attnTile, expSubSum = tileMulAddGeneric, expSubSumGeneric }
+func resetTiledKernels() {
+	attnTile, expSubSum, attnRowScores = tileMulAddGeneric, expSubSumGeneric, rowScoresGeneric
+}
+
+// rowScoresGeneric sets out[j] = q · k_j for the nk rows k_j of k at stride
+// kstride (row length d).
+func rowScoresGeneric(out, q, k []float32, kstride, nk, d int) {
+	q = q[:d]
+	for j := 0; j < nk; j++ {
+		out[j] = dot(q, k[j*kstride:j*kstride+d])
+	}
+}
 
 // expSubSumGeneric sets dst = exp(src - m) and returns the sum of dst.
 func expSubSumGeneric(m float32, dst, src []float32) float32 {
@@ -142,10 +154,7 @@ func transposeHead(dst, x []float32, stride, off, nkv, d int) {
 func attnScores(sc, qs, kt []float32, nkv int, k []float32, kvs, off, j0, nk, rows, d int) {
 	if kt == nil {
 		for r := 0; r < rows; r++ {
-			q := qs[r*d : r*d+d]
-			for jj := 0; jj < nk; jj++ {
-				sc[r*attnBk+jj] = dot(q, k[(j0+jj)*kvs+off:(j0+jj)*kvs+off+d])
-			}
+			attnRowScores(sc[r*attnBk:r*attnBk+nk], qs[r*d:r*d+d], k[j0*kvs+off:], kvs, nk, d)
 		}
 		return
 	}

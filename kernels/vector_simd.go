@@ -18,7 +18,7 @@ func installSIMD() {
 	silu, swiglu, rope, ropeInverse = siluSIMD, swigluSIMD, ropeSIMD, ropeInverseSIMD
 	bf16ToF32, f32ToBF16, f16ToF32, f32ToF16 = bf16ToF32SIMD, f32ToBF16SIMD, f16ToF32SIMD, f32ToF16SIMD
 	attention, attentionBackward = attentionTiled, attentionBackwardTiled
-	attnTile, expSubSum = tileMulAddSIMD, expSubSumSIMD
+	attnTile, expSubSum, attnRowScores = tileMulAddSIMD, expSubSumSIMD, rowScoresSIMD
 }
 
 const maxSIMDW = 16
