@@ -41,8 +41,10 @@ func newTokenizer(ordinary map[int][]byte, specials map[string]int) (*Tokenizer,
 	if maxID < 0 {
 		return nil, fmt.Errorf("llama: tokenizer: empty vocabulary")
 	}
-	if maxID > 1<<24 {
-		return nil, fmt.Errorf("llama: tokenizer: id %d too large", maxID)
+	// Ids index dense tables: refuse sparse id spaces (a tiny file must not make us allocate
+	// for millions of ids).
+	if n := len(ordinary) + len(specials); maxID > 1<<24 || maxID >= 2*n+1024 {
+		return nil, fmt.Errorf("llama: tokenizer: id %d too large for %d tokens", maxID, n)
 	}
 	t := &Tokenizer{
 		encoder:      make(map[string]int, len(ordinary)),

@@ -286,6 +286,16 @@ func smallTrained(tb testing.TB) *Tokenizer {
 	return tk
 }
 
+func TestTokenizerSparseIDs(t *testing.T) {
+	ranks, err := ParseTiktoken([]byte("IQ== 16000000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewTiktokenTokenizer(ranks, nil); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("sparse ids: %v", err)
+	}
+}
+
 func FuzzTokenizerJSON(f *testing.F) {
 	if js, err := smallTrained(f).MarshalTokenizerJSON(); err == nil {
 		f.Add(js)
