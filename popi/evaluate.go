@@ -1,0 +1,251 @@
+package popi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/popi-go/popi/llama"
+)
+
+// EvalConfig controls the held-out evaluation.
+type EvalConfig struct {
+	MaxTokens   int     // response length limit for the win rate
+	Temperature float64 // response sampling temperature (0: greedy)
+	Seed        uint64
+	// WinTargets is the number of target pairs per episode whose prompts are answered and
+	// judged (0: all); reward accuracy and Avg. Len. always use every target.
+	WinTargets   int
+	JudgeWorkers int
+}
+
+// MethodModel is a method under evaluation with its generator: Gen (a local model, for
+// log-prob margins and, when Responder is nil, for responses) and/or Responder (any
+// Generator, e.g. an API model for generator transfer; then no margins are measured).
+type MethodModel struct {
+	Method    Method
+	Gen       *llama.Model
+	Responder Generator
+}
+
+// Evaluation evaluates methods on held-out episodes (section 5.1): reward accuracy (the
+// method's log-prob margin beats the Base-Model's on the same pair), Avg. Len. (context
+// overhead in tokens over the Base-Model prompt) and win rate against the Base-Model's
+// responses by Judge (both orders, ties half).
+type Evaluation struct {
+	Enc      *ChatEncoder
+	P        Prompting
+	Base     *llama.Model // the Base-Model generator for margins (nil: accuracy not measured)
+	BaseResp Generator    // the Base-Model responder (nil: a LocalGenerator over Base)
+	Judge    Judge        // nil: win rate not measured
+	Config   EvalConfig
+	Episodes []Episode
+	Before   *Summaries // πφ_ref summaries of Episodes
+	After    *Summaries // πφ summaries of Episodes
+	Dataset  string
+	Seed     uint64
+	Log      io.Writer
+}
+
+// ResponseExample is one judged response, kept for the report.
+type ResponseExample struct {
+	User     string `json:"user"`
+	Persona  string `json:"persona"`
+	Prompt   string `json:"prompt"`
+	Summary  string `json:"summary,omitempty"`
+	Response string `json:"response"`
+	Base     string `json:"base_response"`
+	Outcome  string `json:"outcome"`
+}
+
+// MethodDetail is the per-method detail written next to the table.
+type MethodDetail struct {
+	Method     string            `json:"method"`
+	MeanMargin *float64          `json:"mean_margin,omitempty"`
+	Examples   []ResponseExample `json:"examples,omitempty"`
+}
+
+func (e *Evaluation) logf(format string, args ...any) {
+	if e.Log != nil {
+		fmt.Fprintf(e.Log, format, args...)
+	}
+}
+
+func (e *Evaluation) respond(ctx context.Context, g Generator, m *llama.Model, msgs []Messages) ([]string, error) {
+	if g == nil {
+		if m == nil {
+			return nil, errors.New("popi: no generator to answer with")
+		}
+		g = &LocalGenerator{Model: m, Enc: e.Enc, MaxTokens: e.Config.MaxTokens, Temperature: e.Config.Temperature, Seed: e.Config.Seed}
+	}
+	return generateAll(ctx, g, msgs)
+}
+
+// Run evaluates the methods in order and returns one RunMetrics per method.
+func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetrics, []MethodDetail, error) {
+	if len(e.Episodes) == 0 || e.Enc == nil {
+		return nil, nil, errors.New("popi: evaluation needs episodes and an encoder")
+	}
+	type item struct{ ep, t int }
+	var all, judged []item
+	for i, ep := range e.Episodes {
+		for j := range ep.Targets {
+			all = append(all, item{i, j})
+			if e.Config.WinTargets <= 0 || j < e.Config.WinTargets {
+				judged = append(judged, item{i, j})
+			}
+		}
+	}
+	baseMsg := func(it item) (Messages, error) {
+		return e.P.GeneratorMessages(Conditioning{Cond: CondPrompt}, e.Episodes[it.ep].Targets[it.t].Prompt)
+	}
+	// Base-Model margins and responses, shared by every method.
+	var baseMargins []float64
+	if e.Base != nil {
+		r := e.Base.NewRunner()
+		for _, it := range all {
+			m, err := baseMsg(it)
+			if err != nil {
+				return nil, nil, err
+			}
+			c, rj, err := ScorePair(r, e.Enc, m, e.Episodes[it.ep].Targets[it.t])
+			if err != nil {
+				return nil, nil, fmt.Errorf("popi: base margin: %w", err)
+			}
+			baseMargins = append(baseMargins, c-rj)
+		}
+	}
+	var baseResp []string
+	if e.Judge != nil {
+		msgs := make([]Messages, len(judged))
+		for k, it := range judged {
+			var err error
+			if msgs[k], err = baseMsg(it); err != nil {
+				return nil, nil, err
+			}
+		}
+		var err error
+		if baseResp, err = e.respond(ctx, e.BaseResp, e.Base, msgs); err != nil {
+			return nil, nil, fmt.Errorf("popi: Base-Model responses: %w", err)
+		}
+	}
+	prog := NewProgress("eval", 0, len(methods), "methods")
+	var out []RunMetrics
+	var details []MethodDetail
+	for mi, mm := range methods {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		cond := Conditioner(mm.Method, e.Episodes, e.Before, e.After)
+		rm := RunMetrics{Method: mm.Method.String(), Dataset: e.Dataset, Seed: e.Seed, Pairs: len(all)}
+		det := MethodDetail{Method: mm.Method.String()}
+		// Avg. Len.
+		if mm.Method != MethodBase {
+			var over []int
+			for _, it := range all {
+				c, err := cond(it.ep, it.t)
+				if err != nil {
+					return nil, nil, err
+				}
+				bm, err := baseMsg(it)
+				if err != nil {
+					return nil, nil, err
+				}
+				cm, err := e.P.GeneratorMessages(c, e.Episodes[it.ep].Targets[it.t].Prompt)
+				if err != nil {
+					return nil, nil, err
+				}
+				o, err := ContextOverhead(e.Enc, bm, cm)
+				if err != nil {
+					return nil, nil, err
+				}
+				over = append(over, o)
+			}
+			avg, err := MeanInt(over)
+			if err != nil {
+				return nil, nil, err
+			}
+			rm.AvgLen = F(avg)
+		}
+		// Reward accuracy.
+		if mm.Gen != nil && baseMargins != nil {
+			r := mm.Gen.NewRunner()
+			ms := make([]PairMargin, len(all))
+			sum := 0.0
+			for k, it := range all {
+				c, err := cond(it.ep, it.t)
+				if err != nil {
+					return nil, nil, err
+				}
+				m, err := e.P.GeneratorMessages(c, e.Episodes[it.ep].Targets[it.t].Prompt)
+				if err != nil {
+					return nil, nil, err
+				}
+				lc, lr, err := ScorePair(r, e.Enc, m, e.Episodes[it.ep].Targets[it.t])
+				if err != nil {
+					return nil, nil, fmt.Errorf("popi: %v margin: %w", mm.Method, err)
+				}
+				ms[k] = PairMargin{Method: lc - lr, Base: baseMargins[k]}
+				sum += lc - lr
+			}
+			acc, err := RewardAccuracy(ms)
+			if err != nil {
+				return nil, nil, err
+			}
+			rm.Acc = F(acc)
+			det.MeanMargin = F(sum / float64(len(ms)))
+		}
+		// Win rate against the Base-Model's responses.
+		if e.Judge != nil {
+			msgs := make([]Messages, len(judged))
+			for k, it := range judged {
+				c, err := cond(it.ep, it.t)
+				if err != nil {
+					return nil, nil, err
+				}
+				if msgs[k], err = e.P.GeneratorMessages(c, e.Episodes[it.ep].Targets[it.t].Prompt); err != nil {
+					return nil, nil, err
+				}
+			}
+			resp, err := e.respond(ctx, mm.Responder, mm.Gen, msgs)
+			if err != nil {
+				return nil, nil, fmt.Errorf("popi: %v responses: %w", mm.Method, err)
+			}
+			items := make([]Comparison, len(judged))
+			for k, it := range judged {
+				ep := &e.Episodes[it.ep]
+				items[k] = Comparison{Instruction: ep.Targets[it.t].Prompt, Description: ep.Persona, A: resp[k], B: baseResp[k]}
+			}
+			vs, err := CompareAll(ctx, e.Judge, items, max(e.Config.JudgeWorkers, 1))
+			if err != nil {
+				return nil, nil, fmt.Errorf("popi: %v judging: %w", mm.Method, err)
+			}
+			tally := TallyVerdicts(vs)
+			rm.Judge = &tally
+			if wr, err := tally.Rate(); err == nil {
+				rm.WinRate = F(wr)
+			}
+			for k := 0; k < min(3, len(judged)); k++ {
+				it := judged[k]
+				c, _ := cond(it.ep, it.t)
+				det.Examples = append(det.Examples, ResponseExample{User: e.Episodes[it.ep].UserID, Persona: e.Episodes[it.ep].Persona,
+					Prompt: items[k].Instruction, Summary: c.Summary, Response: resp[k], Base: baseResp[k], Outcome: vs[k].Outcome.String()})
+			}
+		}
+		out = append(out, rm)
+		details = append(details, det)
+		e.logf("%s", prog.Line(mi+1, fmt.Sprintf("%s: %s", mm.Method, formatMetrics(rm))))
+	}
+	return out, details, nil
+}
+
+func formatMetrics(rm RunMetrics) string {
+	f := func(p *float64, scale float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", *p*scale)
+	}
+	return fmt.Sprintf("avg len %s, acc %s%%, win rate %s%%", f(rm.AvgLen, 1), f(rm.Acc, 100), f(rm.WinRate, 100))
+}

@@ -1,0 +1,570 @@
+package popi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/world"
+	"github.com/popi-go/popi/rl"
+)
+
+// DefaultModelDir is where the built-in tiny base model lives (relative to the repository
+// root), written by `go run ./cmd/pretrain`.
+const DefaultModelDir = "models/popi-tiny"
+
+// PipelineConfig is everything a POPI run needs; it is saved as the run's config.json and
+// reloaded from there on resume.
+type PipelineConfig struct {
+	Seed uint64 `json:"seed"`
+
+	// Data: the persona world (when DataFiles is empty) or FSPO-style files.
+	WorldSeed uint64 `json:"world_seed"`
+	// World sizes (0: the world's defaults, which the built-in model was pretrained on).
+	WorldTrainUsers   int      `json:"world_train_users,omitempty"`
+	WorldHeldOutUsers int      `json:"world_held_out_users,omitempty"`
+	WorldPairs        int      `json:"world_pairs_per_user,omitempty"`
+	DataFiles         []string `json:"data_files,omitempty"`
+	HeldOutFiles      []string `json:"held_out_files,omitempty"` // explicit held-out users; else HeldOutFrac of DataFiles' users
+	Family            string   `json:"family"`
+	HeldOutFrac       float64  `json:"held_out_frac"`
+	Shots             int      `json:"shots"`         // signal pairs per episode (0: family default)
+	TrainTargets      int      `json:"train_targets"` // target pairs per training episode
+	EvalTargets       int      `json:"eval_targets"`  // target pairs per held-out episode
+	EvalUsers         int      `json:"eval_users"`    // held-out users evaluated (0: all)
+	Templates         string   `json:"templates"`     // "paper" or "alternative"
+
+	// Models.
+	ModelDir   string `json:"model_dir"`
+	Plain      bool   `json:"plain_template"` // base (non-instruct) model: plain chat rendering
+	WeightType string `json:"weight_type,omitempty"`
+
+	// Objective and training.
+	Loss            string       `json:"loss"` // "dpo" or "ipo"
+	Beta            float64      `json:"beta"`
+	Stage1          Stage1Config `json:"stage1"`
+	Stage2          Stage2Config `json:"stage2"`
+	Stage2Targets   int          `json:"stage2_targets"` // target pairs per episode used by Stage 2
+	SkipStage2      bool         `json:"skip_stage2"`
+	PromptDependent bool         `json:"prompt_dependent"`
+	Methods         string       `json:"methods"`
+
+	// Evaluation.
+	Eval               EvalConfig `json:"eval"`
+	SummaryTemperature float64    `json:"summary_temperature"` // evaluation summaries (0: greedy)
+	JudgeURL           string     `json:"judge_url,omitempty"` // OpenAI-compatible judge; empty: exact world judge
+	JudgeModel         string     `json:"judge_model,omitempty"`
+	JudgeKeyEnv        string     `json:"judge_key_env,omitempty"`
+
+	// Generator transfer (Tables 2-4): another local model and/or an API model.
+	TransferModelDir string `json:"transfer_model_dir,omitempty"`
+	TransferURL      string `json:"transfer_url,omitempty"`
+	TransferModel    string `json:"transfer_model,omitempty"`
+	TransferKeyEnv   string `json:"transfer_key_env,omitempty"`
+}
+
+// DefaultPipelineConfig is the built-in default run: the persona world with the built-in
+// tiny model, sized to finish in about ten minutes on two cores.
+func DefaultPipelineConfig() PipelineConfig {
+	return PipelineConfig{
+		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 8,
+		Templates: "paper", ModelDir: DefaultModelDir, Loss: "dpo", Beta: 0.1,
+		Stage1: Stage1Config{Steps: 60, BatchSize: 2, GroupSize: 4, LR: 3e-5, Warmup: 6, Alpha: -1, Temperature: 1,
+			TopP: 1, MaxTokens: 48, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10},
+		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 3e-5, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
+		Stage2Targets: 4, Methods: "all",
+		Eval: EvalConfig{MaxTokens: 64, WinTargets: 4, JudgeWorkers: 4},
+	}
+}
+
+// Validate reports configuration errors before any work starts.
+func (c *PipelineConfig) Validate() error {
+	if _, err := ParseFamily(c.Family); err != nil {
+		return err
+	}
+	if _, err := c.prefConfig(); err != nil {
+		return err
+	}
+	if _, err := ParseMethods(c.Methods); err != nil {
+		return err
+	}
+	if _, err := c.templateSet(); err != nil {
+		return err
+	}
+	if err := c.Stage1.Validate(); err != nil {
+		return err
+	}
+	if !c.SkipStage2 {
+		if err := c.Stage2.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.TrainTargets <= 0 || c.EvalTargets <= 0 || c.Stage2Targets < 0 {
+		return errors.New("popi: train and eval targets must be > 0")
+	}
+	if c.ModelDir == "" {
+		return errors.New("popi: no model directory")
+	}
+	if c.Eval.MaxTokens <= 0 {
+		return errors.New("popi: eval max tokens must be > 0")
+	}
+	return nil
+}
+
+func (c *PipelineConfig) prefConfig() (rl.PreferenceConfig, error) {
+	var k rl.PreferenceKind
+	switch strings.ToLower(c.Loss) {
+	case "dpo":
+		k = rl.DPOLoss
+	case "ipo":
+		k = rl.IPOLoss
+	default:
+		return rl.PreferenceConfig{}, fmt.Errorf("popi: unknown loss %q (want dpo or ipo)", c.Loss)
+	}
+	pc := rl.PreferenceConfig{Kind: k, Beta: c.Beta}
+	return pc, pc.Validate()
+}
+
+func (c *PipelineConfig) templateSet() (TemplateSet, error) {
+	switch strings.ToLower(c.Templates) {
+	case "", "paper":
+		return TemplatesPaper, nil
+	case "alternative", "alt":
+		return TemplatesAlternative, nil
+	}
+	return 0, fmt.Errorf("popi: unknown template set %q (want paper or alternative)", c.Templates)
+}
+
+// PipelineResult is what a run produced.
+type PipelineResult struct {
+	Report   *Report
+	Details  []MethodDetail
+	Examples []SummaryExample
+	Transfer *Report
+	Stage1   TrainState
+}
+
+// SummaryExample shows one held-out user's summaries before and after Stage 1 (Figure 6).
+type SummaryExample struct {
+	User    string `json:"user"`
+	Persona string `json:"persona"`
+	Before  string `json:"before"`
+	After   string `json:"after"`
+	// Scores of the summaries against the true persona (persona world only).
+	BeforeScore string `json:"before_score,omitempty"`
+	AfterScore  string `json:"after_score,omitempty"`
+}
+
+// LoadBase loads a model directory and its tokenizer with a clear error when missing.
+func LoadBase(dir, weightType string) (*llama.Model, *llama.Tokenizer, error) {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		if dir == DefaultModelDir {
+			return nil, nil, fmt.Errorf("popi: the built-in base model %s is missing (it is built by `go run ./cmd/pretrain`); "+
+				"pass -model DIR with a Hugging Face LLaMA directory", dir)
+		}
+		return nil, nil, fmt.Errorf("popi: model directory %s has no config.json", dir)
+	}
+	m, err := llama.Load(dir, llama.LoadOptions{WeightType: weightType})
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := llama.LoadTokenizer(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok.VocabSize() > m.Config.Vocab {
+		return nil, nil, fmt.Errorf("popi: tokenizer of %s has %d tokens, the model only %d", dir, tok.VocabSize(), m.Config.Vocab)
+	}
+	return m, tok, nil
+}
+
+// pipelineData loads or generates the training and held-out datasets.
+func pipelineData(c *PipelineConfig, run *Run) (train, held *Dataset, fam Family, personaCheck bool, err error) {
+	fam, err = ParseFamily(c.Family)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	if fam == FamilyAlignX {
+		return nil, nil, 0, false, errors.New("popi: the pipeline trains on FSPO-style families (elix, review, roleplay); AlignX is not wired in yet")
+	}
+	if len(c.DataFiles) == 0 {
+		w, err := world.New(world.Config{Seed: c.WorldSeed, TrainUsers: c.WorldTrainUsers, HeldOutUsers: c.WorldHeldOutUsers, PairsPerUser: c.WorldPairs})
+		if err != nil {
+			return nil, nil, 0, false, err
+		}
+		tp, hp := run.Path("data", "train.jsonl"), run.Path("data", "heldout.jsonl")
+		if err := os.MkdirAll(run.Path("data"), 0o755); err != nil {
+			return nil, nil, 0, false, err
+		}
+		if err := w.WriteFSPO(tp, false); err != nil {
+			return nil, nil, 0, false, err
+		}
+		if err := w.WriteFSPO(hp, true); err != nil {
+			return nil, nil, 0, false, err
+		}
+		if train, err = LoadFSPO(fam, tp); err != nil {
+			return nil, nil, 0, false, err
+		}
+		if held, err = LoadFSPO(fam, hp); err != nil {
+			return nil, nil, 0, false, err
+		}
+		personaCheck = true
+	} else {
+		all, err := LoadFSPO(fam, c.DataFiles...)
+		if err != nil {
+			return nil, nil, 0, false, err
+		}
+		if len(c.HeldOutFiles) > 0 {
+			train = all
+			if held, err = LoadFSPO(fam, c.HeldOutFiles...); err != nil {
+				return nil, nil, 0, false, err
+			}
+		} else if train, held, err = SplitUsers(all, c.HeldOutFrac, c.Seed); err != nil {
+			return nil, nil, 0, false, err
+		}
+	}
+	if err := CheckDisjointUsers(train, held); err != nil {
+		return nil, nil, 0, false, err
+	}
+	return train, held, fam, personaCheck, nil
+}
+
+// RunPipeline runs POPI end to end in cfg's run directory out: data, Stage 1, Stage 2 (three
+// fine-tuned generators: POPI-Full, Raw-Aligned, Inference-Aligned), the evaluation of the
+// methods on held-out users, plots, example summaries and, if configured, generator
+// transfer. With resume it continues the run in out from its checkpoints (the saved
+// config.json is used, cfg is ignored).
+func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume bool, log io.Writer) (*PipelineResult, error) {
+	start := time.Now()
+	if log == nil {
+		log = io.Discard
+	}
+	run, err := OpenRun(out, resume, log)
+	if err != nil {
+		return nil, err
+	}
+	defer run.Close()
+	if resume {
+		cfg = PipelineConfig{}
+		if err := ReadJSON(run.Path("config.json"), &cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !resume {
+		if err := WriteJSON(run.Path("config.json"), cfg); err != nil {
+			return nil, err
+		}
+	}
+	pref, _ := cfg.prefConfig()
+	tset, _ := cfg.templateSet()
+	methods, _ := ParseMethods(cfg.Methods)
+
+	train, held, fam, worldRun, err := pipelineData(&cfg, run)
+	if err != nil {
+		return nil, err
+	}
+	trainEps, err := train.Episodes(EpisodeConfig{NumShots: cfg.Shots, NumTargets: cfg.TrainTargets, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	heldEps, err := held.Episodes(EpisodeConfig{NumShots: cfg.Shots, NumTargets: cfg.EvalTargets, Seed: cfg.Seed + 1})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.EvalUsers > 0 && cfg.EvalUsers < len(heldEps) {
+		heldEps = heldEps[:cfg.EvalUsers]
+	}
+	run.Logf("data: %s, %d training users, %d held-out users evaluated, %d signal pairs per user\n", fam, len(trainEps), len(heldEps), len(trainEps[0].Signals))
+
+	base, tok, err := LoadBase(cfg.ModelDir, cfg.WeightType)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := NewChatEncoder(tok, base.Config, cfg.Plain)
+	if err != nil {
+		return nil, err
+	}
+	run.Logf("base model %s: %d parameters, vocabulary %d\n", cfg.ModelDir, base.NumParams(), base.Config.Vocab)
+	prm := Prompting{Family: fam, Templates: tset}
+	obj, err := NewObjective(base, base, enc, prm, pref)
+	if err != nil {
+		return nil, err
+	}
+
+	summarize := func(name string, m *llama.Model, eps []Episode, temp float64, seed uint64) (*Summaries, error) {
+		path := run.Path("summaries", name+".json")
+		var s Summaries
+		if resume && exists(path) {
+			if err := ReadJSON(path, &s); err != nil {
+				return nil, err
+			}
+			return &s, nil
+		}
+		sm := &Summarizer{Model: m, Enc: enc, P: prm, MaxTokens: cfg.Stage1.MaxTokens, Temperature: temp, TopP: cfg.Stage1.TopP, Seed: seed}
+		got, err := sm.Episodes(ctx, eps, cfg.PromptDependent, nil)
+		if err != nil {
+			return nil, fmt.Errorf("popi: %s summaries: %w", name, err)
+		}
+		got.Meta.Model = name
+		run.Logf("[summaries] %s: %d written, mean %.1f tokens\n", name, len(got.Tokens), meanInts(got.Tokens))
+		return got, WriteJSON(path, got)
+	}
+
+	// Unoptimized summaries πφ_ref (Inference-Prompting, Inference-Aligned).
+	beforeHeld, err := summarize("before_heldout", base, heldEps, cfg.SummaryTemperature, cfg.Seed+101)
+	if err != nil {
+		return nil, err
+	}
+
+	// Stage 1.
+	prompts, err := Stage1Prompts(enc, prm, trainEps, cfg.Stage1.RewardPairs, cfg.PromptDependent)
+	if err != nil {
+		return nil, err
+	}
+	phi, _ := NewLMPolicy(CloneModel(base), enc)
+	phiRef, _ := NewLMPolicy(base, enc)
+	s1cfg := cfg.Stage1
+	s1cfg.Seed = cfg.Seed
+	st1 := &Stage1{Config: s1cfg, Policy: phi, Ref: phiRef, Obj: obj, Tok: tok}
+	run.Logf("[stage1] GRPO on the inference model: %d steps, %d prompts/step, group %d, %s β=%g, α=%g, %d prompts\n",
+		s1cfg.Steps, s1cfg.BatchSize, s1cfg.GroupSize, pref.Kind, pref.Beta, alphaOf(s1cfg, pref), len(prompts))
+	state1, err := st1.Run(ctx, run, prompts, resume)
+	if err != nil {
+		return nil, err
+	}
+	if err := PlotCurve("Stage 1 (GRPO): reward of sampled summaries", "reward (−loss)", state1.History,
+		run.Path("stage1_reward.png"), run.Path("stage1_reward.svg")); err != nil {
+		return nil, err
+	}
+	if err := saveModel(run.Path("models", "inference"), phi.Model, tok); err != nil {
+		return nil, err
+	}
+	afterHeld, err := summarize("after_heldout", phi.Model, heldEps, cfg.SummaryTemperature, cfg.Seed+101)
+	if err != nil {
+		return nil, err
+	}
+
+	// Stage 2 and the aligned baselines.
+	gens := map[Method]*llama.Model{}
+	for _, m := range methods {
+		if !m.Aligned() {
+			gens[m] = base
+		}
+	}
+	if !cfg.SkipStage2 {
+		var beforeTrain, afterTrain *Summaries
+		for _, m := range methods {
+			if !m.Aligned() {
+				continue
+			}
+			_, src := m.Condition()
+			if src == SummaryBefore && beforeTrain == nil {
+				if beforeTrain, err = summarize("before_train", base, trainEps, cfg.Stage1.Temperature, cfg.Seed+202); err != nil {
+					return nil, err
+				}
+			}
+			if src == SummaryAfter && afterTrain == nil {
+				if afterTrain, err = summarize("after_train", phi.Model, trainEps, cfg.Stage1.Temperature, cfg.Seed+202); err != nil {
+					return nil, err
+				}
+			}
+			sub := trainEps
+			if cfg.Stage2Targets > 0 {
+				sub = make([]Episode, len(trainEps))
+				for i, ep := range trainEps {
+					ep.Targets = ep.Targets[:min(cfg.Stage2Targets, len(ep.Targets))]
+					sub[i] = ep
+				}
+			}
+			exs, err := Stage2Examples(obj, sub, Conditioner(m, sub, beforeTrain, afterTrain))
+			if err != nil {
+				return nil, fmt.Errorf("popi: %v: %w", m, err)
+			}
+			theta, _ := NewLMPolicy(CloneModel(base), enc)
+			s2cfg := cfg.Stage2
+			s2cfg.Seed = cfg.Seed
+			st2 := &Stage2{Config: s2cfg, Pref: pref, Policy: theta, Tok: tok}
+			name := "stage2-" + m.Slug()
+			run.Logf("[%s] %s fine-tuning of the generator: %d steps, batch %d, %d examples (reference log-probs cached: %d pairs)\n",
+				name, pref.Kind, s2cfg.Steps, s2cfg.BatchSize, len(exs), obj.RefScorings())
+			state2, err := st2.Run(ctx, run, name, exs, resume)
+			if err != nil {
+				return nil, err
+			}
+			if err := PlotCurve(m.String()+": preference loss", "loss", state2.History, run.Path(name+"_loss.png"), run.Path(name+"_loss.svg")); err != nil {
+				return nil, err
+			}
+			if err := saveModel(run.Path("models", m.Slug()), theta.Model, tok); err != nil {
+				return nil, err
+			}
+			gens[m] = theta.Model
+		}
+	}
+
+	// Evaluation on held-out users.
+	var judge Judge = ExactJudge{}
+	if cfg.JudgeURL != "" {
+		cl, err := NewClient(ClientConfig{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
+		if err != nil {
+			return nil, err
+		}
+		judge = &LLMJudge{Model: cl}
+	} else if !worldRun {
+		return nil, errors.New("popi: real datasets need an LLM judge (-judge-url); the exact judge only knows the persona world")
+	}
+	ev := &Evaluation{Enc: enc, P: prm, Base: base, Judge: judge, Config: cfg.Eval, Episodes: heldEps, Before: beforeHeld, After: afterHeld,
+		Dataset: fam.String(), Seed: cfg.Seed, Log: log}
+	ev.Config.Seed = cfg.Seed
+	var mms []MethodModel
+	for _, m := range methods {
+		if g, ok := gens[m]; ok {
+			mms = append(mms, MethodModel{Method: m, Gen: g})
+		}
+	}
+	rms, details, err := ev.Run(ctx, mms)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := BuildReport(fmt.Sprintf("POPI on %s (%s, β=%g), seed %d", fam, pref.Kind, pref.Beta, cfg.Seed), rms)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Write(run.Path("results.md"), run.Path("results.json")); err != nil {
+		return nil, err
+	}
+	if err := WriteJSON(run.Path("results_details.json"), details); err != nil {
+		return nil, err
+	}
+	res := &PipelineResult{Report: rep, Details: details, Stage1: state1}
+	res.Examples = summaryExamples(heldEps, beforeHeld, afterHeld, worldRun)
+	if err := WriteJSON(run.Path("summaries_examples.json"), res.Examples); err != nil {
+		return nil, err
+	}
+	if err := WriteFileAtomic(run.Path("summaries.md"), []byte(SummaryExamplesMarkdown(res.Examples))); err != nil {
+		return nil, err
+	}
+
+	// Generator transfer.
+	if cfg.TransferModelDir != "" || cfg.TransferURL != "" {
+		tr, err := runTransfer(ctx, &cfg, run, ev, methods)
+		if err != nil {
+			return nil, err
+		}
+		res.Transfer = tr
+	}
+	run.Logf("done in %s; results in %s\n", time.Since(start).Round(time.Second), run.Dir)
+	return res, nil
+}
+
+func alphaOf(c Stage1Config, p rl.PreferenceConfig) float64 {
+	if c.Alpha < 0 {
+		return DefaultAlpha(p.Kind, p.Beta)
+	}
+	return c.Alpha
+}
+
+func meanInts(xs []int) float64 {
+	m, err := MeanInt(xs)
+	if err != nil {
+		return 0
+	}
+	return m
+}
+
+// saveModel writes a final model with its tokenizer as an HF directory, atomically (built
+// under a temporary name, then renamed into place).
+func saveModel(dir string, m *llama.Model, tok *llama.Tokenizer) error {
+	tmp := dir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := m.Save(tmp); err != nil {
+		return err
+	}
+	if err := tok.SaveHF(tmp); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+func summaryExamples(eps []Episode, before, after *Summaries, worldRun bool) []SummaryExample {
+	var out []SummaryExample
+	for i := range eps {
+		b, _ := before.Get(i, 0)
+		a, _ := after.Get(i, 0)
+		ex := SummaryExample{User: eps[i].UserID, Persona: eps[i].Persona, Before: b, After: a}
+		if worldRun {
+			if p, err := world.ParseSentence(eps[i].Persona); err == nil {
+				ex.BeforeScore = world.ScoreSummary(p, b).String()
+				ex.AfterScore = world.ScoreSummary(p, a).String()
+			}
+		}
+		out = append(out, ex)
+	}
+	return out
+}
+
+// SummaryQuality is the mean fraction of persona attributes summaries state correctly
+// (persona world only), before and after Stage 1.
+func SummaryQuality(eps []Episode, before, after *Summaries) (b, a float64, n int) {
+	for i := range eps {
+		p, err := world.ParseSentence(eps[i].Persona)
+		if err != nil {
+			continue
+		}
+		zb, _ := before.Get(i, 0)
+		za, _ := after.Get(i, 0)
+		b += world.ScoreSummary(p, zb).Accuracy()
+		a += world.ScoreSummary(p, za).Accuracy()
+		n++
+	}
+	if n > 0 {
+		b, a = b/float64(n), a/float64(n)
+	}
+	return b, a, n
+}
+
+// SummaryExamplesMarkdown renders example summaries before and after training (like the
+// paper's Figure 6), up to eight users.
+func SummaryExamplesMarkdown(exs []SummaryExample) string {
+	var b strings.Builder
+	b.WriteString("# Preference summaries of held-out users, before and after Stage 1\n\n")
+	for i, e := range exs {
+		if i == 8 {
+			break
+		}
+		fmt.Fprintf(&b, "## %s\n\nGround truth (judge only): %s\n\n", e.User, e.Persona)
+		fmt.Fprintf(&b, "- Before (πφ_ref)%s: %s\n", scoreSuffix(e.BeforeScore), quoteLine(e.Before))
+		fmt.Fprintf(&b, "- After (πφ)%s: %s\n\n", scoreSuffix(e.AfterScore), quoteLine(e.After))
+	}
+	return b.String()
+}
+
+func scoreSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " [" + s + "]"
+}
+
+func quoteLine(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(empty)"
+	}
+	return "\"" + strings.ReplaceAll(s, "\n", " ⏎ ") + "\""
+}

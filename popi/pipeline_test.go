@@ -1,0 +1,152 @@
+package popi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/popi-go/popi/llama"
+)
+
+// tinyPipelineConfig is the main job's code path with tiny sizes.
+func tinyPipelineConfig(t *testing.T, f *tinyFixture) PipelineConfig {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "base")
+	m := f.model(t, 3)
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Tok.SaveHF(dir); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultPipelineConfig()
+	c.ModelDir = dir
+	c.WorldTrainUsers, c.WorldHeldOutUsers, c.WorldPairs = 6, 2, 8
+	c.Shots, c.TrainTargets, c.EvalTargets, c.Stage2Targets = 2, 4, 3, 2
+	c.Stage1 = Stage1Config{Steps: 2, BatchSize: 2, GroupSize: 2, LR: 1e-3, Warmup: 1, Alpha: -1, Temperature: 1, TopP: 1,
+		MaxTokens: 8, RewardPairs: 2, CheckpointEvery: 1}
+	c.Stage2 = Stage2Config{Steps: 2, BatchSize: 2, LR: 1e-3, Warmup: 1, CheckpointEvery: 1}
+	c.Eval = EvalConfig{MaxTokens: 8, WinTargets: 2, JudgeWorkers: 2}
+	return c
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	f := getFixture(t)
+	cfg := tinyPipelineConfig(t, f)
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	res, err := RunPipeline(context.Background(), cfg, out, false, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	// Every method has a row with accuracy, and all but the Base-Model an overhead.
+	if len(res.Report.Runs) != 7 {
+		t.Fatalf("%d method rows", len(res.Report.Runs))
+	}
+	for _, r := range res.Report.Runs {
+		if r.Acc == nil || r.WinRate == nil || (r.Method != "Base-Model") != (r.AvgLen != nil) {
+			t.Fatalf("incomplete row %+v", r)
+		}
+		if *r.Acc < 0 || *r.Acc > 1 || *r.WinRate < 0 || *r.WinRate > 1 {
+			t.Fatalf("out of range %+v", r)
+		}
+		if r.Method == "Base-Model" && (*r.Acc != 0.5 || *r.WinRate != 0.5) {
+			t.Fatalf("Base-Model against itself must score 0.5: %+v", r)
+		}
+		if r.Method == "Raw-Prompting" && *r.AvgLen < 50 {
+			t.Fatalf("raw signals should add many tokens: %+v", r)
+		}
+	}
+	// Files: config, metrics, plots, checkpoints, final models, results, summaries.
+	for _, p := range []string{"config.json", "metrics.jsonl", "stage1_reward.png", "stage1_reward.svg", "results.md", "results.json",
+		"results_details.json", "summaries.md", "summaries_examples.json", "summaries/before_heldout.json", "summaries/after_heldout.json",
+		"stage2-popi-full_loss.png", "data/train.jsonl"} {
+		st, err := os.Stat(filepath.Join(out, p))
+		if err != nil || st.Size() == 0 {
+			t.Fatalf("missing or empty %s: %v", p, err)
+		}
+	}
+	png, _ := os.ReadFile(filepath.Join(out, "stage1_reward.png"))
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatal("reward plot is not a PNG")
+	}
+	svg, _ := os.ReadFile(filepath.Join(out, "stage1_reward.svg"))
+	if !bytes.Contains(svg, []byte("<svg")) {
+		t.Fatal("reward plot SVG has no <svg")
+	}
+	for _, d := range []string{"models/inference", "models/popi-full", "models/raw-aligned", "models/inference-aligned"} {
+		if _, err := llama.Load(filepath.Join(out, d), llama.LoadOptions{}); err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if _, err := llama.LoadTokenizer(filepath.Join(out, d)); err != nil {
+			t.Fatalf("%s tokenizer: %v", d, err)
+		}
+	}
+	var rj struct {
+		Runs []RunMetrics `json:"runs"`
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	if err := json.Unmarshal(b, &rj); err != nil || len(rj.Runs) != 7 {
+		t.Fatalf("results.json: %v (%d runs)", err, len(rj.Runs))
+	}
+	mf, _ := os.Open(filepath.Join(out, "metrics.jsonl"))
+	defer mf.Close()
+	sc := bufio.NewScanner(mf)
+	phases := map[string]int{}
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("metrics line %q: %v", sc.Text(), err)
+		}
+		ph, _ := rec["phase"].(string)
+		phases[ph]++
+		if ph == "stage1" {
+			if _, ok := rec["reward"]; !ok {
+				t.Fatalf("stage1 record without reward: %v", rec)
+			}
+			if _, ok := rec["reward_std"]; !ok {
+				t.Fatalf("stage1 record without reward_std: %v", rec)
+			}
+		}
+	}
+	if phases["stage1"] != 2 || phases["stage2-popi-full"] != 2 || phases["stage2-raw-aligned"] != 2 || phases["stage2-inference-aligned"] != 2 {
+		t.Fatalf("metrics per phase: %v", phases)
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	for _, m := range AllMethods() {
+		if !strings.Contains(string(md), m.String()) {
+			t.Fatalf("results.md lacks %v:\n%s", m, md)
+		}
+	}
+	lg := log.String()
+	t.Log(lg)
+	for _, want := range []string{"[stage1] 2/2 steps", "ETA", "[eval] 7/7 methods", "done in"} {
+		if !strings.Contains(lg, want) {
+			t.Fatalf("log lacks %q:\n%s", want, lg)
+		}
+	}
+	// Rerunning into the same directory without -resume is refused; resuming a finished
+	// run reproduces the table without training again.
+	if _, err := RunPipeline(context.Background(), cfg, out, false, nil); err == nil {
+		t.Fatal("overwrote a finished run")
+	}
+	var log2 bytes.Buffer
+	res2, err := RunPipeline(context.Background(), PipelineConfig{}, out, true, &log2)
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, log2.String())
+	}
+	if strings.Contains(log2.String(), "steps/s") {
+		t.Fatalf("resuming a finished run trained again:\n%s", log2.String())
+	}
+	for i := range res.Report.Runs {
+		a, b := res.Report.Runs[i], res2.Report.Runs[i]
+		if *a.Acc != *b.Acc || *a.WinRate != *b.WinRate {
+			t.Fatalf("resumed finished run gives other results: %+v vs %+v", a, b)
+		}
+	}
+}

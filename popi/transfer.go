@@ -1,0 +1,89 @@
+package popi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+)
+
+// TransferTarget is a frozen generator the learned summaries are handed to (Tables 2-4).
+type TransferTarget struct {
+	Name string
+	Gen  Generator
+}
+
+// Transfer evaluates the generator-free methods (Base-Model, Raw-Prompting,
+// Inference-Prompting, POPI-Inference-Only) with each target generator: the same held-out
+// episodes and summaries as ev, responses from the target, win rate against the target's
+// own Base-Model responses. The report has one column group per target.
+func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, methods []Method) (*Report, []MethodDetail, error) {
+	if len(targets) == 0 {
+		return nil, nil, errors.New("popi: no transfer targets")
+	}
+	if ev.Judge == nil {
+		return nil, nil, errors.New("popi: generator transfer needs a judge")
+	}
+	var rms []RunMetrics
+	var details []MethodDetail
+	for _, t := range targets {
+		e := *ev
+		e.Base = nil
+		e.BaseResp = t.Gen
+		e.Dataset = t.Name
+		var mms []MethodModel
+		for _, m := range methods {
+			if !m.Aligned() {
+				mms = append(mms, MethodModel{Method: m, Responder: t.Gen})
+			}
+		}
+		if len(mms) == 0 {
+			return nil, nil, errors.New("popi: transfer needs at least one method that keeps the generator frozen")
+		}
+		r, d, err := e.Run(ctx, mms)
+		if err != nil {
+			return nil, nil, fmt.Errorf("popi: transfer to %s: %w", t.Name, err)
+		}
+		rms = append(rms, r...)
+		details = append(details, d...)
+	}
+	rep, err := BuildReport("Generator transfer: win rate vs each generator's own Base-Model", rms)
+	return rep, details, err
+}
+
+func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluation, methods []Method) (*Report, error) {
+	var targets []TransferTarget
+	if cfg.TransferModelDir != "" {
+		m, tok, err := LoadBase(cfg.TransferModelDir, cfg.WeightType)
+		if err != nil {
+			return nil, fmt.Errorf("popi: transfer model: %w", err)
+		}
+		enc, err := NewChatEncoder(tok, m.Config, cfg.Plain)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, TransferTarget{Name: filepath.Base(filepath.Clean(cfg.TransferModelDir)),
+			Gen: &LocalGenerator{Model: m, Enc: enc, MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature, Seed: cfg.Seed}})
+	}
+	if cfg.TransferURL != "" {
+		cl, err := NewClient(ClientConfig{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
+			CacheDir: run.Path("cache", "transfer"), MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature})
+		if err != nil {
+			return nil, err
+		}
+		name := cfg.TransferModel
+		if name == "" {
+			name = "api"
+		}
+		targets = append(targets, TransferTarget{Name: name, Gen: cl})
+	}
+	run.Logf("[transfer] %d target generator(s)\n", len(targets))
+	rep, det, err := Transfer(ctx, ev, targets, methods)
+	if err != nil {
+		return nil, err
+	}
+	if err := rep.Write(run.Path("transfer.md"), run.Path("transfer.json")); err != nil {
+		return nil, err
+	}
+	return rep, WriteJSON(run.Path("transfer_details.json"), det)
+}
