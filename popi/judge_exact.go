@@ -27,3 +27,13 @@ func (ExactJudge) Compare(_ context.Context, _, description, a, b string) (Verdi
 	}
 	return Verdict{Outcome: OutcomeTie}, nil
 }
+
+// WorldSummaryScore scores a preference summary against a persona-world ground-truth
+// persona sentence: which attributes it states correctly, wrongly, or not at all.
+func WorldSummaryScore(personaSentence, summary string) (world.SummaryScore, error) {
+	p, err := world.ParseSentence(personaSentence)
+	if err != nil {
+		return world.SummaryScore{}, fmt.Errorf("popi: %w", err)
+	}
+	return world.ScoreSummary(p, summary), nil
+}

@@ -153,6 +153,13 @@ func TestExactJudge(t *testing.T) {
 			}
 		}
 	}
+	sc, err := WorldSummaryScore(world.Persona{world.Expert, world.Negative, world.Concise}.Sentence(), "Brief, technical and upbeat.")
+	if err != nil || sc.Correct != 2 || sc.Wrong != 1 || sc.Missing != 0 {
+		t.Fatalf("summary score %+v %v", sc, err)
+	}
+	if _, err := WorldSummaryScore("someone", "brief"); err == nil {
+		t.Fatal("non-world persona accepted")
+	}
 	if _, err := (ExactJudge{}).Compare(ctx, "q", "The user is a child in elementary school.", "a", "b"); err == nil {
 		t.Fatal("non-world description accepted")
 	}
