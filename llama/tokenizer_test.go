@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -380,4 +381,32 @@ func FuzzEncode(f *testing.F) {
 			t.Fatal("pre-tokens do not concatenate to the input")
 		}
 	})
+}
+
+func TestTokenizerConcurrent(t *testing.T) {
+	tk := tinyTokenizers(t)["tiktoken"]
+	want := make([][]int, len(roundTripTexts))
+	for i, s := range roundTripTexts {
+		want[i] = tk.Encode(s, true)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for it := 0; it < 20; it++ {
+				i := (g + it) % len(roundTripTexts)
+				if got := tk.Encode(roundTripTexts[i], true); !reflect.DeepEqual(got, want[i]) {
+					errs <- roundTripTexts[i]
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for s := range errs {
+		t.Errorf("concurrent encode differs on %q", s)
+	}
 }
