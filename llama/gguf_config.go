@@ -1,10 +1,15 @@
 package llama
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // Config builds a model Config from the llama.* metadata of a GGUF file
 // (general.architecture must be "llama"). Tied embeddings are inferred from the absence
-// of output.weight. llama.cpp stores llama3 RoPE scaling as the rope_freqs tensor of
+// of output.weight. EOS holds tokenizer.ggml.eos/eot/eom_token_id plus the control tokens
+// <|end_of_text|>, <|eot_id|> and <|eom_id|> (llama.cpp's end-of-generation set), sorted.
+// llama.cpp stores llama3 RoPE scaling as the rope_freqs tensor of
 // per-frequency divisors; if present, the standard llama3 parameters (factor = largest
 // divisor, low 1, high 4, original context 8192 unless llama.rope.scaling.* says otherwise)
 // are checked to reproduce every divisor, else an error is returned.
@@ -85,6 +90,15 @@ func (g *GGUF) Config() (*Config, error) {
 			c.EOS = append(c.EOS, int(e))
 		}
 	}
+	// Like llama.cpp, also end generation on the LLaMA-3 end-of-text/turn/message control tokens.
+	if types, ok := g.Ints("tokenizer.ggml.token_type"); ok && len(types) == len(tokens) {
+		for id, s := range tokens {
+			if types[id] == 3 && (s == "<|end_of_text|>" || s == "<|eot_id|>" || s == "<|eom_id|>") && !c.IsEOS(id) {
+				c.EOS = append(c.EOS, id)
+			}
+		}
+	}
+	sort.Ints(c.EOS)
 	if err := g.ropeScaling(c); err != nil {
 		return nil, err
 	}
