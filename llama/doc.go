@@ -13,11 +13,17 @@
 //     layout atomically.
 //
 // Text (tokenizer*.go, bpe*.go, chat*.go):
-//   - Tokenizer: LLaMA-3 byte-level BPE with tiktoken rank semantics, loadable from Meta's
-//     tokenizer.model, HF tokenizer.json or GGUF metadata, with the LLaMA-3 pre-tokenizer
-//     implemented by hand on raw bytes; TrainBPE builds small vocabularies with the same
-//     conventions.
-//   - RenderChat: the Llama 3.2 Instruct chat template, and a plain mode for base models.
+//   - Tokenizer: LLaMA-3 byte-level BPE, loadable from Meta's tokenizer.model (tiktoken rank
+//     BPE), HF tokenizer.json or GGUF metadata (merge-list BPE; both agree on LLaMA-3
+//     vocabularies), with the LLaMA-3 pre-tokenizer regex implemented by hand on raw bytes
+//     (invalid UTF-8 bytes are kept, each a non-letter character; the contraction
+//     alternative is case-insensitive with Unicode folding, so 'ſ counts as 's as in tiktoken
+//     and HF tokenizers). Encode optionally recognises special-token texts; Decode returns
+//     bytes; StreamDecoder never splits a UTF-8 character. TrainBPE builds small
+//     vocabularies with the same conventions, and the Write* methods save them as
+//     tokenizer.model, tokenizer.json and tokenizer_config.json.
+//   - RenderChat / Tokenizer.EncodeChat: the Llama 3.2 Instruct chat template (contents
+//     trimmed like Jinja's trim, i.e. Python str.strip), and a plain mode for base models.
 //
 // Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
 // the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,
