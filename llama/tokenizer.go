@@ -134,7 +134,8 @@ func (t *Tokenizer) Specials() map[string]int {
 }
 
 // Encode tokenizes text. With parseSpecial, exact occurrences of special-token texts become
-// their ids; otherwise they are ordinary text.
+// their ids; otherwise they are ordinary text. No BOS is added (tiktoken semantics; HF's
+// post-processor would prepend <|begin_of_text|>): callers or RenderChat add it.
 func (t *Tokenizer) Encode(text string, parseSpecial bool) []int {
 	return t.EncodeBytes([]byte(text), parseSpecial)
 }

@@ -20,6 +20,9 @@ func ParseTokenizerJSON(data []byte) (*Tokenizer, error) {
 			Merges       json.RawMessage `json:"merges"`
 			ByteFallback bool            `json:"byte_fallback"`
 			IgnoreMerges *bool           `json:"ignore_merges"`
+			Prefix       *string         `json:"continuing_subword_prefix"`
+			Suffix       *string         `json:"end_of_word_suffix"`
+			Dropout      *float64        `json:"dropout"`
 		} `json:"model"`
 		AddedTokens  []hfAddedToken  `json:"added_tokens"`
 		Normalizer   json.RawMessage `json:"normalizer"`
@@ -40,6 +43,9 @@ func ParseTokenizerJSON(data []byte) (*Tokenizer, error) {
 	}
 	if m.ByteFallback {
 		return nil, fmt.Errorf("llama: tokenizer.json: byte_fallback BPE (SentencePiece style) is not supported")
+	}
+	if (m.Prefix != nil && *m.Prefix != "") || (m.Suffix != nil && *m.Suffix != "") || (m.Dropout != nil && *m.Dropout != 0) {
+		return nil, fmt.Errorf("llama: tokenizer.json: continuing_subword_prefix, end_of_word_suffix and dropout are not supported")
 	}
 	if m.IgnoreMerges != nil && !*m.IgnoreMerges {
 		return nil, fmt.Errorf("llama: tokenizer.json: ignore_merges=false is not supported (LLaMA-3 uses true)")

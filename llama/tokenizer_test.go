@@ -236,6 +236,7 @@ func TestTokenizerJSONErrors(t *testing.T) {
 		"regex":      {`\\p{N}{1,3}`, `\\p{N}+`},
 		"bytelevel":  {`"use_regex": false`, `"use_regex": true`},
 		"normalizer": {`"normalizer": null`, `"normalizer": {"type": "NFC"}`},
+		"suffix":     {`"end_of_word_suffix": null`, `"end_of_word_suffix": "</w>"`},
 	} {
 		mod := bytes.Replace(good, []byte(pair[0]), []byte(pair[1]), 1)
 		if bytes.Equal(mod, good) {
