@@ -153,6 +153,56 @@ func (r *Runner) GenerateBatch(prompts [][]int, opts GenerateOptions) ([]Complet
 	return r.decode(states, firsts, opts)
 }
 
+// GenerateGroups draws n completions for each prompt: all prompts are
+// prefilled in one batched pass, each prompt's KV prefix is copied to its n
+// completions, and all len(prompts)*n completions decode together as one
+// batch (one matrix multiplication per weight and step for all of them).
+// Result [p][g] uses sampler stream p*n+g, so GenerateGroups of one prompt
+// equals GenerateN. Stream and StepLogits receive the flat index p*n+g.
+func (r *Runner) GenerateGroups(prompts [][]int, n int, opts GenerateOptions) ([][]Completion, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("llama: generate: %d completions requested", n)
+	}
+	if len(prompts) == 0 {
+		return nil, nil
+	}
+	for i, p := range prompts {
+		if err := r.checkGenerate(p, &opts); err != nil {
+			return nil, fmt.Errorf("prompt %d: %w", i, err)
+		}
+	}
+	b := make([]Seq, len(prompts))
+	for i, p := range prompts {
+		b[i] = Seq{Cache: r.m.NewKVCache(len(p) + opts.MaxTokens), Tokens: p}
+	}
+	if err := r.Forward(b); err != nil {
+		return nil, err
+	}
+	states := make([]*genState, 0, len(prompts)*n)
+	firsts := make([][]float32, 0, len(prompts)*n)
+	for i := range prompts {
+		first := append([]float32(nil), b[i].Logits...)
+		for g := 0; g < n; g++ {
+			c := b[i].Cache
+			if g < n-1 {
+				c = c.Clone(opts.MaxTokens)
+			}
+			k := uint64(i*n + g)
+			states = append(states, &genState{cache: c, sampler: NewSampler(opts.SampleOptions, opts.Seed, k)})
+			firsts = append(firsts, first)
+		}
+	}
+	flat, err := r.decode(states, firsts, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Completion, len(prompts))
+	for i := range out {
+		out[i] = flat[i*n : (i+1)*n]
+	}
+	return out, nil
+}
+
 // decode samples from each state's current logits and feeds the sampled
 // tokens back, batched, until every state is done.
 func (r *Runner) decode(states []*genState, logits [][]float32, opts GenerateOptions) ([]Completion, error) {

@@ -191,3 +191,38 @@ func TestGenerateContextLimit(t *testing.T) {
 		t.Error("prompt beyond the context accepted")
 	}
 }
+
+// GenerateGroups decodes prompts x completions in one batch and equals
+// GenerateN per prompt with the corresponding streams.
+func TestGenerateGroups(t *testing.T) {
+	m := loadGolden(t, "untied", LoadOptions{})
+	seqs := goldenInputs(t)
+	prompts := [][]int{seqs[0], seqs[1][:30]}
+	opts := GenerateOptions{MaxTokens: 9, Seed: 3, SampleOptions: SampleOptions{Temperature: 1, TopP: 0.9}}
+	r := m.NewRunner()
+	groups, err := r.GenerateGroups(prompts, 3, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.GenerateN(prompts[0], 3, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g := range 3 {
+		if !slices.Equal(groups[0][g].Tokens, first[g].Tokens) {
+			t.Errorf("prompt 0 completion %d: grouped %v, GenerateN %v", g, groups[0][g].Tokens, first[g].Tokens)
+		}
+	}
+	// Prompt 1 completion g uses stream 3+g: a batch of 6 prompts whose
+	// entries 3..5 are prompt 1 reproduces it.
+	six := [][]int{prompts[0], prompts[0], prompts[0], prompts[1], prompts[1], prompts[1]}
+	one, err := r.GenerateBatch(six, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g := range 3 {
+		if !slices.Equal(groups[1][g].Tokens, one[3+g].Tokens) {
+			t.Errorf("prompt 1 completion %d: grouped %v, independent %v", g, groups[1][g].Tokens, one[3+g].Tokens)
+		}
+	}
+}
