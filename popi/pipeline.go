@@ -148,6 +148,9 @@ type PipelineResult struct {
 	Examples []SummaryExample
 	Transfer *Report
 	Stage1   TrainState
+	// SummaryAccBefore/After: mean fraction of persona attributes the held-out summaries
+	// state correctly (persona world only).
+	SummaryAccBefore, SummaryAccAfter float64
 }
 
 // SummaryExample shows one held-out user's summaries before and after Stage 1 (Figure 6).
@@ -163,12 +166,8 @@ type SummaryExample struct {
 
 // LoadBase loads a model directory and its tokenizer with a clear error when missing.
 func LoadBase(dir, weightType string) (*llama.Model, *llama.Tokenizer, error) {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
-		if dir == DefaultModelDir {
-			return nil, nil, fmt.Errorf("popi: the built-in base model %s is missing (it is built by `go run ./cmd/pretrain`); "+
-				"pass -model DIR with a Hugging Face LLaMA directory", dir)
-		}
-		return nil, nil, fmt.Errorf("popi: model directory %s has no config.json", dir)
+	if err := checkModelDir(dir); err != nil {
+		return nil, nil, err
 	}
 	m, err := llama.Load(dir, llama.LoadOptions{WeightType: weightType})
 	if err != nil {
@@ -182,6 +181,17 @@ func LoadBase(dir, weightType string) (*llama.Model, *llama.Tokenizer, error) {
 		return nil, nil, fmt.Errorf("popi: tokenizer of %s has %d tokens, the model only %d", dir, tok.VocabSize(), m.Config.Vocab)
 	}
 	return m, tok, nil
+}
+
+func checkModelDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		if dir == DefaultModelDir {
+			return fmt.Errorf("popi: the built-in base model %s is missing (it is built by `go run ./cmd/pretrain`); "+
+				"pass -model DIR with a Hugging Face LLaMA directory", dir)
+		}
+		return fmt.Errorf("popi: model directory %s has no config.json", dir)
+	}
+	return nil
 }
 
 // pipelineData loads or generates the training and held-out datasets.
@@ -244,6 +254,14 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	start := time.Now()
 	if log == nil {
 		log = io.Discard
+	}
+	if !resume {
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if err := checkModelDir(cfg.ModelDir); err != nil {
+			return nil, err
+		}
 	}
 	run, err := OpenRun(out, resume, log)
 	if err != nil {
@@ -446,6 +464,14 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	}
 	res := &PipelineResult{Report: rep, Details: details, Stage1: state1}
 	res.Examples = summaryExamples(heldEps, beforeHeld, afterHeld, worldRun)
+	if worldRun {
+		b, a, n := SummaryQuality(heldEps, beforeHeld, afterHeld)
+		res.SummaryAccBefore, res.SummaryAccAfter = b, a
+		run.Logf("summary quality (persona attributes stated correctly, %d held-out users): before %.1f%%, after %.1f%%\n", n, 100*b, 100*a)
+		if err := run.Metric(map[string]any{"phase": "summaries", "summary_acc_before": b, "summary_acc_after": a, "users": n}); err != nil {
+			return nil, err
+		}
+	}
 	if err := WriteJSON(run.Path("summaries_examples.json"), res.Examples); err != nil {
 		return nil, err
 	}

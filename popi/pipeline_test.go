@@ -124,7 +124,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 	}
 	lg := log.String()
-	t.Log(lg)
 	for _, want := range []string{"[stage1] 2/2 steps", "ETA", "[eval] 7/7 methods", "done in"} {
 		if !strings.Contains(lg, want) {
 			t.Fatalf("log lacks %q:\n%s", want, lg)
@@ -148,5 +147,60 @@ func TestPipelineEndToEnd(t *testing.T) {
 		if *a.Acc != *b.Acc || *a.WinRate != *b.WinRate {
 			t.Fatalf("resumed finished run gives other results: %+v vs %+v", a, b)
 		}
+	}
+	// cmd/eval's path: re-evaluating the saved models reproduces the table; transfer to
+	// another local generator covers the four frozen-generator methods.
+	rep, tr, err := EvaluateRun(context.Background(), out, EvalRunOptions{TransferModelDir: cfg.ModelDir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Report.Runs {
+		a, b := res.Report.Runs[i], rep.Runs[i]
+		if a.Method != b.Method || *a.Acc != *b.Acc || *a.WinRate != *b.WinRate {
+			t.Fatalf("re-evaluation differs: %+v vs %+v", a, b)
+		}
+	}
+	if tr == nil || len(tr.Runs) != 4 || tr.Runs[0].Acc != nil {
+		t.Fatalf("transfer report %+v", tr)
+	}
+	for _, p := range []string{"eval.md", "eval.json", "transfer.md", "transfer.json"} {
+		if !exists(filepath.Join(out, p)) {
+			t.Fatalf("missing %s", p)
+		}
+	}
+	if _, _, err := EvaluateRun(context.Background(), t.TempDir(), EvalRunOptions{}, nil); err == nil {
+		t.Fatal("evaluated a directory without a run")
+	}
+}
+
+func TestPipelineConfigErrors(t *testing.T) {
+	base := DefaultPipelineConfig()
+	cases := map[string]func(c *PipelineConfig){
+		"loss":      func(c *PipelineConfig) { c.Loss = "kto" },
+		"beta":      func(c *PipelineConfig) { c.Beta = 0 },
+		"family":    func(c *PipelineConfig) { c.Family = "imdb" },
+		"method":    func(c *PipelineConfig) { c.Methods = "Base-Model,LoRe" },
+		"group":     func(c *PipelineConfig) { c.Stage1.GroupSize = 1 },
+		"templates": func(c *PipelineConfig) { c.Templates = "fancy" },
+		"stage2":    func(c *PipelineConfig) { c.Stage2.Steps = 0 },
+	}
+	for name, mut := range cases {
+		c := base
+		mut(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: invalid config accepted", name)
+		}
+	}
+	c := base
+	c.ModelDir = DefaultModelDir + "-does-not-exist"
+	out := filepath.Join(t.TempDir(), "r")
+	if _, err := RunPipeline(context.Background(), c, out, false, nil); err == nil || !strings.Contains(err.Error(), "no config.json") {
+		t.Fatalf("missing model: %v", err)
+	}
+	if exists(filepath.Join(out, "config.json")) {
+		t.Fatal("a failed start left a run directory behind")
+	}
+	if _, err := RunPipeline(context.Background(), c, out, true, nil); err == nil {
+		t.Fatal("resumed a run that does not exist")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/popi-go/popi/llama"
 )
@@ -110,16 +111,64 @@ func Personalize(ctx context.Context, s *Summarizer, gen Generator, p Prompting,
 	if err != nil {
 		return "", nil, err
 	}
-	c := Conditioning{Cond: CondSummary, Summary: z}
-	if z == "" {
+	out, err := Respond(ctx, gen, p, z, prompts)
+	return z, out, err
+}
+
+// Respond answers prompts with gen conditioned on a stored summary (Algorithm 2, lines
+// 2-4); an empty summary leaves the prompts unconditioned.
+func Respond(ctx context.Context, gen Generator, p Prompting, summary string, prompts []string) ([]string, error) {
+	c := Conditioning{Cond: CondSummary, Summary: summary}
+	if strings.TrimSpace(summary) == "" {
 		c = Conditioning{Cond: CondPrompt}
 	}
 	msgs := make([]Messages, len(prompts))
 	for i, x := range prompts {
+		var err error
 		if msgs[i], err = p.GeneratorMessages(c, x); err != nil {
-			return z, nil, fmt.Errorf("popi: prompt %d: %w", i, err)
+			return nil, fmt.Errorf("popi: prompt %d: %w", i, err)
 		}
 	}
-	out, err := generateAll(ctx, gen, msgs)
-	return z, out, err
+	return generateAll(ctx, gen, msgs)
+}
+
+// SummaryRecord is a user's stored preference summary (Algorithm 2 writes it once; every
+// later generation for the user reuses it).
+type SummaryRecord struct {
+	User        string  `json:"user,omitempty"`
+	Family      string  `json:"family"`
+	Model       string  `json:"model"`
+	Signals     string  `json:"signals"`
+	Summary     string  `json:"summary"`
+	Tokens      int     `json:"tokens"`
+	Seed        uint64  `json:"seed"`
+	Temperature float64 `json:"temperature"`
+}
+
+// ReadSummaryRecord reads a stored summary, checking it is complete.
+func ReadSummaryRecord(path string) (*SummaryRecord, error) {
+	var r SummaryRecord
+	if err := ReadJSON(path, &r); err != nil {
+		return nil, err
+	}
+	if r.Signals == "" || r.Family == "" {
+		return nil, fmt.Errorf("popi: %s: summary record without signals or family", path)
+	}
+	return &r, nil
+}
+
+// UserSignals renders the signals of one user of a dataset: its first shots pairs (the
+// family default when shots is 0).
+func UserSignals(d *Dataset, user string, shots int) (string, error) {
+	u := d.User(user)
+	if u == nil {
+		return "", fmt.Errorf("popi: no user %q in the dataset (%d users)", user, len(d.Users))
+	}
+	if shots <= 0 {
+		shots = d.Family.DefaultShots()
+	}
+	if len(u.Pairs) < shots {
+		return "", fmt.Errorf("popi: user %q has %d pairs, %d requested as signals", user, len(u.Pairs), shots)
+	}
+	return RenderPreferencePairs(u.Pairs[:shots]), nil
 }
