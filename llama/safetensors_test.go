@@ -220,6 +220,7 @@ func TestWriteSafetensorsRejects(t *testing.T) {
 		{{Name: "a", DType: DTypeQ8_0, Shape: []int{32}}},
 		{{Name: "a", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}, {Name: "a", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
 		{{Name: "__metadata__", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
+		{{Name: "bad\xffname", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
 		{{Name: "a", DType: DTypeF32, Shape: []int{-1}, F32: []float32{}}},
 	}
 	for i, ts := range bad {

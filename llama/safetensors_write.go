@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Tensor is one named tensor to be written. Exactly one of F32 (DTypeF32) or
@@ -23,7 +24,7 @@ type Tensor struct {
 }
 
 func (t *Tensor) check() (int64, error) {
-	if t.Name == "" || t.Name == "__metadata__" {
+	if t.Name == "" || t.Name == "__metadata__" || !utf8.ValidString(t.Name) {
 		return 0, fmt.Errorf("invalid tensor name %q", t.Name)
 	}
 	n, err := numElements(t.Shape, math.MaxInt64/8)
