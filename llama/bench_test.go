@@ -159,3 +159,46 @@ func BenchmarkTrainStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeBatch measures decoding 8 sequences together (GRPO-style
+// group sampling): one weight pass serves all 8 tokens of a step.
+func BenchmarkDecodeBatch(b *testing.B) {
+	for _, shape := range []string{"1b", "30m"} {
+		for _, dt := range benchDTypes() {
+			b.Run(fmt.Sprintf("%s/%v/8", shape, dt), func(b *testing.B) {
+				m := benchModel(b, shape, dt)
+				r := m.NewRunner()
+				const G = 8
+				prompt := make([]int, 16)
+				for i := range prompt {
+					prompt[i] = (i * 7919) % m.Config.Vocab
+				}
+				base := m.NewKVCache(256)
+				if err := r.Forward([]Seq{{Cache: base, Tokens: prompt}}); err != nil {
+					b.Fatal(err)
+				}
+				batch := make([]Seq, G)
+				toks := make([][1]int, G)
+				for g := range batch {
+					toks[g][0] = g + 1
+					batch[g] = Seq{Cache: base.Clone(200), Tokens: toks[g][:]}
+				}
+				b.ResetTimer()
+				for range b.N {
+					for g := range batch {
+						if batch[g].Cache.Len() >= 144 {
+							batch[g].Cache.Truncate(16)
+						}
+					}
+					if err := r.Forward(batch); err != nil {
+						b.Fatal(err)
+					}
+					for g := range batch {
+						toks[g][0] = Argmax(batch[g].Logits)
+					}
+				}
+				b.ReportMetric(float64(G*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+	}
+}
