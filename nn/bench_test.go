@@ -163,3 +163,22 @@ func BenchmarkAttentionTrain(b *testing.B) {
 	flops := 3.0 * 2 * 2 * bs * h * d * t * t / 2
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkLinearLogProbs measures the fused projection + log-prob gather
+// (forward, and backward with its recomputed projection) for 256 rows,
+// dim 256, vocab 32000, reporting tokens/s.
+func BenchmarkLinearLogProbs(b *testing.B) {
+	const rows, dim, vocab = 256, 256, 32000
+	h := Param(tensor.RandN(1, 1, rows, dim))
+	w := Param(tensor.RandN(2, 0.05, vocab, dim))
+	tg := make([]int, rows)
+	for i := range tg {
+		tg[i] = i * 131 % vocab
+	}
+	for i := 0; i < b.N; i++ {
+		if err := Sum(LinearLogProbs(h, w, tg, 1)).Backward(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(rows*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
