@@ -303,7 +303,15 @@ func TestUnfusedFallback(t *testing.T) {
 	if d := maxAbsDiff(fullLogits(t, m, ids), want); d > 1e-5 {
 		t.Errorf("unfused logits differ by %.3g", d)
 	}
-	// Converting re-fuses.
+	// Converting to the same type keeps the storage (training parameters
+	// made before stay attached); converting to another type re-fuses.
+	q := &m.Layers[0].Q.F32[0]
+	if err := m.ConvertWeights(DTypeF32); err != nil {
+		t.Fatal(err)
+	}
+	if &m.Layers[0].Q.F32[0] != q {
+		t.Error("a no-op ConvertWeights moved the weights")
+	}
 	if err := m.ConvertWeights(DTypeBF16); err != nil {
 		t.Fatal(err)
 	}

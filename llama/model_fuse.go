@@ -35,13 +35,20 @@ func fuseRows(ms ...*Matrix) Matrix {
 }
 
 // fuse builds the layer's fused matrices when the parts agree in type.
+// Parts already fused are left alone, so their storage (which training
+// parameters may share) does not move.
 func (l *Layer) fuse() {
-	l.qkv, l.gateUp = Matrix{}, Matrix{}
-	if l.Q.DType == l.K.DType && l.K.DType == l.V.DType {
-		l.qkv = fuseRows(&l.Q, &l.K, &l.V)
+	if !aliases(&l.qkv, &l.Q, &l.K, &l.V) {
+		l.qkv = Matrix{}
+		if l.Q.DType == l.K.DType && l.K.DType == l.V.DType {
+			l.qkv = fuseRows(&l.Q, &l.K, &l.V)
+		}
 	}
-	if l.Gate.DType == l.Up.DType {
-		l.gateUp = fuseRows(&l.Gate, &l.Up)
+	if !aliases(&l.gateUp, &l.Gate, &l.Up) {
+		l.gateUp = Matrix{}
+		if l.Gate.DType == l.Up.DType {
+			l.gateUp = fuseRows(&l.Gate, &l.Up)
+		}
 	}
 }
 
