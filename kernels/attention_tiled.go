@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"sync"
 	"sync/atomic"
 )
 
@@ -75,18 +76,35 @@ func (sc *attnScratch) size(r, d int) {
 	sc.m, sc.l, sc.dd, sc.ls = grow(sc.m, r), grow(sc.l, r), grow(sc.dd, r), grow(sc.ls, r)
 }
 
+// scratchPool recycles tile memory between calls (and the transposed-key
+// buffers, as *[]float32), so a training step does not churn the GC.
+var scratchPool, bufPool32 sync.Pool
+
+func getBuf32(n int) *[]float32 {
+	b, _ := bufPool32.Get().(*[]float32)
+	if b == nil {
+		b = new([]float32)
+	}
+	*b = grow(*b, n)
+	return b
+}
+
 // runItems calls fn(item) for item in [0, n) on the worker pool, each worker
 // taking the next item when it is done with one (dynamic balance).
 func runItems(n int, fn func(item int, sc *attnScratch)) {
 	var next atomic.Int64
 	ParallelFor(min(Workers(), n), 1, func(lo, hi int) {
-		var sc attnScratch
+		sc, _ := scratchPool.Get().(*attnScratch)
+		if sc == nil {
+			sc = new(attnScratch)
+		}
+		defer scratchPool.Put(sc)
 		for {
 			it := int(next.Add(1) - 1)
 			if it >= n {
 				return
 			}
-			fn(it, &sc)
+			fn(it, sc)
 		}
 	})
 }
@@ -179,7 +197,9 @@ func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	if attnTransposed(min(s.NQ, attnBq) * group) {
 		_, kvs, _ := s.strides()
 		d := s.HeadDim
-		kt = make([]float32, s.NKVHeads*d*s.NKV)
+		buf := getBuf32(s.NKVHeads * d * s.NKV)
+		defer bufPool32.Put(buf)
+		kt = *buf
 		ParallelFor(s.NKVHeads, 1, func(lo, hi int) {
 			for g := lo; g < hi; g++ {
 				transposeHead(kt[g*d*s.NKV:(g+1)*d*s.NKV], k, kvs, g*d, s.NKV, d)
