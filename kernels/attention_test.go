@@ -36,6 +36,7 @@ func attnCases(short bool) []attnCase {
 		mk("decode-mha", 1, 130, 4, 4, 16, 129, 1),
 		mk("decode-odd", 1, 67, 3, 1, 12, 66, 0),
 		mk("two-blocks-stride", 33, 40, 2, 2, 24, 7, 5),
+		mk("unused-keys", 5, 40, 4, 2, 8, 10, 1), // keys 15..39 are never attended
 	}
 	if !short {
 		cs = append(cs, mk("prefill-long", 200, 200, 8, 2, 64, 0, 0), mk("decode-long", 1, 1000, 8, 2, 64, 999, 0))
@@ -172,7 +173,8 @@ func TestAttentionPaths(t *testing.T) {
 // TestAttentionBackwardFD checks the gradients against central finite
 // differences of the float64 reference of loss = sum(dOut * Out).
 func TestAttentionBackwardFD(t *testing.T) {
-	cases := []attnCase{attnCases(true)[1], attnCases(true)[7], attnCases(true)[8]}
+	all := attnCases(true)
+	cases := []attnCase{all[1], all[7], all[8], all[9]}
 	cases[2].s.NQ, cases[2].s.NKV, cases[2].s.QPos0 = 5, 9, 4 // keep it small
 	forPaths(t, func(t *testing.T, p Path) {
 		for ci, c := range cases {
