@@ -95,6 +95,64 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
+// gemmCall holds one blocked GEMM call and the depth/row block in
+// progress; its range functions are bound once, so handing work to the
+// pool allocates nothing (calls are recycled through gemmCallPool).
+type gemmCall struct {
+	ar          *gemmArch
+	transA      bool
+	m, n, k     int
+	alpha, beta float32 // beta: the one of the current depth block
+	a           []float32
+	lda         int
+	bs          bSource
+	c           []float32
+	ldc         int
+
+	p0, kl, t0, nTiles int
+	ap                 []float32
+	splitN             bool
+	packFn, computeFn  func(lo, hi int)
+}
+
+var gemmCallPool = sync.Pool{New: func() any {
+	g := new(gemmCall)
+	g.packFn, g.computeFn = g.packRange, g.computeRange
+	return g
+}}
+
+// packRange packs A micro-panels [lo, hi) of the current row block.
+func (g *gemmCall) packRange(lo, hi int) {
+	mr, ks := g.ar.mr, g.slots()
+	for t := lo; t < hi; t++ {
+		dst := g.ap[t*mr*ks : (t+1)*mr*ks]
+		if g.ar.pairs {
+			packAPanelPairs(dst, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
+		} else {
+			packAPanel(dst, g.ar.packT, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
+		}
+	}
+}
+
+// computeRange computes a share of the current block: B micro-panels
+// [lo, hi) when splitting columns, else A micro-panels [lo, hi).
+func (g *gemmCall) computeRange(lo, hi int) {
+	nt := len(g.ap) / (g.ar.mr * g.slots())
+	if g.splitN {
+		gemmMacro(g.ar, g.ap, g.t0, 0, nt, lo, hi, g.m, g.n, g.kl, g.p0, g.alpha, g.bs, g.beta, g.c, g.ldc)
+	} else {
+		gemmMacro(g.ar, g.ap, g.t0, lo, hi, 0, g.nTiles, g.m, g.n, g.kl, g.p0, g.alpha, g.bs, g.beta, g.c, g.ldc)
+	}
+}
+
+// slots is the packed length per row/column of the current depth block.
+func (g *gemmCall) slots() int {
+	if g.ar.pairs {
+		return (g.kl + 1) / 2
+	}
+	return g.kl
+}
+
 // sgemmBlocked runs the blocked algorithm with arch's micro-kernel. The
 // arguments must already be validated by checkGemm.
 func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
@@ -120,53 +178,40 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 
 	workers := Workers()
 	parallel := workers > 1 && float64(m)*float64(n)*float64(k)*2 >= gemmFlopsSerial
-	splitN := nTiles >= 2*workers || nTiles >= mtPerBlock
 
 	abuf := getBuf(min(mTiles, mtPerBlock) * mr * kc) // >= slots of a pairs path
-	defer putBuf(abuf)
-
+	g := gemmCallPool.Get().(*gemmCall)
+	g.ar, g.transA, g.m, g.n, g.k, g.alpha = ar, transA, m, n, k, alpha
+	g.a, g.lda, g.bs, g.c, g.ldc = a, lda, bs, c, ldc
+	g.nTiles = nTiles
+	g.splitN = nTiles >= 2*workers || nTiles >= mtPerBlock
 	for p0 := 0; p0 < k; p0 += kc {
-		kl := min(kc, k-p0)
-		betaEff := beta
+		g.p0, g.kl = p0, min(kc, k-p0)
+		g.beta = beta
 		if p0 > 0 {
-			betaEff = 1
+			g.beta = 1
 		}
-		ks := kl // packed slots per row/column
-		if ar.pairs {
-			ks = (kl + 1) / 2
-		}
+		ks := g.slots()
 		for t0 := 0; t0 < mTiles; t0 += mtPerBlock {
 			nt := min(mtPerBlock, mTiles-t0)
-			ap := abuf.s[:nt*mr*ks]
-			packA := func(lo, hi int) {
-				for t := lo; t < hi; t++ {
-					if ar.pairs {
-						packAPanelPairs(ap[t*mr*ks:(t+1)*mr*ks], transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
-					} else {
-						packAPanel(ap[t*mr*ks:(t+1)*mr*ks], ar.packT, transA, a, lda, m, (t0+t)*mr, mr, p0, kl)
-					}
-				}
-			}
-			compute := func(lo, hi int) {
-				if splitN {
-					gemmMacro(ar, ap, t0, 0, nt, lo, hi, m, n, kl, p0, alpha, bs, betaEff, c, ldc)
-				} else {
-					gemmMacro(ar, ap, t0, lo, hi, 0, nTiles, m, n, kl, p0, alpha, bs, betaEff, c, ldc)
-				}
-			}
+			g.t0 = t0
+			g.ap = abuf.s[:nt*mr*ks]
 			work := nt
-			if splitN {
+			if g.splitN {
 				work = nTiles
 			}
 			if parallel {
-				ParallelFor(nt, 1, packA)
-				ParallelFor(work, 1, compute)
+				ParallelFor(nt, 1, g.packFn)
+				ParallelFor(work, 1, g.computeFn)
 			} else {
-				packA(0, nt)
-				compute(0, work)
+				g.packFn(0, nt)
+				g.computeFn(0, work)
 			}
 		}
 	}
+	g.a, g.c, g.bs, g.ap = nil, nil, bSource{}, nil
+	gemmCallPool.Put(g)
+	putBuf(abuf)
 }
 
 // gemmMacro computes, for one depth block, the C tiles of A micro-panels

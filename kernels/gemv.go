@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 // GEMV: the m == 1 case of Sgemm/SgemmHalf (LLM decode). It is memory
 // bound, so the kernels stream the weights once, 16-bit weights are widened
@@ -59,6 +62,26 @@ func (bs *bSource) ptr(off int) unsafe.Pointer {
 	return unsafe.Pointer(&bs.h[off])
 }
 
+// gemvCall is one GEMV call; its range functions are bound once so the
+// hand-off to the pool allocates nothing (recycled via gemvCallPool).
+type gemvCall struct {
+	ga          *gemvArch
+	x           []float32
+	bs          bSource
+	et          int
+	n, k        int
+	alpha, beta float32
+	c           []float32
+
+	rowsFn, colsFn func(lo, hi int)
+}
+
+var gemvCallPool = sync.Pool{New: func() any {
+	g := new(gemvCall)
+	g.rowsFn, g.colsFn = g.rows, g.cols
+	return g
+}}
+
 // gemvRun computes c[:n] = alpha*op(A)*op(B) + beta*c[:n] for m == 1. The
 // arguments must already be validated by checkGemm.
 func gemvRun(ga *gemvArch, transA bool, n, k int, alpha float32, a []float32, lda int, bs bSource, beta float32, c []float32) {
@@ -69,84 +92,88 @@ func gemvRun(ga *gemvArch, transA bool, n, k int, alpha float32, a []float32, ld
 		scaleC(1, n, beta, c, n)
 		return
 	}
-	x := a[:k]
+	g := gemvCallPool.Get().(*gemvCall)
+	g.x = a[:k]
+	var xb *f32Buf
 	if transA { // op(A) is column 0 of a k×1 matrix: gather it
-		xb := getBuf(k)
-		defer putBuf(xb)
+		xb = getBuf(k)
 		for p := range xb.s {
 			xb.s[p] = a[p*lda]
 		}
-		x = xb.s
+		g.x = xb.s
 	}
-	et := bs.elemIndex()
-	ld := bs.ld
-	wdt := ga.width
+	g.ga, g.bs, g.et, g.n, g.k, g.alpha, g.beta, g.c = ga, bs, bs.elemIndex(), n, k, alpha, beta, c[:n]
 	parallel := Workers() > 1 && 2*float64(n)*float64(k) >= gemvFlopsSerial
-	c = c[:n]
+	switch {
+	case bs.trans && parallel:
+		ParallelFor(n, 16, g.rowsFn)
+	case bs.trans:
+		g.rows(0, n)
+	case parallel:
+		ParallelFor((n+15)/16, 1, g.colsFn)
+	default:
+		g.cols(0, (n+15)/16)
+	}
+	g.x, g.bs, g.c = nil, bSource{}, nil
+	gemvCallPool.Put(g)
+	if xb != nil {
+		putBuf(xb)
+	}
+}
 
-	if bs.trans {
-		kMain := k - k%wdt
-		rowsFn := func(lo, hi int) {
-			ob := getBuf(gemvRowBlock)
-			defer putBuf(ob)
-			for j0 := lo; j0 < hi; j0 += gemvRowBlock {
-				cnt := min(gemvRowBlock, hi-j0)
-				out := ob.s[:cnt]
-				if kMain > 0 {
-					ga.rows[et](kMain, &x[0], bs.ptr(j0*ld), ld, cnt, &out[0])
-				} else {
-					clear(out)
-				}
-				if kMain < k {
-					for r := range out {
-						s := out[r]
-						base := (j0 + r) * ld
-						for p := kMain; p < k; p++ {
-							s += x[p] * bs.at(base+p)
-						}
-						out[r] = s
-					}
-				}
-				gemvStore(c[j0:j0+cnt], out, alpha, beta)
-			}
-		}
-		if parallel {
-			ParallelFor(n, 16, rowsFn)
+// rows handles outputs [lo, hi) for B stored n×k: dot products of x with
+// rows of B, gemvRowBlock at a time.
+func (g *gemvCall) rows(lo, hi int) {
+	x, bs, k, ld := g.x, &g.bs, g.k, g.bs.ld
+	kMain := k - k%g.ga.width
+	ob := getBuf(gemvRowBlock)
+	defer putBuf(ob)
+	for j0 := lo; j0 < hi; j0 += gemvRowBlock {
+		cnt := min(gemvRowBlock, hi-j0)
+		out := ob.s[:cnt]
+		if kMain > 0 {
+			g.ga.rows[g.et](kMain, &x[0], bs.ptr(j0*ld), ld, cnt, &out[0])
 		} else {
-			rowsFn(0, n)
+			clear(out)
 		}
-		return
-	}
-
-	// B stored k×n: accumulate whole rows of B into a column block.
-	colsFn := func(lo, hi int) {
-		lo *= 16
-		hi = min(hi*16, n)
-		ab := getBuf(gemvColBlock)
-		defer putBuf(ab)
-		for j0 := lo; j0 < hi; j0 += gemvColBlock {
-			cnt := min(gemvColBlock, hi-j0)
-			cMain := cnt - cnt%wdt
-			acc := ab.s[:cnt]
-			clear(acc)
-			if cMain > 0 {
-				ga.cols[et](k, cMain, &x[0], bs.ptr(j0), ld, &acc[0])
-			}
-			for j := cMain; j < cnt; j++ {
-				var s float32
-				for p := 0; p < k; p++ {
-					s += x[p] * bs.at(p*ld+j0+j)
+		if kMain < k {
+			for r := range out {
+				s := out[r]
+				base := (j0 + r) * ld
+				for p := kMain; p < k; p++ {
+					s += x[p] * bs.at(base+p)
 				}
-				acc[j] = s
+				out[r] = s
 			}
-			gemvStore(c[j0:j0+cnt], acc, alpha, beta)
 		}
+		gemvStore(g.c[j0:j0+cnt], out, g.alpha, g.beta)
 	}
-	nb := (n + 15) / 16
-	if parallel {
-		ParallelFor(nb, 1, colsFn)
-	} else {
-		colsFn(0, nb)
+}
+
+// cols handles output blocks of 16 columns [lo, hi) for B stored k×n:
+// whole rows of B are accumulated into a column block.
+func (g *gemvCall) cols(lo, hi int) {
+	x, bs, k, ld, n := g.x, &g.bs, g.k, g.bs.ld, g.n
+	lo *= 16
+	hi = min(hi*16, n)
+	ab := getBuf(gemvColBlock)
+	defer putBuf(ab)
+	for j0 := lo; j0 < hi; j0 += gemvColBlock {
+		cnt := min(gemvColBlock, hi-j0)
+		cMain := cnt - cnt%g.ga.width
+		acc := ab.s[:cnt]
+		clear(acc)
+		if cMain > 0 {
+			g.ga.cols[g.et](k, cMain, &x[0], bs.ptr(j0), ld, &acc[0])
+		}
+		for j := cMain; j < cnt; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += x[p] * bs.at(p*ld+j0+j)
+			}
+			acc[j] = s
+		}
+		gemvStore(g.c[j0:j0+cnt], acc, g.alpha, g.beta)
 	}
 }
 

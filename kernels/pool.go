@@ -7,7 +7,8 @@ import (
 )
 
 // The worker pool: GOMAXPROCS-1 long-lived goroutines plus the caller. Work
-// is handed out as index ranges; no goroutine is started per task.
+// is handed out as index ranges; no goroutine is started per task, and a
+// call allocates nothing (wait groups are pooled, jobs are values).
 
 type job struct {
 	fn     func(lo, hi int)
@@ -19,18 +20,20 @@ var (
 	poolOnce sync.Once
 	poolJobs chan job
 	poolSize int
+	wgPool   = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 )
 
 func startPool() {
 	poolSize = runtime.GOMAXPROCS(0)
 	poolJobs = make(chan job, 4*poolSize)
 	for i := 1; i < poolSize; i++ {
-		go func() {
-			for j := range poolJobs {
-				j.fn(j.lo, j.hi)
-				j.wg.Done()
-			}
-		}()
+		go poolWorker()
+	}
+}
+
+func poolWorker() {
+	for j := range poolJobs {
+		runPoolJob(j)
 	}
 }
 
@@ -74,17 +77,17 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 	if chunks > w {
 		chunks = w
 	}
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
 	step := (n + chunks - 1) / chunks
+	wg := wgPool.Get().(*sync.WaitGroup)
 	for c := 1; c < chunks; c++ {
 		lo, hi := c*step, min((c+1)*step, n)
 		if lo >= hi {
-			wg.Done()
 			continue
 		}
-		poolJobs <- job{fn: markPool(fn), lo: lo, hi: hi, wg: &wg}
+		wg.Add(1)
+		poolJobs <- job{fn: fn, lo: lo, hi: hi, wg: wg}
 	}
 	fn(0, min(step, n))
 	wg.Wait()
+	wgPool.Put(wg)
 }

@@ -9,10 +9,12 @@ var poolDepth atomic.Int32
 
 func inPool() bool { return poolDepth.Load() > 0 }
 
-func markPool(fn func(lo, hi int)) func(lo, hi int) {
-	return func(lo, hi int) {
-		poolDepth.Add(1)
-		defer poolDepth.Add(-1)
-		fn(lo, hi)
-	}
+// runPoolJob runs one job on a pool worker, marked as nested work.
+func runPoolJob(j job) {
+	poolDepth.Add(1)
+	defer func() {
+		poolDepth.Add(-1)
+		j.wg.Done()
+	}()
+	j.fn(j.lo, j.hi)
 }

@@ -1,0 +1,37 @@
+//go:build !race
+
+// (The race detector makes sync.Pool drop items on purpose, so the
+// steady-state zero-allocation property only holds without it.)
+
+package kernels
+
+import "testing"
+
+// TestGemmNoAllocs: after warm-up, GEMM and GEMV calls (serial and
+// parallel sizes, every path) allocate nothing: packing buffers and call
+// state are recycled.
+func TestGemmNoAllocs(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p Path) {
+		for _, s := range []gemmShape{
+			{"small", 20, 30, 40, false}, {"160", 160, 160, 160, false}, {"m=64 tB", 64, 1024, 512, true},
+			{"gemv", 1, 4096, 1024, true}, {"gemvN", 1, 4096, 1024, false}, {"n=1", 300, 1, 200, false},
+		} {
+			A, B, C := randF32(s.m*s.k, 1), randF32(s.k*s.n, 2), make([]float32, s.m*s.n)
+			H := randHalf(s.k*s.n, BF16, 2)
+			ldb := s.n
+			if s.transB {
+				ldb = s.k
+			}
+			if n := testing.AllocsPerRun(3, func() { Sgemm(false, s.transB, s.m, s.n, s.k, 1, A, s.k, B, ldb, 0, C, s.n) }); n != 0 {
+				t.Errorf("Sgemm %s: %.1f allocs/op", s.name, n)
+			}
+			for _, dot := range []bool{false, true} {
+				if n := testing.AllocsPerRun(3, func() {
+					SgemmHalf(BF16, false, s.transB, s.m, s.n, s.k, 1, A, s.k, H, ldb, 0.5, C, s.n, dot)
+				}); n != 0 {
+					t.Errorf("SgemmHalf %s dot=%v: %.1f allocs/op", s.name, dot, n)
+				}
+			}
+		}
+	})
+}
