@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math/bits"
 	"sync"
 	"unsafe"
 )
@@ -56,20 +57,23 @@ type bSource struct {
 const gemmFlopsSerial = 4 << 20
 
 // f32Buf is a reusable float32 buffer, 64-byte aligned.
-type f32Buf struct{ raw, s []float32 }
+type f32Buf struct {
+	raw, s []float32
+	class  int
+}
 
-var bufPool sync.Pool
+// bufPools holds buffers by power-of-two size class, so a small request
+// never takes (and a large one never reallocates) a buffer of another size.
+var bufPools [40]sync.Pool
 
 // getBuf returns a buffer of at least n float32s, aligned to 64 bytes.
 func getBuf(n int) *f32Buf {
+	class := bits.Len(uint(n + 16))
 	var b *f32Buf
-	if v := bufPool.Get(); v != nil {
+	if v := bufPools[class].Get(); v != nil {
 		b = v.(*f32Buf)
 	} else {
-		b = new(f32Buf)
-	}
-	if cap(b.raw) < n+16 {
-		b.raw = make([]float32, n+16)
+		b = &f32Buf{raw: make([]float32, 1<<class), class: class}
 	}
 	off := 0
 	if r := uintptr(unsafe.Pointer(&b.raw[0])) & 63; r != 0 {
@@ -79,7 +83,7 @@ func getBuf(n int) *f32Buf {
 	return b
 }
 
-func putBuf(b *f32Buf) { bufPool.Put(b) }
+func putBuf(b *f32Buf) { bufPools[b.class].Put(b) }
 
 // scaleC sets C = beta*C (beta == 0 writes zeros without reading C).
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
