@@ -79,3 +79,13 @@ func (f *tinyFixture) model(t testing.TB, seed uint64) *llama.Model {
 	}
 	return m
 }
+
+// modelOf returns a random model of another config.
+func (f *tinyFixture) modelOf(t testing.TB, cfg *llama.Config) *llama.Model {
+	t.Helper()
+	m, err := llama.NewRandom(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
