@@ -1,0 +1,71 @@
+package popi
+
+import (
+	"testing"
+)
+
+func TestMethods(t *testing.T) {
+	ms := AllMethods()
+	if len(ms) != 7 || ms[0] != MethodBase || ms[6] != MethodPOPIFull {
+		t.Fatalf("%v", ms)
+	}
+	for _, m := range ms {
+		p, err := ParseMethod(m.Slug())
+		if err != nil || p != m {
+			t.Fatalf("%v: %v %v", m, p, err)
+		}
+	}
+	if got, _ := ParseMethods("popi-full, Base-Model,popi-full"); len(got) != 2 || got[0] != MethodPOPIFull {
+		t.Fatalf("%v", got)
+	}
+	if _, err := ParseMethods("LoRe"); err == nil {
+		t.Fatal("unknown method accepted")
+	}
+	aligned := 0
+	for _, m := range ms {
+		if m.Aligned() {
+			aligned++
+		}
+	}
+	if aligned != 3 {
+		t.Fatalf("%d aligned methods", aligned)
+	}
+	eps := []Episode{{Signals: []PrefPair{{Prompt: "p", Chosen: "c", Rejected: "r"}}}}
+	before := &Summaries{PerEpisode: []string{"z0"}}
+	after := &Summaries{PromptDependent: true, PerTarget: [][]string{{"a0", "a1"}}}
+	for m, want := range map[Method]Conditioning{
+		MethodBase:               {Cond: CondPrompt},
+		MethodInferencePrompting: {Cond: CondSummary, Summary: "z0"},
+		MethodPOPIFull:           {Cond: CondSummary, Summary: "a1"},
+	} {
+		c, err := Conditioner(m, eps, before, after)(0, 1)
+		if err != nil || c != want {
+			t.Fatalf("%v: %+v %v", m, c, err)
+		}
+	}
+	if c, _ := Conditioner(MethodRawAligned, eps, nil, nil)(0, 0); c.Cond != CondSignals || c.Signals == "" {
+		t.Fatalf("%+v", c)
+	}
+	if _, err := Conditioner(MethodPOPIFull, eps, before, after)(0, 5); err == nil {
+		t.Fatal("missing summary accepted")
+	}
+}
+
+func FuzzParseMethods(f *testing.F) {
+	for _, s := range []string{"all", "", "Base-Model,popi-full", "raw-prompting , RAW-ALIGNED", ",,", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, err := ParseMethods(s)
+		if err != nil {
+			return
+		}
+		seen := map[Method]bool{}
+		for _, m := range ms {
+			if m < 0 || m >= numMethods || seen[m] {
+				t.Fatalf("%q: bad or repeated method %v", s, m)
+			}
+			seen[m] = true
+		}
+	})
+}
