@@ -1,7 +1,8 @@
-//go:build !race
+//go:build !race && !purego
 
 // (The race detector makes sync.Pool drop items on purpose, so the
-// steady-state zero-allocation property only holds without it.)
+// steady-state zero-allocation property only holds without it; the purego
+// build runs the allocating reference kernels of dispatch_other.go.)
 
 package kernels
 

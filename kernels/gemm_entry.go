@@ -50,9 +50,7 @@ func gemvColumn(ga *gemvArch, transA, transB bool, m, k int, alpha float32, a []
 func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *gemmArch) sgemmHalfFunc {
 	return func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool) {
 		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-		if kind != BF16 && kind != F16 {
-			panic("kernels: SgemmHalf: unknown half-precision kind")
-		}
+		checkHalf(kind)
 		bs := bSource{half: true, h: b, kind: kind, trans: transB, ld: ldb}
 		if m == 1 {
 			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)

@@ -36,6 +36,7 @@ func SgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 // B widened exactly, f32 arithmetic).
 func SgemmHalfGeneric(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	checkHalf(kind)
 	rows, cols := k, n
 	if transB {
 		rows, cols = n, k
@@ -55,6 +56,13 @@ func SgemmHalfGeneric(kind Half, transA, transB bool, m, n, k int, alpha float32
 		copy(wide[r*cols:], row)
 	}
 	SgemmGeneric(transA, transB, m, n, k, alpha, a, lda, wide, cols, beta, c, ldc)
+}
+
+// checkHalf panics with a clear message for an unknown 16-bit format.
+func checkHalf(kind Half) {
+	if kind != BF16 && kind != F16 {
+		panic("kernels: SgemmHalf: unknown half-precision kind")
+	}
 }
 
 // checkGemm panics with a clear message when the slices are too short for
