@@ -97,6 +97,10 @@ func TestSgemmHalfLarge(t *testing.T) {
 		{m: 1, n: 3000, k: 700, alpha: 1, beta: 0, transB: true},
 		{m: 1, n: 2100, k: 300, alpha: 2, beta: 1},
 	}
+	if testing.Short() {
+		sizes[0].n, sizes[0].k = 160, 400
+		sizes[2].n = 1000
+	}
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(13, 13))
 		for _, kind := range []Half{BF16, F16} {
