@@ -111,13 +111,19 @@ func ScoreSummary(p Persona, summary string) SummaryScore {
 // Phrases an imperfect summary is assembled from. %s is a summary keyword.
 var (
 	summaryLevelPhrases = []string{
-		"The preferred answers seem written for %s readers.",
-		"It looks like the user wants a %s style of explanation.",
-		"The user likes explanations that feel %s.",
+		"The preferred answers seem written for %s.",
+		"It looks like the user wants answers for %s.",
+		"The user likes explanations aimed at %s.",
+	}
+	// summaryLevelNouns fill the level phrases; each states its level through a keyword.
+	summaryLevelNouns = [3][]string{
+		{"young kids", "a child", "children", "kids who like simple words"},
+		{"a teenager", "teens", "casual teen readers", "teenagers"},
+		{"an expert", "experts", "technical readers", "professional readers"},
 	}
 	summaryTonePhrases = []string{
 		"The tone of the chosen answers is %s.",
-		"The user seems to enjoy a %s mood.",
+		"The user enjoys %s answers.",
 		"Answers should sound %s.",
 	}
 	summaryLengthPhrases = []string{
@@ -136,8 +142,11 @@ var (
 	}
 )
 
-// statedSummaryKeyword picks a keyword stating value v of attribute a.
+// statedSummaryKeyword picks a word or phrase stating value v of attribute a.
 func statedSummaryKeyword(rng *rand.Rand, a Attr, v int) string {
+	if a == AttrLevel {
+		return pick(rng, summaryLevelNouns[v])
+	}
 	return pick(rng, summaryKeys[a][v][:4])
 }
 
