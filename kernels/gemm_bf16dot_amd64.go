@@ -10,5 +10,5 @@ func sgemmKernel8x48BF16Dot(k int, a, b, c *float32, ldc int, alpha, beta float3
 
 // bf16DotAVX512: same tile and cache footprint as avx512Arch, twice the
 // depth per block (a slot holds two depth steps).
-var bf16DotAVX512 = gemmArch{name: "avx512-bf16dot", mr: 8, nr: 48, kc: 768, nb: 384, mb: 1536,
+var bf16DotAVX512 = gemmArch{name: "avx512-bf16dot", mr: 8, nr: 48, kc: 1024, nb: 384, mb: 1536,
 	kern: sgemmKernel8x48BF16Dot, packT: &packTransAVX2, pairs: true}

@@ -192,7 +192,7 @@ func TestBF16DotRoundsA(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(19, 19))
 		active := bf16DotActive()
-		for _, s := range [][3]int{{16, 96, 64}, {9, 50, 33}, {70, 130, 801}} {
+		for _, s := range [][3]int{{16, 96, 64}, {9, 50, 33}, {70, 130, 801}, {10, 97, 2101}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, transB := range []bool{false, true} {
 				a := randF32(m*k, rng.Uint64())

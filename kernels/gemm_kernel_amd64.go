@@ -11,9 +11,10 @@ func sgemmKernel8x48AVX512(k int, a, b, c *float32, ldc int, alpha, beta float32
 func sgemmKernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
 // avx512Arch: 8×48 tile = 24 zmm accumulators, 3 zmm of B and broadcasts of A.
-// An A micro-panel (8×kc×4 B = 12 KiB) stays in L1; a worker's B block
-// (kc×nb×4 B = 576 KiB) stays in its 1 MiB L2.
-var avx512Arch = gemmArch{name: "avx512", mr: 8, nr: 48, kc: 384, nb: 384, mb: 1536, kern: sgemmKernel8x48AVX512, packT: &packTransAVX2}
+// An A micro-panel (8×kc×4 B = 16 KiB) stays in the 32 KiB L1; a worker's
+// B block (kc×nb×4 B = 768 KiB) stays in its 1 MiB L2. kc = 512 measured
+// best of 256..640 (see README.md).
+var avx512Arch = gemmArch{name: "avx512", mr: 8, nr: 48, kc: 512, nb: 384, mb: 1536, kern: sgemmKernel8x48AVX512, packT: &packTransAVX2}
 
 // avx2Arch: 6×16 tile = 12 ymm accumulators, 2 ymm of B, 2 broadcasts.
 var avx2Arch = gemmArch{name: "avx2", mr: 6, nr: 16, kc: 384, nb: 512, mb: 1536, kern: sgemmKernel6x16AVX2, packT: &packTransAVX2}
