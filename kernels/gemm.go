@@ -131,7 +131,7 @@ func (g *gemmCall) packRange(lo, hi int) {
 	for t := lo; t < hi; t++ {
 		dst := g.ap[t*mr*ks : (t+1)*mr*ks]
 		if g.ar.pairs {
-			packAPanelPairs(dst, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
+			packAPanelPairs(dst, g.ar.packT, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
 		} else {
 			packAPanel(dst, g.ar.packT, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
 		}

@@ -14,11 +14,35 @@ func asU32(s []float32) []uint32 {
 }
 
 // packAPanelPairs packs rows [i0, i0+mr), depth [p0, p0+kl) of op(A) as
-// bf16 pairs: dst[pp*mr+r] (len mr*ceil(kl/2)).
-func packAPanelPairs(dst []float32, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
+// bf16 pairs: dst[pp*mr+r] (len mr*ceil(kl/2)). packT, when non-nil,
+// transposes full panels after a row-wise bf16 conversion.
+func packAPanelPairs(dst []float32, packT *[3]packTransFunc, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
 	ks := (kl + 1) / 2
 	d := asU32(dst[:mr*ks])
 	rows := min(mr, m-i0)
+	if !transA && packT != nil && rows == mr && mr%8 == 0 && ks >= 8 {
+		// A row converted to bf16 is already a row of pair dwords:
+		// convert the mr rows, then transpose the dwords.
+		tb := getBuf(mr * ks)
+		defer putBuf(tb)
+		t16 := unsafe.Slice((*uint16)(unsafe.Pointer(&tb.s[0])), 2*mr*ks)
+		for r := 0; r < mr; r++ {
+			row := t16[2*r*ks : 2*(r+1)*ks]
+			F32ToBF16(row[:kl], a[(i0+r)*lda+p0:(i0+r)*lda+p0+kl])
+			if kl%2 == 1 {
+				row[kl] = 0
+			}
+		}
+		q0 := ks &^ 7
+		packT[0](&dst[0], mr, unsafe.Pointer(&tb.s[0]), ks, q0)
+		t32 := asU32(tb.s)
+		for r := 0; r < mr; r++ {
+			for pp := q0; pp < ks; pp++ {
+				d[pp*mr+r] = t32[r*ks+pp]
+			}
+		}
+		return
+	}
 	if transA {
 		for pp := 0; pp < ks; pp++ {
 			p := p0 + 2*pp
