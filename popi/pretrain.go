@@ -44,6 +44,11 @@ type PretrainConfig struct {
 	Log         io.Writer     // progress lines (nil = silent)
 	LogEvery    int           // steps between progress lines (10 if 0)
 	MetricsPath string        // JSONL with one record per logged step ("" = none)
+
+	// Snapshot, if set, is called every SnapshotEvery steps (and not after the last)
+	// with the model in training, e.g. to save an intermediate directory.
+	Snapshot      func(step int, m *llama.Model, tok *llama.Tokenizer) error
+	SnapshotEvery int
 }
 
 // DefaultPretrainConfig is the recipe of the committed checkpoint models/popi-tiny.
@@ -54,18 +59,18 @@ func DefaultPretrainConfig() PretrainConfig {
 		Examples:          24000,
 		TokenizerExamples: 2000,
 		VocabSize:         1536,
-		Hidden:            192,
-		Intermediate:      512,
+		Hidden:            128,
+		Intermediate:      384,
 		Layers:            4,
-		Heads:             6,
+		Heads:             4,
 		KVHeads:           2,
 		MaxPositions:      1024,
 		Seed:              1,
-		Steps:             1200,
+		Steps:             1000,
 		Batch:             16,
-		Warmup:            60,
+		Warmup:            50,
 		LR:                3e-3,
-		FinalLR:           1.5e-4,
+		FinalLR:           3e-4,
 		WeightDecay:       0.05,
 		Clip:              1,
 		PromptWeight:      0.05,
@@ -303,29 +308,9 @@ func Pretrain(ctx context.Context, c PretrainConfig) (*PretrainResult, error) {
 			break
 		}
 		idx := bt.next()
-		ids, targets, weights, wsum := padBatch(seqs, idx, pad)
-		logits, err := tr.Logits(ids)
-		if err != nil {
-			return nil, fmt.Errorf("popi: pretrain: step %d: %w", step, err)
-		}
-		lp := nn.TokenLogProbs(logits, targets)
-		loss := nn.Scale(nn.MaskedSum(nn.Reshape(lp, 1, len(targets)), weights), float32(-1/wsum))
-		lossVal := float64(loss.Data[0])
-		if math.IsNaN(lossVal) || math.IsInf(lossVal, 0) {
-			return nil, fmt.Errorf("popi: pretrain: step %d: loss is %v", step, lossVal)
-		}
-		opt.ZeroGrad()
-		if err := loss.Backward(); err != nil {
-			return nil, fmt.Errorf("popi: pretrain: step %d: backward: %w", step, err)
-		}
-		gn := nn.GradNorm(tr.Params())
-		if c.Clip > 0 {
-			if _, err := nn.ClipGradNorm(tr.Params(), c.Clip); err != nil {
-				return nil, fmt.Errorf("popi: pretrain: step %d: %w", step, err)
-			}
-		}
 		lr := sched.LR(step)
-		if err := opt.Step(lr); err != nil {
+		lossVal, gn, wsum, err := pretrainStep(tr, opt, seqs, idx, pad, lr, c.Clip)
+		if err != nil {
 			return nil, fmt.Errorf("popi: pretrain: step %d: %w", step, err)
 		}
 		var ntok int64
@@ -355,12 +340,51 @@ func Pretrain(ctx context.Context, c PretrainConfig) (*PretrainResult, error) {
 			winLoss, winW, winTok = 0, 0, 0
 			winStart = time.Now()
 		}
+		if c.Snapshot != nil && c.SnapshotEvery > 0 && (step+1)%c.SnapshotEvery == 0 && step+1 < c.Steps {
+			if err := c.Snapshot(step+1, model, tok); err != nil {
+				return nil, fmt.Errorf("popi: pretrain: snapshot at step %d: %w", step+1, err)
+			}
+		}
 	}
 	if winW > 0 {
 		res.LastLoss = winLoss / winW
 	}
 	res.Wall = time.Since(start)
 	return res, nil
+}
+
+// pretrainStep does one optimizer step on the batch idx of seqs and returns the
+// weighted loss, the gradient norm before clipping and the total loss weight.
+func pretrainStep(tr *llama.Trainable, opt *nn.AdamW, seqs []pretrainSeq, idx []int, pad int, lr, clip float64) (loss, gradNorm, wsum float64, err error) {
+	ids, targets, weights, wsum := padBatch(seqs, idx, pad)
+	if wsum == 0 {
+		return 0, 0, 0, errors.New("batch has no weighted token")
+	}
+	logits, err := tr.Logits(ids)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	lp := nn.TokenLogProbs(logits, targets)
+	l := nn.Scale(nn.MaskedSum(nn.Reshape(lp, 1, len(targets)), weights), float32(-1/wsum))
+	loss = float64(l.Data[0])
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, 0, fmt.Errorf("loss is %v", loss)
+	}
+	opt.ZeroGrad()
+	if err := l.Backward(); err != nil {
+		return 0, 0, 0, fmt.Errorf("backward: %w", err)
+	}
+	params := tr.Params()
+	gradNorm = nn.GradNorm(params)
+	if clip > 0 {
+		if _, err := nn.ClipGradNorm(params, clip); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if err := opt.Step(lr); err != nil {
+		return 0, 0, 0, err
+	}
+	return loss, gradNorm, wsum, nil
 }
 
 // pretrainRNG is a deterministic generator for evaluation sampling.

@@ -1,6 +1,7 @@
 package popi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,6 +44,10 @@ func SaveBaseModel(dir string, m *llama.Model, tok *llama.Tokenizer) error {
 	if err := tok.SaveHF(tmp); err != nil {
 		return fmt.Errorf("popi: save base model: tokenizer: %w", err)
 	}
+	// Replace tokenizer_config.json by one that carries the chat template.
+	if err := tok.WriteTokenizerConfig(filepath.Join(tmp, "tokenizer_config.json"), "<|begin_of_text|>", "<|eot_id|>", PretrainChatTemplate); err != nil {
+		return fmt.Errorf("popi: save base model: tokenizer config: %w", err)
+	}
 	gen := map[string]any{
 		"bos_token_id": m.Config.BOS,
 		"eos_token_id": m.Config.EOS,
@@ -65,6 +70,11 @@ func SaveBaseModel(dir string, m *llama.Model, tok *llama.Tokenizer) error {
 	}
 	if err := pretrainWriteJSON(filepath.Join(tmp, "special_tokens_map.json"), stm); err != nil {
 		return err
+	}
+	for _, f := range []string{"generation_config.json", "special_tokens_map.json"} {
+		if err := os.Chmod(filepath.Join(tmp, f), 0o644); err != nil {
+			return fmt.Errorf("popi: save base model: %w", err)
+		}
 	}
 	// Carry over files that belong to the directory but not to the model (README.md).
 	if ents, err := os.ReadDir(dir); err == nil {
@@ -113,14 +123,44 @@ func pretrainSpecialText(tok *llama.Tokenizer, id int) (string, bool) {
 	return "", false
 }
 
-// pretrainWriteJSON writes v as indented JSON through a temporary file and a rename.
+// pretrainWriteJSON writes v as indented JSON (HTML characters unescaped) through a
+// temporary file and a rename.
 func pretrainWriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("popi: %s: %w", filepath.Base(path), err)
 	}
-	return writeFileAtomic(path, append(b, '\n'))
+	return writeFileAtomic(path, b.Bytes())
 }
+
+// PretrainChatTemplate is the Jinja form of the chat template the base model is trained
+// with (llama.RenderChat: the Llama 3.2 Instruct layout without tool definitions), for
+// tokenizer_config.json so that Hugging Face tools render prompts the same way.
+const PretrainChatTemplate = `{{- bos_token }}
+{%- if messages and messages[0]['role'] == 'system' %}
+{%- set system_message = messages[0]['content'] | trim %}
+{%- set messages = messages[1:] %}
+{%- else %}
+{%- set system_message = "" %}
+{%- endif %}
+{%- if not date_string is defined %}
+{%- set date_string = strftime_now("%d %b %Y") %}
+{%- endif %}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+{%- for message in messages %}
+{{- "<|start_header_id|>" + message['role'] + "<|end_header_id|>\n\n" + message['content'] | trim + "<|eot_id|>" }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+{{- "<|start_header_id|>assistant<|end_header_id|>\n\n" }}
+{%- endif %}
+`
 
 // LoadBaseModel loads a directory written by SaveBaseModel (or any HF LLaMA directory
 // with a tokenizer.json or tokenizer.model): the model with f32 weights and its tokenizer.

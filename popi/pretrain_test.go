@@ -110,7 +110,7 @@ func TestPretrainConfigValidate(t *testing.T) {
 		"examples":  func(c *PretrainConfig) { c.Examples = 0 },
 		"vocab":     func(c *PretrainConfig) { c.VocabSize = 100 },
 		"heads":     func(c *PretrainConfig) { c.Heads = 5 },
-		"kv":        func(c *PretrainConfig) { c.KVHeads = 4 },
+		"kv":        func(c *PretrainConfig) { c.KVHeads = 3 },
 		"steps":     func(c *PretrainConfig) { c.Steps = 0 },
 		"batch":     func(c *PretrainConfig) { c.Batch = c.Examples + 1 },
 		"lr":        func(c *PretrainConfig) { c.LR = 0 },
@@ -120,10 +120,11 @@ func TestPretrainConfigValidate(t *testing.T) {
 		"warmup":    func(c *PretrainConfig) { c.Warmup = -1 },
 		"positions": func(c *PretrainConfig) { c.MaxPositions = 4 },
 	} {
-		c := DefaultPretrainConfig()
+		c := tinyPretrainConfig()
 		mod(&c)
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: bad config accepted", name)
+			continue
 		}
 		if _, err := Pretrain(context.Background(), c); err == nil {
 			t.Errorf("%s: Pretrain accepted a bad config", name)

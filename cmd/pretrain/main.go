@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi"
 )
 
@@ -53,20 +54,32 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.Clip, "clip", c.Clip, "gradient-norm clip")
 	fs.Float64Var(&c.PromptWeight, "prompt-weight", c.PromptWeight, "loss weight of prompt tokens")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between progress lines")
+	snapEvery := fs.Int("snapshot-every", 0, "save <out>.partial every N steps (0 = never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *minutes < 0 || *evalN < 0 {
-		return fmt.Errorf("-minutes and -eval must be >= 0")
+	if *minutes < 0 || *evalN < 0 || *snapEvery < 0 {
+		return fmt.Errorf("-minutes, -eval and -snapshot-every must be >= 0")
 	}
 	c.Budget = time.Duration(*minutes * float64(time.Minute))
 	c.Log = stdout
 	c.MetricsPath = *metrics
 	if c.MetricsPath == "" {
 		c.MetricsPath = filepath.Clean(*out) + ".metrics.jsonl"
+	}
+	if *snapEvery > 0 {
+		c.SnapshotEvery = *snapEvery
+		c.Snapshot = func(step int, m *llama.Model, tok *llama.Tokenizer) error {
+			dir := filepath.Clean(*out) + ".partial"
+			if err := popi.SaveBaseModel(dir, m, tok); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "snapshot at step %d saved to %s\n", step, dir)
+			return nil
+		}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
@@ -76,6 +89,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if err := popi.SaveBaseModel(*out, res.Model, res.Tokenizer); err != nil {
 		return err
+	}
+	if c.Snapshot != nil {
+		if err := os.RemoveAll(filepath.Clean(*out) + ".partial"); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "saved %s: %d steps, %d tokens, loss %.4f -> %.4f, longest example %d tokens\n",
 		*out, res.Steps, res.Tokens, res.FirstLoss, res.LastLoss, res.MaxLen)

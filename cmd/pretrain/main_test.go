@@ -13,7 +13,7 @@ func TestRunTinyWritesModelDirectory(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m")
 	var buf bytes.Buffer
-	args := []string{"-out", out, "-examples", "64", "-tokenizer-examples", "64", "-vocab", "600",
+	args := []string{"-out", out, "-examples", "64", "-tokenizer-examples", "64", "-vocab", "900", "-max-positions", "2048",
 		"-hidden", "32", "-ffn", "64", "-layers", "1", "-heads", "4", "-kv-heads", "2",
 		"-steps", "6", "-batch", "4", "-warmup", "2", "-log-every", "3", "-eval", "2"}
 	if err := run(context.Background(), args, &buf); err != nil {
