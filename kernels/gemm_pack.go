@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"math"
-	"unsafe"
-)
+import "unsafe"
 
 // packTransFunc is an assembly transposing packer for B stored n×k:
 // dst[p*nr+c] = src[c*ld+p] for c < nr, p < kl (nr, kl multiples of 8);
@@ -78,7 +75,12 @@ func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p
 		packT[bs.elemIndex()](&dst[0], nr, bs.ptr(j0*ld+p0), ld, q0)
 	}
 	const pb = 16
-	var wide [pb]float32
+	var wide []float32 // widened 16-bit run (pooled: widen's callee escapes it)
+	if bs.half && q0 < kl {
+		wb := getBuf(pb)
+		defer putBuf(wb)
+		wide = wb.s
+	}
 	for q := q0; q < kl; q += pb {
 		ql := min(pb, kl-q)
 		for c := 0; c < cols; c++ {
@@ -102,16 +104,12 @@ func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p
 	}
 }
 
-// widen converts 16-bit floats of format kind to float32 exactly.
+// widen converts 16-bit floats of format kind to float32 exactly (through
+// the dispatching conversion kernels).
 func widen(dst []float32, src []uint16, kind Half) {
-	src = src[:len(dst)]
 	if kind == BF16 {
-		for i, h := range src {
-			dst[i] = math.Float32frombits(uint32(h) << 16)
-		}
+		BF16ToF32(dst, src)
 		return
 	}
-	for i, h := range src {
-		dst[i] = F16ToF32One(h)
-	}
+	F16ToF32(dst, src)
 }
