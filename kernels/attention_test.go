@@ -171,29 +171,32 @@ func TestAttentionPaths(t *testing.T) {
 }
 
 // TestAttentionBackwardFD checks the gradients against central finite
-// differences of the float64 reference of loss = sum(dOut * Out).
+// differences of the float64 reference of loss = sum(dOut * Out) (computed
+// once per case; every path and implementation is compared with them).
 func TestAttentionBackwardFD(t *testing.T) {
 	all := attnCases(true)
 	cases := []attnCase{all[1], all[7], all[8], all[9]}
 	cases[2].s.NQ, cases[2].s.NKV, cases[2].s.QPos0 = 5, 9, 4 // keep it small
-	forPaths(t, func(t *testing.T, p Path) {
-		for ci, c := range cases {
-			s := c.s
-			a := newAttnData(s, uint64(ci+100))
-			_, _, os := s.strides()
-			Attention(s, a.q, a.k, a.v, a.out, a.lse)
-			impls := map[string]func(AttnShape, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32){
-				"AttentionBackward": AttentionBackward, "tiled": attentionBackwardTiled, "generic": AttentionBackwardGeneric}
-			q64, k64, v64, do64 := to64(a.q), to64(a.k), to64(a.v), to64(a.dout)
-			loss := func() float64 {
-				o, _ := attnRef64(s, q64, k64, v64)
-				var l float64
-				for _, i := range attnIndex(s.NQ, os, s.NHeads*s.HeadDim) {
-					l += o[i] * do64[i]
-				}
-				return l
+	type grads struct{ dq, dk, dv []float64 }
+	data := make([]attnData, len(cases))
+	want := make([]grads, len(cases))
+	for ci, c := range cases {
+		s := c.s
+		a := newAttnData(s, uint64(ci+100))
+		data[ci] = a
+		_, _, os := s.strides()
+		q64, k64, v64, do64 := to64(a.q), to64(a.k), to64(a.v), to64(a.dout)
+		loss := func() float64 {
+			o, _ := attnRef64(s, q64, k64, v64)
+			var l float64
+			for _, i := range attnIndex(s.NQ, os, s.NHeads*s.HeadDim) {
+				l += o[i] * do64[i]
 			}
-			fd := func(x []float64, i int) float64 {
+			return l
+		}
+		fd := func(x []float64) []float64 {
+			g := make([]float64, len(x))
+			for i := range x {
 				const h = 1e-5
 				old := x[i]
 				x[i] = old + h
@@ -201,8 +204,18 @@ func TestAttentionBackwardFD(t *testing.T) {
 				x[i] = old - h
 				lm := loss()
 				x[i] = old
-				return (lp - lm) / (2 * h)
+				g[i] = (lp - lm) / (2 * h)
 			}
+			return g
+		}
+		want[ci] = grads{fd(q64), fd(k64), fd(v64)}
+	}
+	forPaths(t, func(t *testing.T, p Path) {
+		for ci, c := range cases {
+			s, a := c.s, data[ci]
+			Attention(s, a.q, a.k, a.v, a.out, a.lse)
+			impls := map[string]func(AttnShape, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32){
+				"AttentionBackward": AttentionBackward, "tiled": attentionBackwardTiled, "generic": AttentionBackwardGeneric}
 			for name, fn := range impls {
 				dq, dk, dv := make([]float32, len(a.q)), make([]float32, len(a.k)), make([]float32, len(a.v))
 				for i := range dq {
@@ -211,14 +224,13 @@ func TestAttentionBackwardFD(t *testing.T) {
 				fn(s, a.q, a.k, a.v, a.out, a.dout, a.lse, dq, dk, dv)
 				for _, g := range []struct {
 					name string
-					x    []float64
+					want []float64
 					got  []float32
 					base float32
-				}{{"dq", q64, dq, 0.5}, {"dk", k64, dk, 0}, {"dv", v64, dv, 0}} {
-					for i := range g.x {
-						want := fd(g.x, i)
-						if !near(g.got[i]-g.base, want, 1e-3, 2e-5) {
-							t.Fatalf("%s %s/%s: %s[%d] = %v, finite differences %v", p, c.name, name, g.name, i, g.got[i]-g.base, want)
+				}{{"dq", want[ci].dq, dq, 0.5}, {"dk", want[ci].dk, dk, 0}, {"dv", want[ci].dv, dv, 0}} {
+					for i, w := range g.want {
+						if !near(g.got[i]-g.base, w, 1e-3, 2e-5) {
+							t.Fatalf("%s %s/%s: %s[%d] = %v, finite differences %v", p, c.name, name, g.name, i, g.got[i]-g.base, w)
 						}
 					}
 				}
