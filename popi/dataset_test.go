@@ -174,7 +174,9 @@ func writeParquet[T any](t *testing.T, name string, rows []T) string {
 }
 
 func TestLoadFSPOParquetMatchesJSONL(t *testing.T) {
-	jsonl := elixLines([]string{"a", "b", "c"}, 5)
+	// 4 users x 40 pairs = 160 rows: more than one read batch, so reused row buffers
+	// would show up as corrupted earlier records.
+	jsonl := elixLines([]string{"a", "b", "c", "d"}, 40)
 	var rows []elixParquetRow
 	for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
 		r, err := parseJSONObject([]byte(line))
@@ -197,13 +199,13 @@ func TestLoadFSPOParquetMatchesJSONL(t *testing.T) {
 			t.Fatalf("user %d differs between parquet and JSONL", i)
 		}
 	}
-	if src := dp.Users[1].Sources[2]; src.Row != 8 || src.Line != 0 {
-		t.Fatalf("parquet source %+v, want row 8", src)
+	if src := dp.Users[1].Sources[2]; src.Row != 43 || src.Line != 0 {
+		t.Fatalf("parquet source %+v, want row 43", src)
 	}
-	rows[6].Label = 3
+	rows[106].Label = 3
 	_, err = LoadFSPO(FamilyELIX, writeParquet(t, "bad.parquet", rows))
 	var re *RecordError
-	if !errors.As(err, &re) || re.Source.Row != 7 || re.Field != "label" || !strings.Contains(err.Error(), "row 7") {
+	if !errors.As(err, &re) || re.Source.Row != 107 || re.Field != "label" || !strings.Contains(err.Error(), "row 107") {
 		t.Fatalf("bad parquet row: %v", err)
 	}
 }
