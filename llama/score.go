@@ -13,8 +13,12 @@ type Score struct {
 	TokenLogProbs []float64
 }
 
-// scoreRowBudget bounds the logit rows of one batched scoring pass.
-const scoreRowBudget = 1024
+// scoreRowBudget bounds the logit rows, and scoreSeqBudget the prefix
+// copies (KV caches), of one batched scoring pass.
+const (
+	scoreRowBudget = 1024
+	scoreSeqBudget = 32
+)
 
 // Score computes the log-probabilities of continuations after prompt; only
 // continuation tokens count. The prompt is prefilled once and its KV cache
@@ -78,7 +82,7 @@ func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]
 			if n <= 0 {
 				continue
 			}
-			if rows > 0 && rows+n > scoreRowBudget {
+			if rows > 0 && (rows+n > scoreRowBudget || len(batch) >= scoreSeqBudget) {
 				break
 			}
 			k := len(batch)

@@ -56,6 +56,9 @@ func TestScoreSharedEqualsIndependent(t *testing.T) {
 	seqs := goldenInputs(t)
 	prompt := seqs[1][:20]
 	conts := [][]int{seqs[1][20:], seqs[2][5:9], {}, {7}, seqs[0][1:]}
+	for i := range 2 * scoreSeqBudget { // more than one pass of prefix copies
+		conts = append(conts, seqs[2][i%50:i%50+2+i%3])
+	}
 	got, err := m.Score(prompt, conts)
 	if err != nil {
 		t.Fatal(err)
