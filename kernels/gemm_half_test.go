@@ -76,11 +76,14 @@ func TestSgemmHalfPaths(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, uint64(len(p))))
 		count := 120
 		if testing.Short() {
-			count = 40
+			count = 25
 		}
 		for _, kind := range []Half{BF16, F16} {
 			for _, dotOK := range []bool{false, true} {
-				for _, tc := range randomCases(rng, count, 70) {
+				for i, tc := range randomCases(rng, count, 70) {
+					if testing.Short() && i%2 == 1 {
+						continue // every other case in -short
+					}
 					if !runHalfCase(t, rng, kind, dotOK, tc) {
 						return
 					}
@@ -98,8 +101,11 @@ func TestSgemmHalfLarge(t *testing.T) {
 		{m: 1, n: 2100, k: 300, alpha: 2, beta: 1},
 	}
 	if testing.Short() {
-		sizes[0].n, sizes[0].k = 160, 400
-		sizes[2].n = 1000
+		// (kc crossings are covered by the full run and TestBF16DotRoundsA)
+		sizes[0].m, sizes[0].n, sizes[0].k = 9, 100, 200
+		sizes[1].m, sizes[1].n, sizes[1].k = 20, 50, 200
+		sizes[2].n = 500
+		sizes[3].n = 300
 	}
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(13, 13))
@@ -192,7 +198,11 @@ func TestBF16DotRoundsA(t *testing.T) {
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(19, 19))
 		active := bf16DotActive()
-		for _, s := range [][3]int{{16, 96, 64}, {9, 50, 33}, {70, 130, 801}, {10, 97, 2101}} {
+		sizes := [][3]int{{16, 96, 64}, {9, 50, 33}, {70, 130, 801}, {10, 97, 2101}}
+		if testing.Short() {
+			sizes[2][0], sizes[3][1] = 17, 49
+		}
+		for _, s := range sizes {
 			m, n, k := s[0], s[1], s[2]
 			for _, transB := range []bool{false, true} {
 				a := randF32(m*k, rng.Uint64())

@@ -256,6 +256,7 @@ func TestSgemmLarge(t *testing.T) {
 	}
 	if testing.Short() {
 		sizes = sizes[1:]
+		sizes[2].n = 300
 	}
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(7, 7))
@@ -290,6 +291,10 @@ func TestSgemmGEMV(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 5))
 		ks := []int{1, 3, 8, 15, 16, 17, 31, 32, 33, 47, 64, 100, 257, 1030}
 		ns := []int{1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 130, 1025, 2100}
+		if testing.Short() {
+			ks = []int{1, 8, 15, 17, 33, 64, 257, 1030}
+			ns = []int{1, 3, 4, 5, 16, 17, 65, 1025}
+		}
 		for _, k := range ks {
 			for _, n := range ns {
 				tc := gemmCase{m: 1, n: n, k: k, transA: rng.IntN(2) == 1, transB: rng.IntN(2) == 1,
