@@ -1,5 +1,7 @@
 package kernels
 
+//go:generate go run gemm_asmgen.go
+
 import (
 	"math/bits"
 	"sync"

@@ -44,7 +44,7 @@
 	BYTE $0x62; BYTE $0x82; BYTE $0x1e; BYTE $0x40; BYTE $0x52; BYTE $0xf1; \
 	BYTE $0x62; BYTE $0x82; BYTE $0x1e; BYTE $0x40; BYTE $0x52; BYTE $0xfa
 
-// func sgemmKernel8x48BF16Dot(kp int, a, b, c *float32, ldc int, alpha, beta float32)
+// func sgemmKernel8x48BF16Dot(k int, a, b, c *float32, ldc int, alpha, beta float32) (k counts pairs)
 TEXT ·sgemmKernel8x48BF16Dot(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
