@@ -76,37 +76,65 @@ func (sc *attnScratch) size(r, d int) {
 	sc.m, sc.l, sc.dd, sc.ls = grow(sc.m, r), grow(sc.l, r), grow(sc.dd, r), grow(sc.ls, r)
 }
 
-// scratchPool recycles tile memory between calls (and the transposed-key
-// buffers, as *[]float32), so a training step does not churn the GC.
-var scratchPool, bufPool32 sync.Pool
-
-func getBuf32(n int) *[]float32 {
-	b, _ := bufPool32.Get().(*[]float32)
-	if b == nil {
-		b = new([]float32)
-	}
-	*b = grow(*b, n)
-	return b
+// attnCall is the state of one Attention or AttentionBackward call. It is
+// pooled with its ParallelFor bodies bound once, so a call allocates
+// nothing in steady state; its tile scratch memory is pooled as well.
+type attnCall struct {
+	s                                       AttnShape
+	q, k, kt, v, out, dout, lse, dq, dk, dv []float32
+	backward                                bool
+	nqb, items                              int
+	next                                    atomic.Int64
+	ktBuf                                   []float32 // K^T of every kv head (forward)
+	runFn, transposeFn                      func(lo, hi int)
 }
 
-// runItems calls fn(item) for item in [0, n) on the worker pool, each worker
-// taking the next item when it is done with one (dynamic balance).
-func runItems(n int, fn func(item int, sc *attnScratch)) {
-	var next atomic.Int64
-	ParallelFor(min(Workers(), n), 1, func(lo, hi int) {
-		sc, _ := scratchPool.Get().(*attnScratch)
-		if sc == nil {
-			sc = new(attnScratch)
+var attnCalls = sync.Pool{New: func() any {
+	c := new(attnCall)
+	c.runFn, c.transposeFn = c.run, c.transpose
+	return c
+}}
+
+var scratchPool = sync.Pool{New: func() any { return new(attnScratch) }}
+
+// release drops the caller's slices (the pool must not keep them alive)
+// and returns c to the pool.
+func (c *attnCall) release() {
+	c.q, c.k, c.kt, c.v, c.out, c.dout, c.lse, c.dq, c.dk, c.dv = nil, nil, nil, nil, nil, nil, nil, nil, nil, nil
+	attnCalls.Put(c)
+}
+
+// runItems hands the c.items work items to the pool: each worker takes the
+// next item when it is done with one (dynamic balance; largest first).
+func (c *attnCall) runItems() {
+	c.next.Store(0)
+	ParallelFor(min(Workers(), c.items), 1, c.runFn)
+}
+
+func (c *attnCall) run(lo, hi int) {
+	sc := scratchPool.Get().(*attnScratch)
+	defer scratchPool.Put(sc)
+	for {
+		it := int(c.next.Add(1) - 1)
+		if it >= c.items {
+			return
 		}
-		defer scratchPool.Put(sc)
-		for {
-			it := int(next.Add(1) - 1)
-			if it >= n {
-				return
-			}
-			fn(it, sc)
+		if c.backward {
+			c.backwardHead(it, sc)
+		} else {
+			qb := c.nqb - 1 - it/c.s.NKVHeads // later blocks see more keys: first
+			attnForwardBlock(c.s, c.q, c.k, c.kt, c.v, c.out, c.lse, qb, it%c.s.NKVHeads, sc)
 		}
-	})
+	}
+}
+
+// transpose fills c.kt with K^T of kv heads [lo, hi).
+func (c *attnCall) transpose(lo, hi int) {
+	_, kvs, _ := c.s.strides()
+	d, n := c.s.HeadDim, c.s.NKV
+	for g := lo; g < hi; g++ {
+		transposeHead(c.kt[g*d*n:(g+1)*d*n], c.k, kvs, g*d, n, d)
+	}
 }
 
 // checkLens panics with a clear message when a slice is too short for the
@@ -170,7 +198,7 @@ func transposeHead(dst, x []float32, stride, off, nkv, d int) {
 // transposed head kt (d x nkv) when there is one, else dot products
 // (decoding, where transposing the whole cache would cost more than it saves).
 func attnScores(sc, qs, kt []float32, nkv int, k []float32, kvs, off, j0, nk, rows, d int) {
-	if kt == nil {
+	if len(kt) == 0 {
 		for r := 0; r < rows; r++ {
 			attnRowScores(sc[r*attnBk:r*attnBk+nk], qs[r*d:r*d+d], k[j0*kvs+off:], kvs, nk, d)
 		}
@@ -192,25 +220,17 @@ func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	if s.NQ == 0 {
 		return
 	}
-	group := s.NHeads / s.NKVHeads
-	var kt []float32
-	if attnTransposed(min(s.NQ, attnBq) * group) {
-		_, kvs, _ := s.strides()
-		d := s.HeadDim
-		buf := getBuf32(s.NKVHeads * d * s.NKV)
-		defer bufPool32.Put(buf)
-		kt = *buf
-		ParallelFor(s.NKVHeads, 1, func(lo, hi int) {
-			for g := lo; g < hi; g++ {
-				transposeHead(kt[g*d*s.NKV:(g+1)*d*s.NKV], k, kvs, g*d, s.NKV, d)
-			}
-		})
+	c := attnCalls.Get().(*attnCall)
+	defer c.release()
+	c.s, c.q, c.k, c.v, c.out, c.lse, c.backward = s, q, k, v, out, lse, false
+	if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
+		c.ktBuf = grow(c.ktBuf, s.NKVHeads*s.HeadDim*s.NKV)
+		c.kt = c.ktBuf
+		ParallelFor(s.NKVHeads, 1, c.transposeFn)
 	}
-	nqb := (s.NQ + attnBq - 1) / attnBq
-	runItems(nqb*s.NKVHeads, func(it int, sc *attnScratch) {
-		qb := nqb - 1 - it/s.NKVHeads // later blocks see more keys: first
-		attnForwardBlock(s, q, k, kt, v, out, lse, qb, it%s.NKVHeads, sc)
-	})
+	c.nqb = (s.NQ + attnBq - 1) / attnBq
+	c.items = c.nqb * s.NKVHeads
+	c.runItems()
 }
 
 func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, sc *attnScratch) {
@@ -222,7 +242,7 @@ func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, s
 	attnRows(sc.qs, q, qs, i0, i1, g, group, d)
 	scale(s.Scale, sc.qs[:rows*d]) // scores come out scaled
 	var ktg []float32
-	if kt != nil {
+	if len(kt) > 0 {
 		ktg = kt[g*d*s.NKV : (g+1)*d*s.NKV]
 	}
 	acc, m, l := sc.acc[:rows*d], sc.m[:rows], sc.l[:rows]
@@ -279,20 +299,29 @@ func attentionBackwardTiled(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []f
 	}
 	// One item per kv head: dk and dv rows of a kv head and the dq rows of
 	// its query heads are written by that item only (no races).
-	runItems(s.NKVHeads, func(g int, sc *attnScratch) {
-		if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
-			_, kvs, _ := s.strides()
-			n := s.HeadDim * s.NKV
-			sc.kt, sc.vt = grow(sc.kt, n), grow(sc.vt, n)
-			transposeHead(sc.kt, k, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
-			transposeHead(sc.vt, v, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
-		} else {
-			sc.kt, sc.vt = nil, nil
-		}
-		for qb := 0; qb*attnBq < s.NQ; qb++ {
-			attnBackwardBlock(s, q, k, v, out, dout, lse, dq, dk, dv, qb, g, sc)
-		}
-	})
+	c := attnCalls.Get().(*attnCall)
+	defer c.release()
+	c.s, c.q, c.k, c.v, c.out, c.dout, c.lse, c.backward = s, q, k, v, out, dout, lse, true
+	c.dq, c.dk, c.dv = dq, dk, dv
+	c.items = s.NKVHeads
+	c.runItems()
+}
+
+// backwardHead accumulates the gradients of kv head g and its query heads.
+func (c *attnCall) backwardHead(g int, sc *attnScratch) {
+	s := c.s
+	if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
+		_, kvs, _ := s.strides()
+		n := s.HeadDim * s.NKV
+		sc.kt, sc.vt = grow(sc.kt, n), grow(sc.vt, n)
+		transposeHead(sc.kt, c.k, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
+		transposeHead(sc.vt, c.v, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
+	} else {
+		sc.kt, sc.vt = sc.kt[:0], sc.vt[:0]
+	}
+	for qb := 0; qb*attnBq < s.NQ; qb++ {
+		attnBackwardBlock(s, c.q, c.k, c.v, c.out, c.dout, c.lse, c.dq, c.dk, c.dv, qb, g, sc)
+	}
 }
 
 func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32, qb, g int, sc *attnScratch) {
