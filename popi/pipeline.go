@@ -337,6 +337,21 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		return got, WriteJSON(path, got)
 	}
 
+	if worldRun {
+		// Diagnostic: the objective on held-out pairs with the true persona summaries (what a
+		// perfect inference model would write) against no summary; it bounds what Stage 1
+		// can reach with this generator.
+		if ol, err := oracleLoss(obj, heldEps); err == nil {
+			nl, _ := obj.NoInformationLoss()
+			run.Logf("held-out objective with the true persona summaries: %.4f (no information: %.4f)\n", ol, nl)
+			if err := run.Metric(map[string]any{"phase": "oracle", "heldout_loss_true_summary": ol, "no_information_loss": nl}); err != nil {
+				return nil, err
+			}
+		} else {
+			return nil, err
+		}
+	}
+
 	// Unoptimized summaries πφ_ref (Inference-Prompting, Inference-Aligned).
 	beforeHeld, err := summarize("before_heldout", base, heldEps, cfg.SummaryTemperature, cfg.Seed+101)
 	if err != nil {
@@ -489,6 +504,28 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	}
 	run.Logf("done in %s; results in %s\n", time.Since(start).Round(time.Second), run.Dir)
 	return res, nil
+}
+
+// oracleLoss is the mean objective over the episodes' targets with each user's true persona
+// summary (persona world only).
+func oracleLoss(obj *Objective, eps []Episode) (float64, error) {
+	sum, n := 0.0, 0
+	for i := range eps {
+		p, err := world.ParseSentence(eps[i].Persona)
+		if err != nil {
+			return 0, err
+		}
+		l, err := obj.SummaryLoss(p.Summary(), eps[i].Targets)
+		if err != nil {
+			return 0, err
+		}
+		sum += l
+		n++
+	}
+	if n == 0 {
+		return 0, errors.New("popi: no episodes")
+	}
+	return sum / float64(n), nil
 }
 
 func alphaOf(c Stage1Config, p rl.PreferenceConfig) float64 {

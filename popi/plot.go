@@ -46,7 +46,7 @@ func PlotCurve(title, ylabel string, hist []StepRecord, paths ...string) error {
 	if err != nil {
 		return fmt.Errorf("popi: plot: %w", err)
 	}
-	poly.Color = color.RGBA{R: 70, G: 130, B: 180, A: 70}
+	poly.Color = color.NRGBA{R: 70, G: 130, B: 180, A: 80}
 	poly.LineStyle.Width = 0
 	l, err := plotter.NewLine(line)
 	if err != nil {
