@@ -2,7 +2,6 @@ package popi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -50,11 +49,7 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 		return nil, nil, err
 	}
 	defer run.Close()
-	_, held, fam, worldRun, err := pipelineData(&cfg, run)
-	if err != nil {
-		return nil, nil, err
-	}
-	heldEps, err := held.Episodes(EpisodeConfig{NumShots: cfg.Shots, NumTargets: cfg.EvalTargets, Seed: cfg.Seed + 1})
+	_, heldEps, fam, mode, worldRun, err := pipelineEpisodes(&cfg, run)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,7 +65,7 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 		return nil, nil, err
 	}
 	tset, _ := cfg.templateSet()
-	prm := Prompting{Family: fam, Templates: tset}
+	prm := Prompting{Family: fam, Mode: mode, Templates: tset}
 	var before, after Summaries
 	if err := ReadJSON(run.Path("summaries", "before_heldout.json"), &before); err != nil {
 		return nil, nil, err
@@ -114,15 +109,9 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 		}
 		mms = append(mms, MethodModel{Method: m, Gen: g})
 	}
-	var judge Judge = ExactJudge{}
-	if cfg.JudgeURL != "" {
-		cl, err := NewClient(ClientConfig{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
-		if err != nil {
-			return nil, nil, err
-		}
-		judge = &LLMJudge{Model: cl}
-	} else if !worldRun {
-		return nil, nil, errors.New("popi: real datasets need an LLM judge (-judge-url)")
+	judge, err := pipelineJudge(&cfg, run, fam, worldRun)
+	if err != nil {
+		return nil, nil, err
 	}
 	ev := &Evaluation{Enc: enc, P: prm, Base: base, Judge: judge, Config: cfg.Eval, Episodes: heldEps, Before: &before, After: &after,
 		Dataset: fam.String(), Seed: cfg.Seed, Log: log}

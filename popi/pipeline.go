@@ -39,6 +39,9 @@ type PipelineConfig struct {
 	EvalTargets       int      `json:"eval_targets"`  // target pairs per held-out episode
 	EvalUsers         int      `json:"eval_users"`    // held-out users evaluated (0: all)
 	Templates         string   `json:"templates"`     // "paper" or "alternative"
+	// AlignX only: signal setting ("raw" or "direction") and test split (demo, pair, ugc, arbitrary).
+	AlignXSignals string `json:"alignx_signals,omitempty"`
+	AlignXSplit   string `json:"alignx_split,omitempty"`
 
 	// Models.
 	ModelDir   string `json:"model_dir"`
@@ -96,6 +99,14 @@ func (c *PipelineConfig) Validate() error {
 	}
 	if _, err := c.templateSet(); err != nil {
 		return err
+	}
+	if _, err := c.alignXMode(); err != nil {
+		return err
+	}
+	if c.AlignXSplit != "" {
+		if _, err := ParseAlignXSplit(c.AlignXSplit); err != nil {
+			return err
+		}
 	}
 	if err := c.Stage1.Validate(); err != nil {
 		return err
@@ -200,9 +211,6 @@ func pipelineData(c *PipelineConfig, run *Run) (train, held *Dataset, fam Family
 	if err != nil {
 		return nil, nil, 0, false, err
 	}
-	if fam == FamilyAlignX {
-		return nil, nil, 0, false, errors.New("popi: the pipeline trains on FSPO-style families (elix, review, roleplay); AlignX is not wired in yet")
-	}
 	if len(c.DataFiles) == 0 {
 		w, err := world.New(world.Config{Seed: c.WorldSeed, TrainUsers: c.WorldTrainUsers, HeldOutUsers: c.WorldHeldOutUsers, PairsPerUser: c.WorldPairs})
 		if err != nil {
@@ -243,6 +251,66 @@ func pipelineData(c *PipelineConfig, run *Run) (train, held *Dataset, fam Family
 		return nil, nil, 0, false, err
 	}
 	return train, held, fam, personaCheck, nil
+}
+
+// alignXMode parses the AlignX signal setting.
+func (c *PipelineConfig) alignXMode() (SignalMode, error) {
+	switch strings.ToLower(c.AlignXSignals) {
+	case "", "raw":
+		return SignalsRaw, nil
+	case "direction":
+		return SignalsDirection, nil
+	}
+	return 0, fmt.Errorf("popi: unknown AlignX signal setting %q (want raw or direction)", c.AlignXSignals)
+}
+
+// pipelineEpisodes loads the data and draws the training and held-out episodes.
+func pipelineEpisodes(c *PipelineConfig, run *Run) (trainEps, heldEps []Episode, fam Family, mode SignalMode, worldRun bool, err error) {
+	fam, err = ParseFamily(c.Family)
+	if err != nil {
+		return
+	}
+	if fam == FamilyAlignX {
+		if len(c.DataFiles) == 0 {
+			err = errors.New("popi: AlignX needs -data files")
+			return
+		}
+		if mode, err = c.alignXMode(); err != nil {
+			return
+		}
+		split := SplitArbitrary
+		if c.AlignXSplit != "" {
+			if split, err = ParseAlignXSplit(c.AlignXSplit); err != nil {
+				return
+			}
+		}
+		var recs, tr, ho []AlignXRecord
+		if recs, err = LoadAlignX(c.DataFiles...); err != nil {
+			return
+		}
+		if len(c.HeldOutFiles) > 0 {
+			tr = recs
+			if ho, err = LoadAlignX(c.HeldOutFiles...); err != nil {
+				return
+			}
+		} else if tr, ho, err = SplitAlignXUsers(recs, c.HeldOutFrac, c.Seed); err != nil {
+			return
+		}
+		if trainEps, err = AlignXEpisodes(tr, mode, SplitArbitrary, nil); err != nil {
+			return
+		}
+		heldEps, err = AlignXEpisodes(ho, mode, split, nil)
+		return
+	}
+	var train, held *Dataset
+	if train, held, fam, worldRun, err = pipelineData(c, run); err != nil {
+		return
+	}
+	if trainEps, err = train.Episodes(EpisodeConfig{NumShots: c.Shots, NumTargets: c.TrainTargets, Seed: c.Seed}); err != nil {
+		return
+	}
+	heldEps, err = held.Episodes(EpisodeConfig{NumShots: c.Shots, NumTargets: c.EvalTargets, Seed: c.Seed + 1})
+	return
 }
 
 // RunPipeline runs POPI end to end in cfg's run directory out: data, Stage 1, Stage 2 (three
@@ -286,22 +354,18 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	tset, _ := cfg.templateSet()
 	methods, _ := ParseMethods(cfg.Methods)
 
-	train, held, fam, worldRun, err := pipelineData(&cfg, run)
-	if err != nil {
-		return nil, err
-	}
-	trainEps, err := train.Episodes(EpisodeConfig{NumShots: cfg.Shots, NumTargets: cfg.TrainTargets, Seed: cfg.Seed})
-	if err != nil {
-		return nil, err
-	}
-	heldEps, err := held.Episodes(EpisodeConfig{NumShots: cfg.Shots, NumTargets: cfg.EvalTargets, Seed: cfg.Seed + 1})
+	trainEps, heldEps, fam, mode, worldRun, err := pipelineEpisodes(&cfg, run)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.EvalUsers > 0 && cfg.EvalUsers < len(heldEps) {
 		heldEps = heldEps[:cfg.EvalUsers]
 	}
-	run.Logf("data: %s, %d training users, %d held-out users evaluated, %d signal pairs per user\n", fam, len(trainEps), len(heldEps), len(trainEps[0].Signals))
+	run.Logf("data: %s, %d training episodes, %d held-out episodes evaluated\n", fam, len(trainEps), len(heldEps))
+	if fam == FamilyAlignX && cfg.Stage1.RewardPairs != 1 {
+		run.Logf("AlignX episodes hold one target pair each: Stage-1 rewards use 1 pair\n")
+		cfg.Stage1.RewardPairs = 1
+	}
 
 	base, tok, err := LoadBase(cfg.ModelDir, cfg.WeightType)
 	if err != nil {
@@ -312,7 +376,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		return nil, err
 	}
 	run.Logf("base model %s: %d parameters, vocabulary %d\n", cfg.ModelDir, base.NumParams(), base.Config.Vocab)
-	prm := Prompting{Family: fam, Templates: tset}
+	prm := Prompting{Family: fam, Mode: mode, Templates: tset}
 	obj, err := NewObjective(base, base, enc, prm, pref)
 	if err != nil {
 		return nil, err
@@ -444,15 +508,9 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	}
 
 	// Evaluation on held-out users.
-	var judge Judge = ExactJudge{}
-	if cfg.JudgeURL != "" {
-		cl, err := NewClient(ClientConfig{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
-		if err != nil {
-			return nil, err
-		}
-		judge = &LLMJudge{Model: cl}
-	} else if !worldRun {
-		return nil, errors.New("popi: real datasets need an LLM judge (-judge-url); the exact judge only knows the persona world")
+	judge, err := pipelineJudge(&cfg, run, fam, worldRun)
+	if err != nil {
+		return nil, err
 	}
 	ev := &Evaluation{Enc: enc, P: prm, Base: base, Judge: judge, Config: cfg.Eval, Episodes: heldEps, Before: beforeHeld, After: afterHeld,
 		Dataset: fam.String(), Seed: cfg.Seed, Log: log}
@@ -526,6 +584,24 @@ func oracleLoss(obj *Objective, eps []Episode) (float64, error) {
 		return 0, errors.New("popi: no episodes")
 	}
 	return sum / float64(n), nil
+}
+
+// pipelineJudge is the exact judge on the persona world, the LLM judge when configured, and
+// none on AlignX (which has no ground-truth persona: no win rate, as in the paper).
+func pipelineJudge(cfg *PipelineConfig, run *Run, fam Family, worldRun bool) (Judge, error) {
+	switch {
+	case cfg.JudgeURL != "" && fam != FamilyAlignX:
+		cl, err := NewClient(ClientConfig{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
+		if err != nil {
+			return nil, err
+		}
+		return &LLMJudge{Model: cl}, nil
+	case fam == FamilyAlignX:
+		return nil, nil
+	case worldRun:
+		return ExactJudge{}, nil
+	}
+	return nil, errors.New("popi: real datasets need an LLM judge (-judge-url); the exact judge only knows the persona world")
 }
 
 func alphaOf(c Stage1Config, p rl.PreferenceConfig) float64 {

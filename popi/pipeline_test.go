@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,5 +203,47 @@ func TestPipelineConfigErrors(t *testing.T) {
 	}
 	if _, err := RunPipeline(context.Background(), c, out, true, nil); err == nil {
 		t.Fatal("resumed a run that does not exist")
+	}
+}
+
+// AlignX files go through the same pipeline: one-target episodes, rendered raw signals, no
+// win rate (no ground-truth persona), reward accuracy and Avg. Len. for every method.
+func TestPipelineAlignX(t *testing.T) {
+	f := getFixture(t)
+	cfg := tinyPipelineConfig(t, f)
+	var b strings.Builder
+	dir := make([]string, 90)
+	for i := range dir {
+		dir[i] = []string{"0", "0.5", "1"}[i%3]
+	}
+	for u := 0; u < 6; u++ {
+		for k := 0; k < 3; k++ {
+			fmt.Fprintf(&b, `{"prompt":"Post %d about rain","chosen":"I love rain, %d","rejected":"Rain is bad","Demographic Information":"User %d, age %d.",`+
+				`"Pair-wise Comparative Feedback":[{"prompt":"Post x","chosen":"yes %d","rejected":"no"}],"Preference Direction":[%s]}`+"\n",
+				k, u, u, 20+u, u, strings.Join(dir, ","))
+		}
+	}
+	data := filepath.Join(t.TempDir(), "alignx.jsonl")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Family, cfg.DataFiles, cfg.HeldOutFrac = "alignx", []string{data}, 0.34
+	cfg.Stage1.RewardPairs = 3 // forced to 1 for one-target episodes
+	res, err := RunPipeline(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Runs) != 7 {
+		t.Fatalf("%d rows", len(res.Report.Runs))
+	}
+	for _, r := range res.Report.Runs {
+		if r.Acc == nil || r.WinRate != nil || r.Dataset != "alignx" {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	bad := cfg
+	bad.AlignXSignals = "vibes"
+	if bad.Validate() == nil {
+		t.Fatal("unknown AlignX signal setting accepted")
 	}
 }
