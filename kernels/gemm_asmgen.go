@@ -6,6 +6,7 @@
 //	gemm_bf16dot_amd64.s  AVX512_BF16 8x48 micro-kernel (VDPBF16PS as bytes)
 //	gemm_pack_amd64.s     AVX2 8x8 transposing B packers (f32, bf16, f16)
 //	gemv_amd64.s          GEMV rows/cols kernels (AVX-512, AVX2; f32, bf16, f16)
+//	gemv_rows4_amd64.s    small-m (2..8 rows) GEMV kernels, AVX-512
 //	gemm_kernel_arm64.s   NEON 8x8 micro-kernel (by-element FMLA/FMUL as WORDs)
 //
 // Run with `go generate` (see gemm.go) or `go run gemm_asmgen.go`.
@@ -385,6 +386,88 @@ func genGemvAMD64() {
 		}
 	}
 	o.save("gemv_amd64.s")
+
+	var o4 out
+	o4.w("//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
+	o4.w("// Small-m GEMV kernels (C = X*W^T with W stored [N,K], m <= 4 rows of X per call):")
+	o4.w("// out[r*4+i] = dot(x4[:, i], w[r*ldw:][:k]) for r < rows, i < 4, where x4 holds the 4 rows")
+	o4.w("// of X interleaved in 16-float chunks (chunk c of row i at (4c+i)*16). W is read once for")
+	o4.w("// all 4 rows. k is a multiple of 16.\n")
+	for _, e := range elems {
+		gemvRows4(&o4, e)
+	}
+	o4.save("gemv_rows4_amd64.s")
+}
+
+// gemvRows4 emits the AVX-512 small-m kernel for weights e: 4 rows of W
+// times 4 interleaved rows of X, 16 zmm accumulators.
+func gemvRows4(o *out, e elem) {
+	WB := 16 * e.size
+	name := "gemvRows4x" + e.name + "AVX512"
+	L := name
+	emit := func(ins []string) {
+		for _, s := range ins {
+			o.w("\t%s", s)
+		}
+	}
+	reduce := func(r, off int) {
+		o.w("\tVEXTRACTF64X4 $1, Z%d, Y30", r)
+		o.w("\tVADDPS Y30, Y%d, Y%d", r, r)
+		o.w("\tVEXTRACTF32X4 $1, Y%d, X30", r)
+		o.w("\tVADDPS X30, X%d, X%d", r, r)
+		o.w("\tVMOVHLPS X%d, X%d, X30", r, r)
+		o.w("\tVADDPS X30, X%d, X%d", r, r)
+		o.w("\tVMOVSHDUP X%d, X30", r)
+		o.w("\tVADDSS X30, X%d, X%d", r, r)
+		o.w("\tVMOVSS X%d, %d(R10)", r, off)
+	}
+	ptrs := []string{"DI", "R12", "R13", "R14"}
+	o.w("// func %s(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)", name)
+	o.w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	o.w("\tMOVQ k+0(FP), CX\n\tMOVQ x4+8(FP), SI\n\tMOVQ w+16(FP), DI\n\tMOVQ ldw+24(FP), R8")
+	o.w("\tSHLQ $%d, R8\n\tMOVQ rows+32(FP), R9\n\tMOVQ out+40(FP), R10", e.shift)
+	o.w("%s_r4:\n\tCMPQ R9, $4\n\tJLT %s_r1", L, L)
+	o.w("\tLEAQ (DI)(R8*1), R12\n\tLEAQ (R12)(R8*1), R13\n\tLEAQ (R13)(R8*1), R14")
+	for i := 0; i < 16; i++ {
+		o.w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	o.w("\tXORQ AX, AX\n\tXORQ DX, DX\n\tMOVQ CX, BX")
+	o.w("%s_r4k:\n\tTESTQ BX, BX\n\tJZ %s_r4red", L, L)
+	for i := 0; i < 4; i++ {
+		o.w("\tVMOVUPS %d(SI)(AX*1), Z%d", 64*i, 16+i)
+	}
+	for r, p := range ptrs {
+		emit(load(e, fmt.Sprintf("(%s)(DX*1)", p), fmt.Sprintf("Z%d", 20+r)))
+		for i := 0; i < 4; i++ {
+			o.w("\tVFMADD231PS Z%d, Z%d, Z%d", 20+r, 16+i, 4*i+r)
+		}
+	}
+	o.w("\tADDQ $256, AX\n\tADDQ $%d, DX\n\tSUBQ $16, BX\n\tJMP %s_r4k", WB, L)
+	o.w("%s_r4red:", L)
+	for i := 0; i < 4; i++ {
+		for r := 0; r < 4; r++ {
+			reduce(4*i+r, 4*(4*r+i))
+		}
+	}
+	o.w("\tLEAQ (DI)(R8*4), DI\n\tADDQ $64, R10\n\tSUBQ $4, R9\n\tJMP %s_r4", L)
+	o.w("%s_r1:\n\tTESTQ R9, R9\n\tJZ %s_done", L, L)
+	o.w("%s_r1row:", L)
+	for i := 0; i < 4; i++ {
+		o.w("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
+	}
+	o.w("\tXORQ AX, AX\n\tXORQ DX, DX\n\tMOVQ CX, BX")
+	o.w("%s_r1k:\n\tTESTQ BX, BX\n\tJZ %s_r1red", L, L)
+	emit(load(e, "(DI)(DX*1)", "Z20"))
+	for i := 0; i < 4; i++ {
+		o.w("\tVFMADD231PS %d(SI)(AX*1), Z20, Z%d", 64*i, i)
+	}
+	o.w("\tADDQ $256, AX\n\tADDQ $%d, DX\n\tSUBQ $16, BX\n\tJMP %s_r1k", WB, L)
+	o.w("%s_r1red:", L)
+	for i := 0; i < 4; i++ {
+		reduce(i, 4*i)
+	}
+	o.w("\tADDQ R8, DI\n\tADDQ $16, R10\n\tDECQ R9\n\tJNZ %s_r1row", L)
+	o.w("%s_done:\n\tVZEROUPPER\n\tRET\n", L)
 }
 
 func gemvRows(o *out, e elem, isa string) {

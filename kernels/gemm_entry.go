@@ -19,6 +19,10 @@ func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
 			gemvColumn(ga, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
+		if transB && m <= smallMMax && ga.rows4[0] != nil {
+			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+			return
+		}
 		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 	}
 }
@@ -54,6 +58,10 @@ func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *gemmArch) sgemmHalfFunc {
 		bs := bSource{half: true, h: b, kind: kind, trans: transB, ld: ldb}
 		if m == 1 {
 			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
+			return
+		}
+		if transB && m <= smallMMax && ga.rows4[0] != nil {
+			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 			return
 		}
 		if dot != nil && allowBF16Dot && kind == BF16 {

@@ -334,3 +334,28 @@ func TestSgemmBadArgsPanic(t *testing.T) {
 	mustPanic("half short B", func() { SgemmHalf(BF16, false, false, 2, 3, 3, 1, a, 3, h, 3, 0, a, 3, false) })
 	mustPanic("half kind", func() { SgemmHalf(Half(9), false, false, 1, 1, 1, 1, a, 1, h, 1, 0, a, 1, false) })
 }
+
+// TestSgemmSmallM covers the few-rows path (C = X*W^T, W stored [N,K], m up
+// to smallMMax and one past it), f32 and 16-bit weights, with every tail.
+func TestSgemmSmallM(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p Path) {
+		rng := rand.New(rand.NewPCG(29, 29))
+		ks := []int{1, 15, 16, 17, 48, 100, 1030}
+		ns := []int{1, 3, 4, 5, 17, 65, 700}
+		for m := 2; m <= smallMMax+1; m++ {
+			for _, k := range ks {
+				for _, n := range ns {
+					tc := gemmCase{m: m, n: n, k: k, transA: rng.IntN(2) == 1, transB: true,
+						alpha: 0.75, beta: []float32{0, -1}[rng.IntN(2)],
+						offA: rng.IntN(3), offB: rng.IntN(3), offC: rng.IntN(3), padA: rng.IntN(3), padB: rng.IntN(3), padC: rng.IntN(3)}
+					if !runSgemmCase(t, rng, tc) {
+						return
+					}
+					if (m+k+n)%3 == 0 && !runHalfCase(t, rng, []Half{BF16, F16}[rng.IntN(2)], false, tc) {
+						return
+					}
+				}
+			}
+		}
+	})
+}

@@ -17,12 +17,23 @@ type gemvRowsFunc func(k int, x *float32, w unsafe.Pointer, ldw, rows int, out *
 // multiple of the arch width.
 type gemvColsFunc func(k, n int, x *float32, b unsafe.Pointer, ldb int, acc *float32)
 
+// gemvRows4Func is a small-m kernel: out[r*4+i] = dot(row i of X, row r of
+// W) over k (a multiple of 16) for r < rows, i < 4, where x4 holds 4 rows of
+// X interleaved in 16-float chunks (chunk c of row i at x4[(4c+i)*16:]).
+type gemvRows4Func func(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)
+
 // gemvArch is one path's GEMV kernels, indexed by weight type (elemIndex).
+// rows4 (may be nil) serves C = X*W^T for a few rows of X (batched decode).
 type gemvArch struct {
 	width int
 	rows  [3]gemvRowsFunc
 	cols  [3]gemvColsFunc
+	rows4 [3]gemvRows4Func
 }
+
+// smallMMax: up to this many rows of X, C = X*W^T (W stored [N,K]) reads W
+// once per 4 rows with the rows4 kernels instead of packing it.
+const smallMMax = 8
 
 // gemvFlopsSerial: below this many flops GEMV stays on one core.
 const gemvFlopsSerial = 1 << 18
@@ -73,14 +84,104 @@ type gemvCall struct {
 	alpha, beta float32
 	c           []float32
 
-	rowsFn, colsFn func(lo, hi int)
+	// small-m state: rows i0..i0+mi of op(A), interleaved into x4
+	transA                  bool
+	a                       []float32
+	lda, ldc                int
+	i0, mi                  int
+	x4                      []float32
+	rowsFn, colsFn, rows4Fn func(lo, hi int)
 }
 
 var gemvCallPool = sync.Pool{New: func() any {
 	g := new(gemvCall)
-	g.rowsFn, g.colsFn = g.rows, g.cols
+	g.rowsFn, g.colsFn, g.rows4Fn = g.rows, g.cols, g.rows4
 	return g
 }}
+
+// opA returns op(A)[i][p].
+func (g *gemvCall) opA(i, p int) float32 {
+	if g.transA {
+		return g.a[p*g.lda+i]
+	}
+	return g.a[i*g.lda+p]
+}
+
+// gemvSmallM computes C = alpha*op(A)*op(B) + beta*C for 2 <= m <=
+// smallMMax with B stored n×k, four rows of op(A) per pass over B. The
+// arguments must already be validated by checkGemm.
+func gemvSmallM(ga *gemvArch, transA bool, m, n, k int, alpha float32, a []float32, lda int, bs bSource, beta float32, c []float32, ldc int) {
+	if n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	g := gemvCallPool.Get().(*gemvCall)
+	g.ga, g.bs, g.et, g.n, g.k, g.alpha, g.beta = ga, bs, bs.elemIndex(), n, k, alpha, beta
+	g.transA, g.a, g.lda, g.c, g.ldc = transA, a, lda, c, ldc
+	kMain := k &^ 15
+	xb := getBuf(4*kMain + 16)
+	parallel := Workers() > 1 && 2*float64(n)*float64(k)*float64(m) >= gemvFlopsSerial
+	for i0 := 0; i0 < m; i0 += 4 {
+		g.i0, g.mi = i0, min(4, m-i0)
+		x4 := xb.s[:4*kMain]
+		for cc := 0; cc < kMain/16; cc++ {
+			for i := 0; i < 4; i++ {
+				d := x4[(4*cc+i)*16 : (4*cc+i)*16+16]
+				if i >= g.mi {
+					clear(d)
+					continue
+				}
+				for q := range d {
+					d[q] = g.opA(i0+i, 16*cc+q)
+				}
+			}
+		}
+		g.x4 = x4
+		if parallel {
+			ParallelFor(n, 16, g.rows4Fn)
+		} else {
+			g.rows4(0, n)
+		}
+	}
+	putBuf(xb)
+	g.a, g.c, g.x4, g.bs = nil, nil, nil, bSource{}
+	gemvCallPool.Put(g)
+}
+
+// rows4 computes output columns [lo, hi) of the current four rows.
+func (g *gemvCall) rows4(lo, hi int) {
+	bs, k, ld := &g.bs, g.k, g.bs.ld
+	kMain := k &^ 15
+	ob := getBuf(4 * gemvRowBlock)
+	defer putBuf(ob)
+	for j0 := lo; j0 < hi; j0 += gemvRowBlock {
+		cnt := min(gemvRowBlock, hi-j0)
+		out := ob.s[:4*cnt]
+		if kMain > 0 {
+			g.ga.rows4[g.et](kMain, &g.x4[0], bs.ptr(j0*ld), ld, cnt, &out[0])
+		} else {
+			clear(out)
+		}
+		for r := 0; r < cnt; r++ {
+			base := (j0 + r) * ld
+			for i := 0; i < g.mi; i++ {
+				s := out[4*r+i]
+				for p := kMain; p < k; p++ {
+					s += g.opA(g.i0+i, p) * bs.at(base+p)
+				}
+				dst := &g.c[(g.i0+i)*g.ldc+j0+r]
+				if g.beta == 0 {
+					*dst = g.alpha * s
+				} else {
+					*dst = g.alpha*s + g.beta**dst
+				}
+			}
+		}
+	}
+}
 
 // gemvRun computes c[:n] = alpha*op(A)*op(B) + beta*c[:n] for m == 1. The
 // arguments must already be validated by checkGemm.

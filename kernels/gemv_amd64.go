@@ -46,6 +46,7 @@ var gemvAVX512 = gemvArch{
 	width: 16,
 	rows:  [3]gemvRowsFunc{gemvRowsF32AVX512, gemvRowsBF16AVX512, gemvRowsF16AVX512},
 	cols:  [3]gemvColsFunc{gemvColsF32AVX512, gemvColsBF16AVX512, gemvColsF16AVX512},
+	rows4: [3]gemvRows4Func{gemvRows4xF32AVX512, gemvRows4xBF16AVX512, gemvRows4xF16AVX512},
 }
 
 var gemvAVX2 = gemvArch{
@@ -53,3 +54,14 @@ var gemvAVX2 = gemvArch{
 	rows:  [3]gemvRowsFunc{gemvRowsF32AVX2, gemvRowsBF16AVX2, gemvRowsF16AVX2},
 	cols:  [3]gemvColsFunc{gemvColsF32AVX2, gemvColsBF16AVX2, gemvColsF16AVX2},
 }
+
+// Small-m kernels in gemv_rows4_amd64.s (see gemvRows4Func).
+
+//go:noescape
+func gemvRows4xF32AVX512(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)
+
+//go:noescape
+func gemvRows4xBF16AVX512(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)
+
+//go:noescape
+func gemvRows4xF16AVX512(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)

@@ -11,6 +11,41 @@ var gemvGeneric = gemvArch{
 	width: 1,
 	rows:  [3]gemvRowsFunc{gemvRowsF32Generic, gemvRowsBF16Generic, gemvRowsF16Generic},
 	cols:  [3]gemvColsFunc{gemvColsF32Generic, gemvColsBF16Generic, gemvColsF16Generic},
+	rows4: [3]gemvRows4Func{gemvRows4F32Generic, gemvRows4BF16Generic, gemvRows4F16Generic},
+}
+
+// gemvRows4Generic is the Go twin of the small-m kernels for weights read
+// by at (element p of row r).
+func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, at func(r, p int) float32) {
+	xs := unsafe.Slice(x4, 4*k)
+	o := unsafe.Slice(out, 4*rows)
+	for r := 0; r < rows; r++ {
+		var s [4]float32
+		for c := 0; c < k/16; c++ {
+			for i := 0; i < 4; i++ {
+				xc := xs[(4*c+i)*16 : (4*c+i)*16+16]
+				for q, v := range xc {
+					s[i] += v * at(r, 16*c+q)
+				}
+			}
+		}
+		copy(o[4*r:4*r+4], s[:])
+	}
+}
+
+func gemvRows4F32Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
+	ws := unsafe.Slice((*float32)(w), (rows-1)*ldw+k)
+	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return ws[r*ldw+p] })
+}
+
+func gemvRows4BF16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
+	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
+	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return bf16At(ws[r*ldw+p]) })
+}
+
+func gemvRows4F16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
+	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
+	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return F16ToF32One(ws[r*ldw+p]) })
 }
 
 func bf16At(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
