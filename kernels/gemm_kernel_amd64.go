@@ -17,4 +17,4 @@ func sgemmKernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 var avx512Arch = gemmArch{name: "avx512", mr: 8, nr: 48, kc: 512, nb: 384, mb: 1536, kern: sgemmKernel8x48AVX512, packT: &packTransAVX2}
 
 // avx2Arch: 6×16 tile = 12 ymm accumulators, 2 ymm of B, 2 broadcasts.
-var avx2Arch = gemmArch{name: "avx2", mr: 6, nr: 16, kc: 384, nb: 512, mb: 1536, kern: sgemmKernel6x16AVX2, packT: &packTransAVX2}
+var avx2Arch = gemmArch{name: "avx2", mr: 6, nr: 16, kc: 512, nb: 384, mb: 1536, kern: sgemmKernel6x16AVX2, packT: &packTransAVX2}
