@@ -28,9 +28,3 @@ func tile4x8AVX2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, 
 
 //go:noescape
 func tile1x8AVX2(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
-
-//go:noescape
-func scoresAVX512(q, k *float32, kstride, nk, d int, out *float32)
-
-//go:noescape
-func scoresAVX2(q, k *float32, kstride, nk, d int, out *float32)
