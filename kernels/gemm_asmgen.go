@@ -8,6 +8,7 @@
 //	gemv_amd64.s          GEMV rows/cols kernels (AVX-512, AVX2; f32, bf16, f16)
 //	gemv_rows4_amd64.s    small-m (2..8 rows) GEMV kernels, AVX-512
 //	gemm_kernel_arm64.s   NEON 8x8 micro-kernel (by-element FMLA/FMUL as WORDs)
+//	gemv_arm64.s          NEON GEMV rows kernels (f32, bf16, f16)
 //
 // Run with `go generate` (see gemm.go) or `go run gemm_asmgen.go`.
 package main
@@ -38,6 +39,7 @@ func main() {
 	genPackAMD64()
 	genGemvAMD64()
 	genKernelARM64()
+	genGemvARM64()
 }
 
 func macro(name string, lines []string) string {
@@ -687,4 +689,88 @@ func genKernelARM64() {
 	}
 	o.w("\tRET")
 	o.save("gemm_kernel_arm64.s")
+}
+
+// AArch64 encodings the Go assembler lacks (all 4S / 4H forms).
+func faddV(d, n, m int) uint32  { return 0x4E20D400 | uint32(m)<<16 | uint32(n)<<5 | uint32(d) }
+func faddpV(d, n, m int) uint32 { return 0x6E20D400 | uint32(m)<<16 | uint32(n)<<5 | uint32(d) }
+func faddpS(d, n int) uint32    { return 0x7E30D800 | uint32(n)<<5 | uint32(d) }
+func fcvtl(d, n int) uint32     { return 0x0E217800 | uint32(n)<<5 | uint32(d) }
+func fcvtl2(d, n int) uint32    { return 0x4E217800 | uint32(n)<<5 | uint32(d) }
+
+// genGemvARM64 writes the NEON rows kernels (gemvRowsFunc, k a multiple of
+// 8): 4 rows of W at a time, 2 accumulators per row.
+func genGemvARM64() {
+	var o out
+	o.w("//go:build arm64 && !purego\n\n#include \"textflag.h\"\n")
+	o.w("// NEON GEMV rows kernels: out[r] = dot(x[:k], w[r*ldw:][:k]) for r < rows, k a multiple of 8.")
+	o.w("// bf16 is widened by interleaving with zero halves (VZIP1/VZIP2), f16 with FCVTL/FCVTL2;")
+	o.w("// FADD/FADDP/FCVTL are emitted as WORDs (encoding noted).\n")
+	word := func(v uint32, what string) { o.w("\tWORD $%#08x // %s", v, what) }
+	for _, e := range elems {
+		name := "gemvRows" + e.name + "NEON"
+		L := name
+		// loadRow loads 8 weights at pointer p into V(t), V(t+1) (t+2 scratch).
+		loadRow := func(p string, t int) {
+			switch e.name {
+			case "F32":
+				o.w("\tVLD1.P 32(%s), [V%d.S4, V%d.S4]", p, t, t+1)
+			case "BF16":
+				o.w("\tVLD1.P 16(%s), [V%d.H8]", p, t+2)
+				o.w("\tVZIP1 V%d.H8, V15.H8, V%d.H8", t+2, t)
+				o.w("\tVZIP2 V%d.H8, V15.H8, V%d.H8", t+2, t+1)
+			default:
+				o.w("\tVLD1.P 16(%s), [V%d.H8]", p, t+2)
+				word(fcvtl(t, t+2), fmt.Sprintf("FCVTL V%d.4S, V%d.4H", t, t+2))
+				word(fcvtl2(t+1, t+2), fmt.Sprintf("FCVTL2 V%d.4S, V%d.8H", t+1, t+2))
+			}
+		}
+		reduce := func(a, b, off int) {
+			word(faddV(a, a, b), fmt.Sprintf("FADD V%d.4S, V%d.4S, V%d.4S", a, a, b))
+			word(faddpV(a, a, a), fmt.Sprintf("FADDP V%d.4S, V%d.4S, V%d.4S", a, a, a))
+			word(faddpS(a, a), fmt.Sprintf("FADDP S%d, V%d.2S", a, a))
+			o.w("\tFMOVS F%d, %d(R5)", a, off)
+		}
+		o.w("// func %s(k int, x *float32, w unsafe.Pointer, ldw, rows int, out *float32)", name)
+		o.w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+		o.w("\tMOVD k+0(FP), R0\n\tMOVD x+8(FP), R1\n\tMOVD w+16(FP), R2\n\tMOVD ldw+24(FP), R3")
+		o.w("\tLSL $%d, R3, R3\n\tMOVD rows+32(FP), R4\n\tMOVD out+40(FP), R5", e.shift)
+		o.w("\tVEOR V15.B16, V15.B16, V15.B16")
+		o.w("%s_r4:\n\tCMP $4, R4\n\tBLT %s_r1", L, L)
+		o.w("\tMOVD R1, R6\n\tMOVD R2, R7\n\tADD R3, R7, R8\n\tADD R3, R8, R9\n\tADD R3, R9, R10")
+		for i := 0; i < 8; i++ {
+			o.w("\tVEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
+		}
+		o.w("\tMOVD R0, R11\n\tCBZ R11, %s_r4red", L)
+		o.w("%s_r4k:", L)
+		o.w("\tVLD1.P 32(R6), [V16.S4, V17.S4]")
+		for r, p := range []string{"R7", "R8", "R9", "R10"} {
+			t := 18 + 3*r
+			loadRow(p, t)
+			o.w("\tVFMLA V%d.S4, V16.S4, V%d.S4", t, r)
+			o.w("\tVFMLA V%d.S4, V17.S4, V%d.S4", t+1, r+4)
+		}
+		o.w("\tSUBS $8, R11, R11\n\tBNE %s_r4k", L)
+		o.w("%s_r4red:", L)
+		for r := 0; r < 4; r++ {
+			reduce(r, r+4, 4*r)
+		}
+		o.w("\tADD R3<<2, R2, R2\n\tADD $16, R5, R5\n\tSUB $4, R4, R4\n\tB %s_r4", L)
+		o.w("%s_r1:\n\tCBZ R4, %s_done", L, L)
+		o.w("%s_r1row:", L)
+		o.w("\tMOVD R1, R6\n\tMOVD R2, R7")
+		o.w("\tVEOR V0.B16, V0.B16, V0.B16\n\tVEOR V4.B16, V4.B16, V4.B16")
+		o.w("\tMOVD R0, R11\n\tCBZ R11, %s_r1red", L)
+		o.w("%s_r1k:", L)
+		o.w("\tVLD1.P 32(R6), [V16.S4, V17.S4]")
+		loadRow("R7", 18)
+		o.w("\tVFMLA V18.S4, V16.S4, V0.S4")
+		o.w("\tVFMLA V19.S4, V17.S4, V4.S4")
+		o.w("\tSUBS $8, R11, R11\n\tBNE %s_r1k", L)
+		o.w("%s_r1red:", L)
+		reduce(0, 4, 0)
+		o.w("\tADD R3, R2, R2\n\tADD $4, R5, R5\n\tSUBS $1, R4, R4\n\tBNE %s_r1row", L)
+		o.w("%s_done:\n\tRET\n", L)
+	}
+	o.save("gemv_arm64.s")
 }

@@ -2,12 +2,11 @@
 
 package kernels
 
-// setGemmPathARM64 installs the GEMM/GEMV kernels of path p. GEMV on arm64
-// uses the portable Go kernels (gemvGeneric).
+// setGemmPathARM64 installs the GEMM/GEMV kernels of path p.
 func setGemmPathARM64(p Path) {
 	if p == PathNEON {
-		sgemm = makeSgemm(&neonArch, &gemvGeneric)
-		sgemmHalf = makeSgemmHalf(&neonArch, &gemvGeneric, nil)
+		sgemm = makeSgemm(&neonArch, &gemvNEON)
+		sgemmHalf = makeSgemmHalf(&neonArch, &gemvNEON, nil)
 		return
 	}
 	sgemm = makeSgemm(&genericArch, &gemvGeneric)
