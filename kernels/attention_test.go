@@ -37,6 +37,7 @@ func attnCases(short bool) []attnCase {
 		mk("decode-odd", 1, 67, 3, 1, 12, 66, 0),
 		mk("two-blocks-stride", 33, 40, 2, 2, 24, 7, 5),
 		mk("unused-keys", 5, 40, 4, 2, 8, 10, 1), // keys 15..39 are never attended
+		mk("unused-keys-tiles", 40, 100, 4, 2, 16, 20, 2),
 	}
 	if !short {
 		cs = append(cs, mk("prefill-long", 200, 200, 8, 2, 64, 0, 0), mk("decode-long", 1, 1000, 8, 2, 64, 999, 0))

@@ -56,7 +56,7 @@ func expSubSumGeneric(m float32, dst, src []float32) float32 {
 // attnScratch is one worker's tile memory, grown on demand.
 type attnScratch struct {
 	qs, dos, dqs, acc []float32 // R x d
-	kt, vt            []float32 // d x NKV: one kv head's keys/values, transposed
+	kt, vt            []float32 // d x keysUsed: one kv head's keys/values, transposed
 	sc, dp            []float32 // R x attnBk
 	pt, dst           []float32 // attnBk x R
 	m, l, dd, ls      []float32 // R
@@ -131,7 +131,7 @@ func (c *attnCall) run(lo, hi int) {
 // transpose fills c.kt with K^T of kv heads [lo, hi).
 func (c *attnCall) transpose(lo, hi int) {
 	_, kvs, _ := c.s.strides()
-	d, n := c.s.HeadDim, c.s.NKV
+	d, n := c.s.HeadDim, c.s.keysUsed()
 	for g := lo; g < hi; g++ {
 		transposeHead(c.kt[g*d*n:(g+1)*d*n], c.k, kvs, g*d, n, d)
 	}
@@ -210,9 +210,15 @@ func attnScores(sc, qs, kt []float32, nkv int, k []float32, kvs, off, j0, nk, ro
 	attnTile(sc, attnBk, qs, d, kt[j0:], nkv, rows, d, nk)
 }
 
-// attnTransposed reports whether blocks of rows query rows use tile
-// products for the scores (and so need K^T).
-func attnTransposed(rows int) bool { return rows >= 8 }
+// keysUsed is the number of key rows any query attends to (keys past the
+// last query position are never read).
+func (s AttnShape) keysUsed() int { return s.QPos0 + s.NQ }
+
+// attnTransposed reports whether the scores use tile products against K^T
+// (transposed once per call and kv head, keysUsed x d moves) rather than the
+// row-score kernel. The tile product is ~25% faster per flop, which pays for
+// the transposition once a kv head has about 64 query rows (NQ x group).
+func (s AttnShape) attnTransposed() bool { return s.NQ*(s.NHeads/s.NKVHeads) >= 64 }
 
 func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	s.check()
@@ -223,8 +229,8 @@ func attentionTiled(s AttnShape, q, k, v, out, lse []float32) {
 	c := attnCalls.Get().(*attnCall)
 	defer c.release()
 	c.s, c.q, c.k, c.v, c.out, c.lse, c.backward = s, q, k, v, out, lse, false
-	if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
-		c.ktBuf = grow(c.ktBuf, s.NKVHeads*s.HeadDim*s.NKV)
+	if s.attnTransposed() {
+		c.ktBuf = grow(c.ktBuf, s.NKVHeads*s.HeadDim*s.keysUsed())
 		c.kt = c.ktBuf
 		ParallelFor(s.NKVHeads, 1, c.transposeFn)
 	}
@@ -243,7 +249,7 @@ func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, s
 	scale(s.Scale, sc.qs[:rows*d]) // scores come out scaled
 	var ktg []float32
 	if len(kt) > 0 {
-		ktg = kt[g*d*s.NKV : (g+1)*d*s.NKV]
+		ktg = kt[g*d*s.keysUsed() : (g+1)*d*s.keysUsed()]
 	}
 	acc, m, l := sc.acc[:rows*d], sc.m[:rows], sc.l[:rows]
 	clear(acc)
@@ -255,7 +261,7 @@ func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, s
 	end := s.QPos0 + i1 // keys [0, end) are seen by some row of the block
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
-		attnScores(sc.sc, sc.qs, ktg, s.NKV, k, kvs, off, j0, nk, rows, d)
+		attnScores(sc.sc, sc.qs, ktg, s.keysUsed(), k, kvs, off, j0, nk, rows, d)
 		for r := 0; r < rows; r++ {
 			row := sc.sc[r*attnBk : r*attnBk+nk]
 			nv := min(nk, s.QPos0+i0+r/group-j0+1) // causal: keys j <= position
@@ -310,12 +316,12 @@ func attentionBackwardTiled(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []f
 // backwardHead accumulates the gradients of kv head g and its query heads.
 func (c *attnCall) backwardHead(g int, sc *attnScratch) {
 	s := c.s
-	if attnTransposed(min(s.NQ, attnBq) * s.NHeads / s.NKVHeads) {
+	if s.attnTransposed() {
 		_, kvs, _ := s.strides()
-		n := s.HeadDim * s.NKV
+		n := s.HeadDim * s.keysUsed()
 		sc.kt, sc.vt = grow(sc.kt, n), grow(sc.vt, n)
-		transposeHead(sc.kt, c.k, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
-		transposeHead(sc.vt, c.v, kvs, g*s.HeadDim, s.NKV, s.HeadDim)
+		transposeHead(sc.kt, c.k, kvs, g*s.HeadDim, s.keysUsed(), s.HeadDim)
+		transposeHead(sc.vt, c.v, kvs, g*s.HeadDim, s.keysUsed(), s.HeadDim)
 	} else {
 		sc.kt, sc.vt = sc.kt[:0], sc.vt[:0]
 	}
@@ -345,8 +351,8 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
 		// P (in sc.sc) and dP = dO · V^T (in sc.dp).
-		attnScores(sc.sc, sc.qs, sc.kt, s.NKV, k, kvs, off, j0, nk, rows, d)
-		attnScores(sc.dp, sc.dos, sc.vt, s.NKV, v, kvs, off, j0, nk, rows, d)
+		attnScores(sc.sc, sc.qs, sc.kt, s.keysUsed(), k, kvs, off, j0, nk, rows, d)
+		attnScores(sc.dp, sc.dos, sc.vt, s.keysUsed(), v, kvs, off, j0, nk, rows, d)
 		for r := 0; r < rows; r++ {
 			p := sc.sc[r*attnBk : r*attnBk+nk]
 			dp := sc.dp[r*attnBk : r*attnBk+nk]
