@@ -23,7 +23,8 @@ import (
 type PretrainConfig struct {
 	World             world.Config // the persona world (its Seed fixes users and topics)
 	CorpusSeed        uint64       // sampling seed of the training corpus
-	Examples          int          // corpus examples (the four kinds mixed by world defaults)
+	Examples          int          // corpus examples
+	Mix               []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
 	CleanSummaryRate  float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
 	TokenizerExamples int          // examples (of the corpus) the BPE is trained on
 	VocabSize         int          // BPE vocabulary size, bytes + merges + specials
@@ -164,7 +165,7 @@ func PretrainCorpus(c *PretrainConfig) (*world.World, []ChatExample, []world.Kin
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
-	exs, err := w.Corpus(world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, CleanSummaryRate: c.CleanSummaryRate})
+	exs, err := w.Corpus(world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: corpus: %w", err)
 	}

@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/world"
 )
 
 func main() {
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.Clip, "clip", c.Clip, "gradient-norm clip")
 	fs.Float64Var(&c.PromptWeight, "prompt-weight", c.PromptWeight, "loss weight of prompt tokens")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between progress lines")
+	mix := fs.String("mix", "", "comma-separated weights of the corpus kinds summarize,answer-summary,answer-pairs,answer-base (default: the world's)")
+	evalOnly := fs.String("eval-only", "", "only run the quality report on this model directory (world from -world-seed)")
 	snapEvery := fs.Int("snapshot-every", 0, "save <out>.partial every N steps (0 = never)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +68,35 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *minutes < 0 || *evalN < 0 || *snapEvery < 0 {
 		return fmt.Errorf("-minutes, -eval and -snapshot-every must be >= 0")
+	}
+	if *mix != "" {
+		for _, f := range strings.Split(*mix, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil || v < 0 {
+				return fmt.Errorf("-mix: bad weight %q", f)
+			}
+			c.Mix = append(c.Mix, v)
+		}
+		if len(c.Mix) != 4 {
+			return fmt.Errorf("-mix needs 4 weights, got %d", len(c.Mix))
+		}
+	}
+	if *evalOnly != "" {
+		m, tok, err := popi.LoadBaseModel(*evalOnly)
+		if err != nil {
+			return err
+		}
+		w, err := world.New(c.World)
+		if err != nil {
+			return err
+		}
+		rep, err := popi.EvaluateBaseModel(m, tok, w, popi.BaseEvalConfig{N: max(1, *evalN), Summaries: min(96, max(1, *evalN/2)), Seed: 1})
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, rep.String())
+		fmt.Fprintf(stdout, "wall time: %s\n", time.Since(start).Round(time.Second))
+		return nil
 	}
 	c.Budget = time.Duration(*minutes * float64(time.Minute))
 	c.Log = stdout
