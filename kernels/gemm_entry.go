@@ -19,7 +19,7 @@ func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
 			gemvColumn(ga, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
-		if transB && m <= smallMMax && ga.rows4[0] != nil {
+		if useSmallM(ga, transB, m, k, false) {
 			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 			return
 		}
@@ -60,7 +60,7 @@ func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *gemmArch) sgemmHalfFunc {
 			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
 			return
 		}
-		if transB && m <= smallMMax && ga.rows4[0] != nil {
+		if useSmallM(ga, transB, m, k, dot != nil && allowBF16Dot && kind == BF16) {
 			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 			return
 		}
