@@ -50,6 +50,11 @@ func TestMaxPaths(t *testing.T) {
 				if got, want := Max(x.values), MaxGeneric(x.values); got != want {
 					t.Fatalf("Max n=%d: got %v want %v", n, got, want)
 				}
+				neg := append([]float32(nil), x.values...)
+				randSlice(r, neg, -100, -50) // all negative: the start value must be -Inf
+				if got, want := Max(neg), MaxGeneric(neg); got != want {
+					t.Fatalf("Max of negatives n=%d: got %v want %v", n, got, want)
+				}
 				if n > 0 {
 					// A NaN anywhere (each position in turn for small n).
 					for _, at := range []int{0, n / 2, n - 1} {
