@@ -394,9 +394,13 @@ func genGemvAMD64() {
 	o4.w("// Small-m GEMV kernels (C = X*W^T with W stored [N,K], m <= 4 rows of X per call):")
 	o4.w("// out[r*4+i] = dot(x4[:, i], w[r*ldw:][:k]) for r < rows, i < 4, where x4 holds the 4 rows")
 	o4.w("// of X interleaved in 16-float chunks (chunk c of row i at (4c+i)*16). W is read once for")
-	o4.w("// all 4 rows. k is a multiple of 16.\n")
+	o4.w("// all 4 rows. k is a multiple of 16. AVX-512: 4 rows of W x 4 rows of X per step (16 zmm")
+	o4.w("// accumulators); AVX2: 2 rows of W x 4 rows of X (8 ymm accumulators), two 8-float halves.\n")
 	for _, e := range elems {
 		gemvRows4(&o4, e)
+	}
+	for _, e := range elems {
+		gemvRows4AVX2(&o4, e)
 	}
 	o4.save("gemv_rows4_amd64.s")
 }
@@ -773,4 +777,76 @@ func genGemvARM64() {
 		o.w("%s_done:\n\tRET\n", L)
 	}
 	o.save("gemv_arm64.s")
+}
+
+// gemvRows4AVX2 emits the AVX2 small-m kernel: 2 rows of W times the 4
+// interleaved rows of X (8 ymm accumulators), each 16-float chunk in two
+// halves; a single-row tail.
+func gemvRows4AVX2(o *out, e elem) {
+	WB := 16 * e.size
+	HB := 8 * e.size
+	name := "gemvRows4x" + e.name + "AVX2"
+	L := name
+	emit := func(ins []string) {
+		for _, s := range ins {
+			o.w("\t%s", s)
+		}
+	}
+	reduce := func(r, off int) {
+		o.w("\tVEXTRACTF128 $1, Y%d, X15", r)
+		o.w("\tVADDPS X15, X%d, X%d", r, r)
+		o.w("\tVMOVHLPS X%d, X%d, X15", r, r)
+		o.w("\tVADDPS X15, X%d, X%d", r, r)
+		o.w("\tVMOVSHDUP X%d, X15", r)
+		o.w("\tVADDSS X15, X%d, X%d", r, r)
+		o.w("\tVMOVSS X%d, %d(R10)", r, off)
+	}
+	o.w("// func %s(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)", name)
+	o.w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
+	o.w("\tMOVQ k+0(FP), CX\n\tMOVQ x4+8(FP), SI\n\tMOVQ w+16(FP), DI\n\tMOVQ ldw+24(FP), R8")
+	o.w("\tSHLQ $%d, R8\n\tMOVQ rows+32(FP), R9\n\tMOVQ out+40(FP), R10", e.shift)
+	o.w("%s_r2:\n\tCMPQ R9, $2\n\tJLT %s_r1", L, L)
+	o.w("\tLEAQ (DI)(R8*1), R12")
+	for i := 0; i < 8; i++ {
+		o.w("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	o.w("\tXORQ AX, AX\n\tXORQ DX, DX\n\tMOVQ CX, BX")
+	o.w("%s_r2k:\n\tTESTQ BX, BX\n\tJZ %s_r2red", L, L)
+	for h := 0; h < 2; h++ {
+		for r, p := range []string{"DI", "R12"} {
+			emit(load(e, fmt.Sprintf("%d(%s)(DX*1)", h*HB, p), fmt.Sprintf("Y%d", 12+r)))
+		}
+		for i := 0; i < 4; i++ {
+			o.w("\tVMOVUPS %d(SI)(AX*1), Y%d", 64*i+32*h, 8+i)
+			for r := 0; r < 2; r++ {
+				o.w("\tVFMADD231PS Y%d, Y%d, Y%d", 12+r, 8+i, 2*i+r)
+			}
+		}
+	}
+	o.w("\tADDQ $256, AX\n\tADDQ $%d, DX\n\tSUBQ $16, BX\n\tJMP %s_r2k", WB, L)
+	o.w("%s_r2red:", L)
+	for i := 0; i < 4; i++ {
+		for r := 0; r < 2; r++ {
+			reduce(2*i+r, 4*(4*r+i))
+		}
+	}
+	o.w("\tLEAQ (DI)(R8*2), DI\n\tADDQ $32, R10\n\tSUBQ $2, R9\n\tJMP %s_r2", L)
+	o.w("%s_r1:\n\tTESTQ R9, R9\n\tJZ %s_done", L, L)
+	for i := 0; i < 4; i++ {
+		o.w("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	o.w("\tXORQ AX, AX\n\tXORQ DX, DX\n\tMOVQ CX, BX")
+	o.w("%s_r1k:\n\tTESTQ BX, BX\n\tJZ %s_r1red", L, L)
+	for h := 0; h < 2; h++ {
+		emit(load(e, fmt.Sprintf("%d(DI)(DX*1)", h*HB), "Y12"))
+		for i := 0; i < 4; i++ {
+			o.w("\tVFMADD231PS %d(SI)(AX*1), Y12, Y%d", 64*i+32*h, i)
+		}
+	}
+	o.w("\tADDQ $256, AX\n\tADDQ $%d, DX\n\tSUBQ $16, BX\n\tJMP %s_r1k", WB, L)
+	o.w("%s_r1red:", L)
+	for i := 0; i < 4; i++ {
+		reduce(i, 4*i)
+	}
+	o.w("%s_done:\n\tVZEROUPPER\n\tRET\n", L)
 }

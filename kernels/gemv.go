@@ -29,16 +29,17 @@ type gemvArch struct {
 	rows  [3]gemvRowsFunc
 	cols  [3]gemvColsFunc
 	rows4 [3]gemvRows4Func
+	// mediumM: the few-rows path is taken up to this many rows (at least
+	// smallMMax) while X fits in half of L2; past it the blocked GEMM wins.
+	mediumM int
 }
 
 // Few-rows path: C = X*W^T (W stored [N,K]) with the rows4 kernels, W read
 // once (4 rows of W at a time against every 4-row group of X), never
-// packed. Taken up to smallMMax rows, or up to mediumMMax rows while the
-// interleaved X (m*k floats) fits in half of L2 (mediumXFloats); past that
-// the blocked GEMM wins.
+// packed. Taken up to smallMMax rows, or up to gemvArch.mediumM rows while
+// the interleaved X (m*k floats) fits in half of L2 (mediumXFloats).
 const (
 	smallMMax     = 8
-	mediumMMax    = 64
 	mediumXFloats = 128 << 10
 )
 
@@ -52,7 +53,7 @@ func useSmallM(ga *gemvArch, transB bool, m, k int, dotFirst bool) bool {
 	if m <= smallMMax {
 		return true
 	}
-	return !dotFirst && m <= mediumMMax && m*k <= mediumXFloats
+	return !dotFirst && m <= ga.mediumM && m*k <= mediumXFloats
 }
 
 // gemvFlopsSerial: below this many flops GEMV stays on one core.

@@ -8,10 +8,11 @@ import (
 // Portable twins of the GEMV kernels (same contracts as gemvRowsFunc and
 // gemvColsFunc, any k and n).
 var gemvGeneric = gemvArch{
-	width: 1,
-	rows:  [3]gemvRowsFunc{gemvRowsF32Generic, gemvRowsBF16Generic, gemvRowsF16Generic},
-	cols:  [3]gemvColsFunc{gemvColsF32Generic, gemvColsBF16Generic, gemvColsF16Generic},
-	rows4: [3]gemvRows4Func{gemvRows4F32Generic, gemvRows4BF16Generic, gemvRows4F16Generic},
+	width:   1,
+	rows:    [3]gemvRowsFunc{gemvRowsF32Generic, gemvRowsBF16Generic, gemvRowsF16Generic},
+	cols:    [3]gemvColsFunc{gemvColsF32Generic, gemvColsBF16Generic, gemvColsF16Generic},
+	rows4:   [3]gemvRows4Func{gemvRows4F32Generic, gemvRows4BF16Generic, gemvRows4F16Generic},
+	mediumM: 64,
 }
 
 // gemvRows4Generic is the Go twin of the small-m kernels for weights read
