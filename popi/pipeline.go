@@ -78,9 +78,9 @@ func DefaultPipelineConfig() PipelineConfig {
 	return PipelineConfig{
 		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 8,
 		Templates: "paper", ModelDir: DefaultModelDir, Loss: "dpo", Beta: 0.1,
-		Stage1: Stage1Config{Steps: 60, BatchSize: 2, GroupSize: 4, LR: 3e-5, Warmup: 6, Alpha: -1, Temperature: 1,
+		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 1e-4, Warmup: 8, Alpha: -1, Temperature: 1,
 			TopP: 1, MaxTokens: 48, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10},
-		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 3e-5, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
+		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 1e-4, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
 		Stage2Targets: 4, Methods: "all",
 		Eval: EvalConfig{MaxTokens: 64, WinTargets: 4, JudgeWorkers: 4},
 	}
