@@ -57,15 +57,27 @@ func benchModel(b *testing.B, shape string, dt DType) *Model {
 	return m
 }
 
-func benchDTypes() []DType { return []DType{DTypeBF16, DTypeF32} }
+// benchVariant is a weight type plus the bf16 dot-product switch
+// (Model.AllowBF16Dot): "BF16dot" rounds activations to bf16 like
+// llama.cpp's BF16 path does.
+type benchVariant struct {
+	name string
+	dt   DType
+	dot  bool
+}
+
+func benchVariants() []benchVariant {
+	return []benchVariant{{"BF16", DTypeBF16, false}, {"BF16dot", DTypeBF16, true}, {"F32", DTypeF32, false}}
+}
 
 // BenchmarkDecode measures batch-1 greedy-style decoding with a KV cache:
 // one token per iteration, the context cycling between 16 and 144 tokens.
 func BenchmarkDecode(b *testing.B) {
 	for _, shape := range []string{"1b", "30m"} {
-		for _, dt := range benchDTypes() {
-			b.Run(fmt.Sprintf("%s/%v", shape, dt), func(b *testing.B) {
-				m := benchModel(b, shape, dt)
+		for _, v := range benchVariants() {
+			b.Run(fmt.Sprintf("%s/%s", shape, v.name), func(b *testing.B) {
+				m := benchModel(b, shape, v.dt)
+				m.AllowBF16Dot = v.dot
 				r := m.NewRunner()
 				prompt := make([]int, 16)
 				for i := range prompt {
@@ -78,6 +90,7 @@ func BenchmarkDecode(b *testing.B) {
 				}
 				tok := []int{Argmax(batch[0].Logits)}
 				b.ResetTimer()
+				cpu := startCPU()
 				for range b.N {
 					if c.Len() >= 144 {
 						c.Truncate(16)
@@ -88,6 +101,7 @@ func BenchmarkDecode(b *testing.B) {
 					}
 					tok[0] = Argmax(batch[0].Logits)
 				}
+				cpu.report(b, 1, "tokens")
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 			})
 		}
@@ -98,10 +112,11 @@ func BenchmarkDecode(b *testing.B) {
 // an empty cache (last-token logits only).
 func BenchmarkPrefill(b *testing.B) {
 	for _, shape := range []string{"1b", "30m"} {
-		for _, dt := range benchDTypes() {
+		for _, v := range benchVariants() {
 			for _, n := range []int{128, 512} {
-				b.Run(fmt.Sprintf("%s/%v/%d", shape, dt, n), func(b *testing.B) {
-					m := benchModel(b, shape, dt)
+				b.Run(fmt.Sprintf("%s/%s/%d", shape, v.name, n), func(b *testing.B) {
+					m := benchModel(b, shape, v.dt)
+					m.AllowBF16Dot = v.dot
 					r := m.NewRunner()
 					ids := make([]int, n)
 					for i := range ids {
@@ -110,12 +125,14 @@ func BenchmarkPrefill(b *testing.B) {
 					c := m.NewKVCache(n)
 					batch := []Seq{{Cache: c, Tokens: ids}}
 					b.ResetTimer()
+					cpu := startCPU()
 					for range b.N {
 						c.Reset()
 						if err := r.Forward(batch); err != nil {
 							b.Fatal(err)
 						}
 					}
+					cpu.report(b, float64(n), "tokens")
 					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tokens/s")
 				})
 			}
@@ -140,6 +157,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 			b.ResetTimer()
+			cpu := startCPU()
 			for range b.N {
 				opt.ZeroGrad()
 				loss, err := tm.NextTokenLoss(ids)
@@ -153,6 +171,7 @@ func BenchmarkTrainStep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b, B*T, "tokens")
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(sec*1e3, "ms/step")
 			b.ReportMetric(B*T/sec, "tokens/s")
@@ -164,9 +183,10 @@ func BenchmarkTrainStep(b *testing.B) {
 // group sampling): one weight pass serves all 8 tokens of a step.
 func BenchmarkDecodeBatch(b *testing.B) {
 	for _, shape := range []string{"1b", "30m"} {
-		for _, dt := range benchDTypes() {
-			b.Run(fmt.Sprintf("%s/%v/8", shape, dt), func(b *testing.B) {
-				m := benchModel(b, shape, dt)
+		for _, v := range benchVariants() {
+			b.Run(fmt.Sprintf("%s/%s/8", shape, v.name), func(b *testing.B) {
+				m := benchModel(b, shape, v.dt)
+				m.AllowBF16Dot = v.dot
 				r := m.NewRunner()
 				const G = 8
 				prompt := make([]int, 16)
@@ -184,6 +204,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 					batch[g] = Seq{Cache: base.Clone(200), Tokens: toks[g][:]}
 				}
 				b.ResetTimer()
+				cpu := startCPU()
 				for range b.N {
 					for g := range batch {
 						if batch[g].Cache.Len() >= 144 {
@@ -197,6 +218,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 						toks[g][0] = Argmax(batch[g].Logits)
 					}
 				}
+				cpu.report(b, G, "tokens")
 				b.ReportMetric(float64(G*b.N)/b.Elapsed().Seconds(), "tokens/s")
 			})
 		}
