@@ -35,9 +35,6 @@ type phase[T any] struct {
 	Headline func(m map[string]float64) (mean, std float64)
 	// HeadName labels the headline on the progress line, e.g. "reward".
 	HeadName string
-	// MaxSteps, if > 0, stops after that many steps of this process (a test hook that
-	// simulates an interruption after a checkpointable step).
-	MaxSteps int
 }
 
 func (p *phase[T]) ckptDir() string { return p.Run.Path("ckpt", p.Name) }
@@ -82,7 +79,6 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 		lastRNG, _ = p.RNG.MarshalBinary()
 	}
 	prog := NewProgress(p.Name, st.Step, p.Steps, "steps")
-	ran := 0
 	loop := rl.Loop[T]{
 		Data: p.Data, BatchSize: p.BatchSize, MaxSteps: p.Steps, Seed: p.Seed, LR: p.LR,
 		Step: p.Step, StartStep: st.Step,
@@ -106,10 +102,6 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				if err := save(); err != nil {
 					return fmt.Errorf("popi: checkpoint: %w", err)
 				}
-			}
-			ran++
-			if p.MaxSteps > 0 && ran >= p.MaxSteps {
-				return rl.ErrStop
 			}
 			return nil
 		},

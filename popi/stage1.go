@@ -134,10 +134,6 @@ type Stage1 struct {
 // Run trains πφ in run (resuming from run's Stage-1 checkpoint when resume is set) and
 // returns the final state, whose History is the reward curve.
 func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume bool) (TrainState, error) {
-	return s.run(ctx, run, prompts, resume, 0)
-}
-
-func (s *Stage1) run(ctx context.Context, run *Run, prompts []rl.Prompt, resume bool, maxSteps int) (TrainState, error) {
 	c := s.Config
 	if err := c.Validate(); err != nil {
 		return TrainState{}, err
@@ -162,7 +158,7 @@ func (s *Stage1) run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt, RNG: pcg,
 		Data: prompts, BatchSize: min(c.BatchSize, len(prompts)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
-		Step: g.LoopStep, HeadName: "reward", MaxSteps: maxSteps,
+		Step: g.LoopStep, HeadName: "reward",
 		Headline: func(m map[string]float64) (float64, float64) { return m["reward"], m["reward_std"] },
 	}
 	return ph.run(ctx)

@@ -81,10 +81,6 @@ type Stage2 struct {
 
 // Run trains under the phase name (e.g. "stage2-popi-full"), resuming from its checkpoint.
 func (s *Stage2) Run(ctx context.Context, run *Run, name string, examples []rl.PreferenceExample, resume bool) (TrainState, error) {
-	return s.run(ctx, run, name, examples, resume, 0)
-}
-
-func (s *Stage2) run(ctx context.Context, run *Run, name string, examples []rl.PreferenceExample, resume bool, maxSteps int) (TrainState, error) {
 	c := s.Config
 	if err := c.Validate(); err != nil {
 		return TrainState{}, err
@@ -99,7 +95,7 @@ func (s *Stage2) run(ctx context.Context, run *Run, name string, examples []rl.P
 		Name: name, Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt,
 		Data: examples, BatchSize: min(c.BatchSize, len(examples)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
-		Step: d.LoopStep, HeadName: "loss", MaxSteps: maxSteps,
+		Step: d.LoopStep, HeadName: "loss",
 		Headline: func(m map[string]float64) (float64, float64) { return m["loss"], 0 },
 	}
 	return ph.run(ctx)
