@@ -69,6 +69,7 @@ func finish(out *Value, bw func(), in ...*Value) *Value {
 	if out.bad == "" && debugNaN.Load() && !finite(out.Data) {
 		out.bad = out.op
 	}
+	profForward(out.op)
 	if bw != nil && needsGrad(in...) {
 		out.RequiresGrad = true
 		out.parents = in
@@ -148,7 +149,7 @@ func (v *Value) BackwardWith(seed []float32) error {
 		if n.backward == nil || n.Grad == nil {
 			continue
 		}
-		n.backward()
+		profBackward(n)
 		if n.bwErr != nil {
 			err = n.bwErr
 			break
