@@ -206,8 +206,9 @@ func TestPipelineConfigErrors(t *testing.T) {
 	}
 }
 
-// AlignX files go through the same pipeline: one-target episodes, rendered raw signals, no
-// win rate (no ground-truth persona), reward accuracy and Avg. Len. for every method.
+// AlignX files go through the same pipeline (here with the IPO objective): one-target
+// episodes, rendered raw signals, no win rate (no ground-truth persona), reward accuracy and
+// Avg. Len. for every method.
 func TestPipelineAlignX(t *testing.T) {
 	f := getFixture(t)
 	cfg := tinyPipelineConfig(t, f)
@@ -228,6 +229,7 @@ func TestPipelineAlignX(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Family, cfg.DataFiles, cfg.HeldOutFrac = "alignx", []string{data}, 0.34
+	cfg.Loss, cfg.Beta = "ipo", 0.05 // the IPO objective (Eq. 2) end to end
 	cfg.Stage1.RewardPairs = 3 // forced to 1 for one-target episodes
 	res, err := RunPipeline(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), false, nil)
 	if err != nil {
