@@ -15,19 +15,23 @@ var gemvGeneric = gemvArch{
 	mediumM: 64,
 }
 
-// gemvRows4Generic is the Go twin of the small-m kernels for weights read
-// by at (element p of row r).
-func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, at func(r, p int) float32) {
+// gemvRows4Generic is the Go twin of the small-m kernels; chunk widens the
+// 16 weights [16c, 16c+16) of row r into dst.
+func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, chunk func(dst *[16]float32, r, c int)) {
 	xs := unsafe.Slice(x4, 4*k)
 	o := unsafe.Slice(out, 4*rows)
+	var w [16]float32
 	for r := 0; r < rows; r++ {
 		var s [4]float32
 		for c := 0; c < k/16; c++ {
+			chunk(&w, r, c)
 			for i := 0; i < 4; i++ {
-				xc := xs[(4*c+i)*16 : (4*c+i)*16+16]
+				xc := xs[(4*c+i)*16 : (4*c+i)*16+16 : (4*c+i)*16+16]
+				var t float32
 				for q, v := range xc {
-					s[i] += v * at(r, 16*c+q)
+					t += v * w[q]
 				}
+				s[i] += t
 			}
 		}
 		copy(o[4*r:4*r+4], s[:])
@@ -36,17 +40,29 @@ func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, at func(r, p i
 
 func gemvRows4F32Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
 	ws := unsafe.Slice((*float32)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return ws[r*ldw+p] })
+	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
+		copy(dst[:], ws[r*ldw+16*c:])
+	})
 }
 
 func gemvRows4BF16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
 	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return bf16At(ws[r*ldw+p]) })
+	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
+		src := ws[r*ldw+16*c : r*ldw+16*c+16]
+		for q, h := range src {
+			dst[q] = bf16At(h)
+		}
+	})
 }
 
 func gemvRows4F16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
 	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(r, p int) float32 { return F16ToF32One(ws[r*ldw+p]) })
+	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
+		src := ws[r*ldw+16*c : r*ldw+16*c+16]
+		for q, h := range src {
+			dst[q] = F16ToF32One(h)
+		}
+	})
 }
 
 func bf16At(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
