@@ -15,21 +15,33 @@ var gemvGeneric = gemvArch{
 	mediumM: 64,
 }
 
-// gemvRows4Generic is the Go twin of the small-m kernels; chunk widens the
-// 16 weights [16c, 16c+16) of row r into dst.
-func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, chunk func(dst *[16]float32, r, c int)) {
+// gemvRows4Generic is the Go twin of the small-m kernels for weights of
+// element type et (bSource.elemIndex).
+func gemvRows4Generic(et, k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
 	xs := unsafe.Slice(x4, 4*k)
 	o := unsafe.Slice(out, 4*rows)
-	var w [16]float32
+	var wv [16]float32
 	for r := 0; r < rows; r++ {
 		var s [4]float32
 		for c := 0; c < k/16; c++ {
-			chunk(&w, r, c)
+			off := r*ldw + 16*c
+			switch et {
+			case 0:
+				copy(wv[:], unsafe.Slice((*float32)(unsafe.Add(w, 4*off)), 16))
+			case 1:
+				for q, h := range unsafe.Slice((*uint16)(unsafe.Add(w, 2*off)), 16) {
+					wv[q] = bf16At(h)
+				}
+			default:
+				for q, h := range unsafe.Slice((*uint16)(unsafe.Add(w, 2*off)), 16) {
+					wv[q] = F16ToF32One(h)
+				}
+			}
 			for i := 0; i < 4; i++ {
 				xc := xs[(4*c+i)*16 : (4*c+i)*16+16 : (4*c+i)*16+16]
 				var t float32
 				for q, v := range xc {
-					t += v * w[q]
+					t += v * wv[q]
 				}
 				s[i] += t
 			}
@@ -39,30 +51,15 @@ func gemvRows4Generic(k int, x4 *float32, rows int, out *float32, chunk func(dst
 }
 
 func gemvRows4F32Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
-	ws := unsafe.Slice((*float32)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
-		copy(dst[:], ws[r*ldw+16*c:])
-	})
+	gemvRows4Generic(0, k, x4, w, ldw, rows, out)
 }
 
 func gemvRows4BF16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
-	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
-		src := ws[r*ldw+16*c : r*ldw+16*c+16]
-		for q, h := range src {
-			dst[q] = bf16At(h)
-		}
-	})
+	gemvRows4Generic(1, k, x4, w, ldw, rows, out)
 }
 
 func gemvRows4F16Generic(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32) {
-	ws := unsafe.Slice((*uint16)(w), (rows-1)*ldw+k)
-	gemvRows4Generic(k, x4, rows, out, func(dst *[16]float32, r, c int) {
-		src := ws[r*ldw+16*c : r*ldw+16*c+16]
-		for q, h := range src {
-			dst[q] = F16ToF32One(h)
-		}
-	})
+	gemvRows4Generic(2, k, x4, w, ldw, rows, out)
 }
 
 func bf16At(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
