@@ -37,11 +37,16 @@ func Linear(x, w *Value) *Value {
 			return
 		}
 		if x.RequiresGrad {
-			dx := x.grad()
+			// beta 0 on a fresh (uncleared) gradient: the GEMM writes all of it.
+			dx, fresh := x.gradFresh()
+			beta := float32(1)
+			if fresh {
+				beta = 0
+			}
 			if w.half != nil {
-				kernels.SgemmHalf(w.half.DType().Half(), false, false, m, in, outF, 1, dy, outF, w.half.U16(), in, 1, dx, in, false)
+				kernels.SgemmHalf(w.half.DType().Half(), false, false, m, in, outF, 1, dy, outF, w.half.U16(), in, beta, dx, in, false)
 			} else {
-				kernels.Sgemm(false, false, m, in, outF, 1, dy, outF, w.Data, in, 1, dx, in)
+				kernels.Sgemm(false, false, m, in, outF, 1, dy, outF, w.Data, in, beta, dx, in)
 			}
 		}
 		if w.RequiresGrad {

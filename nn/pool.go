@@ -30,6 +30,21 @@ func getBuf(n int) []float32 {
 	return make([]float32, n)
 }
 
+// getBufDirty returns a buffer of n float32s with arbitrary contents (the
+// caller overwrites all of it).
+func getBufDirty(n int) []float32 {
+	gradPool.Lock()
+	if l := gradPool.free[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		gradPool.free[n] = l[:len(l)-1]
+		gradPool.held -= n
+		gradPool.Unlock()
+		return b
+	}
+	gradPool.Unlock()
+	return make([]float32, n)
+}
+
 // putBuf hands a buffer nobody references any more back to the pool.
 func putBuf(b []float32) {
 	n := len(b)

@@ -99,21 +99,38 @@ func TokenLogProbs(logits *Value, targets []int) *Value {
 		}
 	})
 	return finish(out, func() {
-		dx := logits.grad()
+		// A fresh logits gradient (the usual case: the logits feed only
+		// this op) is written directly, -g·softmax(row), without zeroing
+		// it first and accumulating into it.
+		dx, fresh := logits.gradFresh()
 		kernels.ParallelFor(rows, 4, func(lo, hi int) {
-			p := make([]float32, n)
+			var p []float32
+			if !fresh {
+				p = make([]float32, n)
+			}
 			for r := lo; r < hi; r++ {
 				t, g := targets[r], out.Grad[r]
+				d := dx[r*n : (r+1)*n]
 				if t < 0 || g == 0 {
+					if fresh {
+						clear(d)
+					}
 					continue
 				}
 				row := xd[r*n : (r+1)*n]
-				for j, v := range row {
-					p[j] = v - lse[r]
+				q := p
+				if fresh {
+					q = d
 				}
-				kernels.Exp(p, p)
-				d := dx[r*n : (r+1)*n]
-				kernels.Axpy(-g, p, d)
+				for j, v := range row {
+					q[j] = v - lse[r]
+				}
+				kernels.Exp(q, q)
+				if fresh {
+					kernels.Scale(-g, d)
+				} else {
+					kernels.Axpy(-g, p, d)
+				}
 				d[t] += g
 			}
 		})

@@ -20,12 +20,23 @@ func SwiGLU(gate, up *Value) *Value {
 	})
 	return finish(out, func() {
 		g := out.Grad
+		// Fresh gradient buffers (gate and up feed only this op, as in
+		// a LLaMA MLP) are overwritten rather than cleared and added to.
 		var dg, du []float32
-		if gate.RequiresGrad {
-			dg = gate.grad()
-		}
-		if up.RequiresGrad {
-			du = up.grad()
+		var dgFresh, duFresh bool
+		switch {
+		case gate == up:
+			if gate.RequiresGrad { // both terms add into one buffer
+				dg = gate.grad()
+				du = dg
+			}
+		default:
+			if gate.RequiresGrad {
+				dg, dgFresh = gate.gradFresh()
+			}
+			if up.RequiresGrad {
+				du, duFresh = up.gradFresh()
+			}
 		}
 		kernels.ParallelFor(n, 8192, func(lo, hi int) {
 			const blk = 1024
@@ -42,10 +53,18 @@ func SwiGLU(gate, up *Value) *Value {
 					x := gd[b+i]
 					gi := g[b+i]
 					if du != nil {
-						du[b+i] += gi * x * sig
+						if duFresh {
+							du[b+i] = gi * x * sig
+						} else {
+							du[b+i] += gi * x * sig
+						}
 					}
 					if dg != nil {
-						dg[b+i] += gi * ud[b+i] * sig * (1 + x*(1-sig))
+						if dgFresh {
+							dg[b+i] = gi * ud[b+i] * sig * (1 + x*(1-sig))
+						} else {
+							dg[b+i] += gi * ud[b+i] * sig * (1 + x*(1-sig))
+						}
 					}
 				}
 			}

@@ -147,6 +147,23 @@ func (v *Value) ZeroGrad() { clear(v.Grad) }
 func (v *Value) RetainGrad() { v.retain = true }
 
 // grad returns the gradient buffer, allocating it zeroed on first use.
+// gradFresh returns v's gradient buffer like grad, and whether it was just
+// created. A fresh intermediate buffer is NOT zeroed (it comes from the
+// recycling pool): the caller must overwrite every element instead of
+// accumulating. It spares clearing, then re-reading, the large gradients
+// (logits, MLP activations) that have a single producer.
+func (v *Value) gradFresh() ([]float32, bool) {
+	if v.Grad != nil {
+		return v.Grad, false
+	}
+	if v.backward != nil {
+		v.Grad = getBufDirty(v.Numel())
+	} else {
+		v.Grad = make([]float32, v.Numel())
+	}
+	return v.Grad, true
+}
+
 func (v *Value) grad() []float32 {
 	if v.Grad == nil {
 		if v.backward != nil {
