@@ -230,7 +230,7 @@ func TestPipelineAlignX(t *testing.T) {
 	}
 	cfg.Family, cfg.DataFiles, cfg.HeldOutFrac = "alignx", []string{data}, 0.34
 	cfg.Loss, cfg.Beta = "ipo", 0.05 // the IPO objective (Eq. 2) end to end
-	cfg.Stage1.RewardPairs = 3 // forced to 1 for one-target episodes
+	cfg.Stage1.RewardPairs = 3       // forced to 1 for one-target episodes
 	res, err := RunPipeline(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), false, nil)
 	if err != nil {
 		t.Fatal(err)
