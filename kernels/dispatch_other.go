@@ -4,4 +4,11 @@ package kernels
 
 func availablePaths() []Path { return []Path{PathGeneric} }
 
-func setPath(Path) { setGeneric() }
+// setPath installs the portable kernels: the blocked Go GEMM/GEMV (the
+// same code the generic path of amd64 and arm64 runs) and the generic
+// vector kernels.
+func setPath(Path) {
+	setGeneric()
+	sgemm = makeSgemm(&genericArch, &gemvGeneric)
+	sgemmHalf = makeSgemmHalf(&genericArch, &gemvGeneric, nil)
+}
