@@ -37,6 +37,10 @@ type Runner struct {
 	ropeLen  int
 	jobs     []attnJob
 	attnFn   func(lo, hi int) // r.runAttention, bound once
+
+	// per-token loops of a layer (see perRow), bound once
+	normFn, ropeFn, swigluFn func(lo, hi int)
+	curNorm                  []float32 // the norm weight normFn applies
 }
 
 type attnJob struct {
@@ -48,6 +52,7 @@ type attnJob struct {
 func (m *Model) NewRunner() *Runner {
 	r := &Runner{m: m}
 	r.attnFn = r.runAttention
+	r.normFn, r.ropeFn, r.swigluFn = r.normRows, r.ropeRows, r.swigluRows
 	return r
 }
 
@@ -208,17 +213,61 @@ func (r *Runner) Forward(batch []Seq) error {
 	return nil
 }
 
+// rowWork is the work (in elements of a row times a cost weight) from which
+// a per-token loop of a prefill is spread over the kernel pool; decode
+// steps (a few rows) stay on the caller.
+const rowWork = 1 << 16
+
+// perRow runs fn over the token rows [0, n), split over the pool when n rows
+// of width elements are worth it (the closure is only handed to the pool
+// then, so a decode step allocates nothing).
+func (r *Runner) perRow(n, width int, fn func(lo, hi int)) {
+	if n < 2 || n*width < 2*rowWork {
+		fn(0, n)
+		return
+	}
+	kernels.ParallelFor(n, max(1, rowWork/max(width, 1)), fn)
+}
+
+// Per-token loops of a layer, bound once in NewRunner so that handing
+// them to the pool allocates nothing. normFn applies r.curNorm.
+
+func (r *Runner) normRows(lo, hi int) {
+	h := r.m.dims.hidden
+	for t := lo; t < hi; t++ {
+		kernels.RMSNorm(r.xn[t*h:(t+1)*h], r.x[t*h:(t+1)*h], r.curNorm, r.m.dims.eps)
+	}
+}
+
+func (r *Runner) ropeRows(lo, hi int) {
+	d := r.m.dims
+	half := d.headDim / 2
+	qkvW := d.qDim + 2*d.kvDim
+	for t := lo; t < hi; t++ {
+		p := r.pos[t]
+		cos, sin := r.cos[p*half:(p+1)*half], r.sin[p*half:(p+1)*half]
+		row := r.qkv[t*qkvW : (t+1)*qkvW]
+		kernels.RoPE(row[:d.qDim], d.heads, d.headDim, cos, sin)
+		kernels.RoPE(row[d.qDim:d.qDim+d.kvDim], d.kvHeads, d.headDim, cos, sin)
+	}
+}
+
+func (r *Runner) swigluRows(lo, hi int) {
+	I := r.m.dims.inter
+	for t := lo; t < hi; t++ {
+		kernels.SwiGLU(r.act[t*I:(t+1)*I], r.gu[2*t*I:(2*t+1)*I], r.gu[(2*t+1)*I:(2*t+2)*I])
+	}
+}
+
 // layer runs decoder block l over the n packed token rows.
 func (r *Runner) layer(l int, batch []Seq, n int) {
 	m, d := r.m, r.m.dims
 	w := &m.Layers[l]
-	half := d.headDim / 2
 	dot := m.AllowBF16Dot
 	qkvW := d.qDim + 2*d.kvDim // row t of r.qkv: [q | k | v]
 
-	for t := 0; t < n; t++ {
-		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.AttnNorm, d.eps)
-	}
+	r.curNorm = w.AttnNorm
+	r.perRow(n, d.hidden, r.normFn)
 	if aliases(&w.qkv, &w.Q, &w.K, &w.V) {
 		w.qkv.mulT(n, r.xn, 0, r.qkv, qkvW, dot)
 	} else {
@@ -226,13 +275,7 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.K.mulT(n, r.xn, 0, r.qkv[d.qDim:], qkvW, dot)
 		w.V.mulT(n, r.xn, 0, r.qkv[d.qDim+d.kvDim:], qkvW, dot)
 	}
-	for t := 0; t < n; t++ {
-		p := r.pos[t]
-		cos, sin := r.cos[p*half:(p+1)*half], r.sin[p*half:(p+1)*half]
-		row := r.qkv[t*qkvW : (t+1)*qkvW]
-		kernels.RoPE(row[:d.qDim], d.heads, d.headDim, cos, sin)
-		kernels.RoPE(row[d.qDim:d.qDim+d.kvDim], d.kvHeads, d.headDim, cos, sin)
-	}
+	r.perRow(n, d.qDim+d.kvDim, r.ropeFn)
 
 	// Append keys/values to the caches and queue one attention job per
 	// (sequence, kv head): each job covers the query heads of that group.
@@ -268,9 +311,8 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 	kernels.ParallelFor(len(r.jobs), 1, r.attnFn)
 	w.O.MulT(n, r.att, 1, r.x, dot) // residual: x += attn·Woᵀ
 
-	for t := 0; t < n; t++ {
-		kernels.RMSNorm(r.xn[t*d.hidden:(t+1)*d.hidden], r.x[t*d.hidden:(t+1)*d.hidden], w.MLPNorm, d.eps)
-	}
+	r.curNorm = w.MLPNorm
+	r.perRow(n, d.hidden, r.normFn)
 	I := d.inter // row t of r.gu: [gate | up]
 	if aliases(&w.gateUp, &w.Gate, &w.Up) {
 		w.gateUp.mulT(n, r.xn, 0, r.gu, 2*I, dot)
@@ -278,8 +320,6 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.Gate.mulT(n, r.xn, 0, r.gu, 2*I, dot)
 		w.Up.mulT(n, r.xn, 0, r.gu[I:], 2*I, dot)
 	}
-	for t := 0; t < n; t++ {
-		kernels.SwiGLU(r.act[t*I:(t+1)*I], r.gu[2*t*I:(2*t+1)*I], r.gu[(2*t+1)*I:(2*t+2)*I])
-	}
+	r.perRow(n, 4*I, r.swigluFn)
 	w.Down.MulT(n, r.act, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
 }
