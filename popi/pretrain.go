@@ -26,6 +26,7 @@ type PretrainConfig struct {
 	Examples          int          // corpus examples
 	Mix               []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
 	CleanSummaryRate  float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
+	TopicSwapRate     float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
 	TokenizerExamples int          // examples (of the corpus) the BPE is trained on
 	VocabSize         int          // BPE vocabulary size, bytes + merges + specials
 
@@ -104,8 +105,8 @@ func (c *PretrainConfig) Validate() error {
 		return fmt.Errorf("popi: pretrain: negative Warmup %d", c.Warmup)
 	case !(c.LR > 0) || c.FinalLR < 0 || c.FinalLR > c.LR || math.IsInf(c.LR, 0):
 		return fmt.Errorf("popi: pretrain: need 0 <= FinalLR (%g) <= LR (%g), LR > 0", c.FinalLR, c.LR)
-	case c.WeightDecay < 0 || c.Clip < 0 || c.PromptWeight < 0 || c.PromptWeight > 1:
-		return errors.New("popi: pretrain: WeightDecay and Clip must be >= 0, PromptWeight in [0, 1]")
+	case c.WeightDecay < 0 || c.Clip < 0 || c.PromptWeight < 0 || c.PromptWeight > 1 || c.TopicSwapRate < 0 || c.TopicSwapRate > 1:
+		return errors.New("popi: pretrain: WeightDecay and Clip must be >= 0, PromptWeight and TopicSwapRate in [0, 1]")
 	case c.Budget < 0:
 		return errors.New("popi: pretrain: negative Budget")
 	}
@@ -246,6 +247,17 @@ func Pretrain(ctx context.Context, c PretrainConfig) (*PretrainResult, error) {
 		return nil, err
 	}
 	logf("corpus: %d examples; tokenizer: %d tokens (%d specials) in %.1fs\n", len(chats), tok.VocabSize(), len(tok.Specials()), time.Since(start).Seconds())
+	if c.TopicSwapRate > 0 {
+		sw, rng := newTopicSwapper(), rand.New(rand.NewPCG(c.Seed, 0x70b1c))
+		n := 0
+		for i := range chats {
+			if rng.Float64() < c.TopicSwapRate {
+				chats[i] = sw.swap(chats[i], rng)
+				n++
+			}
+		}
+		logf("topics renamed to made-up words in %d examples\n", n)
+	}
 	seqs, err := encodeCorpus(tok, chats, kinds, float32(c.PromptWeight), c.MaxPositions, c.Seed)
 	if err != nil {
 		return nil, err

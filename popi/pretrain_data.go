@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -214,4 +215,69 @@ func pretrainLengthStats(seqs []pretrainSeq) []PretrainLengths {
 			P95: ls[len(ls)*95/100], Max: ls[len(ls)-1], TargetMean: tgt[k] / float64(len(ls))})
 	}
 	return out
+}
+
+// topicSwapper renames the world's topics inside corpus examples to made-up words.
+// The world keeps held-out topics out of the corpus, so a model trained on the training
+// topics alone memorizes them and cannot write about a topic it has never seen (the
+// held-out users' prompts); renaming a topic consistently in a fraction of the examples
+// (prompt, signals and target alike) teaches it to copy the topic from the prompt.
+type topicSwapper struct {
+	re *regexp.Regexp
+}
+
+func newTopicSwapper() *topicSwapper {
+	var alts []string
+	for i := range world.NumTopics {
+		alts = append(alts, regexp.QuoteMeta(world.Topic(i)))
+	}
+	// Longest first, so "rainbows" wins over "rain"; an optional capital initial.
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	for i, a := range alts {
+		alts[i] = "[" + strings.ToUpper(a[:1]) + a[:1] + "]" + a[1:]
+	}
+	return &topicSwapper{re: regexp.MustCompile(`\b(?:` + strings.Join(alts, "|") + `)\b`)}
+}
+
+// pseudoWord makes a pronounceable made-up word of 2-3 syllables, sometimes a plural
+// or preceded by "the".
+func pseudoWord(rng *rand.Rand) string {
+	const cons, vow = "bcdfghklmnprstvz", "aeiou"
+	var b strings.Builder
+	if rng.IntN(5) == 0 {
+		b.WriteString("the ")
+	}
+	for range 2 + rng.IntN(2) {
+		b.WriteByte(cons[rng.IntN(len(cons))])
+		b.WriteByte(vow[rng.IntN(len(vow))])
+	}
+	switch rng.IntN(3) {
+	case 0:
+		b.WriteByte('s')
+	case 1:
+		b.WriteByte(cons[rng.IntN(len(cons))])
+	}
+	return b.String()
+}
+
+// swap returns ex with every topic renamed to its own fresh made-up word (capitalized
+// where the topic was), the same word everywhere in the example.
+func (s *topicSwapper) swap(ex ChatExample, rng *rand.Rand) ChatExample {
+	names := map[string]string{}
+	repl := func(m string) string {
+		key := strings.ToLower(m[:1]) + m[1:]
+		w, ok := names[key]
+		if !ok {
+			w = pseudoWord(rng)
+			names[key] = w
+		}
+		if m[0] >= 'A' && m[0] <= 'Z' {
+			return strings.ToUpper(w[:1]) + w[1:]
+		}
+		return w
+	}
+	ex.Messages.System = s.re.ReplaceAllStringFunc(ex.Messages.System, repl)
+	ex.Messages.User = s.re.ReplaceAllStringFunc(ex.Messages.User, repl)
+	ex.Assistant = s.re.ReplaceAllStringFunc(ex.Assistant, repl)
+	return ex
 }

@@ -40,6 +40,7 @@ type BaseEvalReport struct {
 	AccPairs        float64 // fraction with a positive margin, 4 raw pairs of the user in context
 	MeanMarginSum   float64 // mean margin with the correct summary
 	MeanMarginNone  float64 // mean margin with none
+	ChosenTokenLP   float64 // mean per-token log-prob of y_c given the correct summary
 
 	// Summaries written from held-out users' pairs.
 	Summaries      int
@@ -71,7 +72,7 @@ func (r *BaseEvalReport) String() string {
 	fmt.Fprintf(&b, "  judge prefers summary-conditioned answer: %.3f, plain answer: %.3f; malformed answers %d\n", r.PreferWin, r.PreferLoss, r.Malformed)
 	fmt.Fprintf(&b, "  margin log p(y_c)-log p(y_r): with correct summary > with none on %.3f of pairs (mean %.2f vs %.2f)\n",
 		r.MarginBeatsNone, r.MeanMarginSum, r.MeanMarginNone)
-	fmt.Fprintf(&b, "  reward accuracy (margin > 0): correct summary %.3f, raw pairs %.3f, nothing %.3f\n", r.AccSummary, r.AccPairs, r.AccNone)
+	fmt.Fprintf(&b, "  reward accuracy (margin > 0): correct summary %.3f, raw pairs %.3f, nothing %.3f; log p per token of y_c %.2f\n", r.AccSummary, r.AccPairs, r.AccNone, r.ChosenTokenLP)
 	for _, s := range []struct {
 		name string
 		st   SummaryStats
@@ -139,10 +140,16 @@ func EvaluateBaseModel(m *llama.Model, tok *llama.Tokenizer, w *world.World, c B
 		return string(text), stopped, err
 	}
 	target := func(s string) []int { return append(tok.Encode(strings.TrimSpace(s), false), eot) }
-	margin := func(msg Messages, p world.Pair) (float64, error) {
+	var tokLP float64
+	var tokN int
+	margin := func(msg Messages, p world.Pair, count bool) (float64, error) {
 		sc, err := m.Score(encode(msg), [][]int{target(p.Chosen), target(p.Rejected)})
 		if err != nil {
 			return 0, err
+		}
+		if count {
+			tokLP += sc[0].LogProb
+			tokN += len(sc[0].TokenLogProbs)
 		}
 		return sc[0].LogProb - sc[1].LogProb, nil
 	}
@@ -172,15 +179,15 @@ func EvaluateBaseModel(m *llama.Model, tok *llama.Tokenizer, w *world.World, c B
 		if err != nil {
 			return nil, err
 		}
-		mz, err := margin(withZ, p)
+		mz, err := margin(withZ, p, true)
 		if err != nil {
 			return nil, err
 		}
-		mn, err := margin(plain, p)
+		mn, err := margin(plain, p, false)
 		if err != nil {
 			return nil, err
 		}
-		mp, err := margin(withP, p)
+		mp, err := margin(withP, p, false)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +247,7 @@ func EvaluateBaseModel(m *llama.Model, tok *llama.Tokenizer, w *world.World, c B
 		r.AccSummary, r.AccNone, r.AccPairs = nAccS/n, nAccN/n, nAccP/n
 		r.MeanMarginSum /= n
 		r.MeanMarginNone /= n
+		r.ChosenTokenLP = tokLP / float64(max(1, tokN))
 	}
 
 	addStats := func(st *SummaryStats, p world.Persona, text string, stopped bool) {

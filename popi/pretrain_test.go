@@ -281,3 +281,33 @@ func TestSaveBaseModelRejectsMismatchedTokenizer(t *testing.T) {
 		t.Fatal("loading a missing directory succeeded")
 	}
 }
+
+func TestTopicSwapRenamesConsistently(t *testing.T) {
+	sw := newTopicSwapper()
+	rng := pretrainRNG(1)
+	ex := ChatExample{
+		Messages:  Messages{System: "s", User: "Why is rainbows important? Rain and the moon. The moon is big. Trains!"},
+		Assistant: "Rainbows is nice. I like rainbows, not brains or terrain.",
+	}
+	got := sw.swap(ex, rng)
+	for _, s := range []string{got.Messages.User, got.Assistant} {
+		for _, w := range []string{"rainbows", "Rainbows", "the moon", "The moon", "Trains", "Rain "} {
+			if strings.Contains(s, w) {
+				t.Fatalf("topic %q left in %q", w, s)
+			}
+		}
+	}
+	if !strings.Contains(got.Assistant, "brains or terrain") {
+		t.Fatalf("non-topic words changed: %q", got.Assistant)
+	}
+	// The same topic gets the same word in prompt and target, capitalized where it was.
+	uw := world.Words(got.Messages.User)
+	aw := world.Words(got.Assistant)
+	if uw[2] != aw[0] || aw[0] != aw[5] {
+		t.Fatalf("inconsistent renaming: %q / %q", got.Messages.User, got.Assistant)
+	}
+	if got.Assistant[0] < 'A' || got.Assistant[0] > 'Z' {
+		t.Fatalf("capital lost: %q", got.Assistant)
+	}
+	t.Log(got.Messages.User, "|", got.Assistant)
+}
