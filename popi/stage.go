@@ -35,6 +35,8 @@ type phase[T any] struct {
 	Headline func(m map[string]float64) (mean, std float64)
 	// HeadName labels the headline on the progress line, e.g. "reward".
 	HeadName string
+	// Detail, if set, appends further metrics to the progress line.
+	Detail func(m map[string]float64) string
 }
 
 func (p *phase[T]) ckptDir() string { return p.Run.Path("ckpt", p.Name) }
@@ -94,7 +96,11 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 			if err := p.Run.Metric(rec); err != nil {
 				return err
 			}
-			p.Run.Logf("%s", prog.Line(st.Step, fmt.Sprintf("%s %.4f ± %.4f  lr %.3g", p.HeadName, mean, std, info.LR)))
+			head := fmt.Sprintf("%s %.4f ± %.4f  lr %.3g", p.HeadName, mean, std, info.LR)
+			if p.Detail != nil {
+				head += p.Detail(info.Metrics)
+			}
+			p.Run.Logf("%s", prog.Line(st.Step, head))
 			if p.RNG != nil {
 				lastRNG, _ = p.RNG.MarshalBinary()
 			}

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/world"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -59,6 +60,7 @@ func (c Stage1Config) Validate() error {
 type stage1Data struct {
 	Episode int
 	Pairs   []PrefPair
+	Persona string // the episode's ground-truth persona (diagnostics only; may be empty)
 }
 
 // Stage1Prompts builds the Stage-1 training prompts: each episode's inference prompt
@@ -79,7 +81,7 @@ func Stage1Prompts(enc *ChatEncoder, p Prompting, eps []Episode, rewardPairs int
 				if err != nil {
 					return nil, fmt.Errorf("popi: episode %d (user %s): %w", i, ep.UserID, err)
 				}
-				out = append(out, rl.Prompt{IDs: enc.Prompt(m), Text: m.User, Data: &stage1Data{Episode: i, Pairs: []PrefPair{t}}})
+				out = append(out, rl.Prompt{IDs: enc.Prompt(m), Text: m.User, Data: &stage1Data{Episode: i, Pairs: []PrefPair{t}, Persona: ep.Persona}})
 			}
 			continue
 		}
@@ -89,7 +91,7 @@ func Stage1Prompts(enc *ChatEncoder, p Prompting, eps []Episode, rewardPairs int
 		}
 		ids := enc.Prompt(m)
 		for s := 0; s+rewardPairs <= len(ep.Targets); s += rewardPairs {
-			out = append(out, rl.Prompt{IDs: ids, Text: m.User, Data: &stage1Data{Episode: i, Pairs: ep.Targets[s : s+rewardPairs]}})
+			out = append(out, rl.Prompt{IDs: ids, Text: m.User, Data: &stage1Data{Episode: i, Pairs: ep.Targets[s : s+rewardPairs], Persona: ep.Persona}})
 		}
 	}
 	if len(out) == 0 {
@@ -100,25 +102,133 @@ func Stage1Prompts(enc *ChatEncoder, p Prompting, eps []Episode, rewardPairs int
 
 // SummaryReward returns the GRPO group reward of Stage 1: for each sampled summary,
 // −ℓ averaged over the prompt's target pairs, with the generator of obj frozen.
-func SummaryReward(obj *Objective) rl.GroupRewardFunc {
+func SummaryReward(obj *Objective) rl.GroupRewardFunc { return summaryReward(obj, nil) }
+
+// summaryReward is SummaryReward that also feeds st (when non-nil) with the step's
+// diagnostics.
+func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 	return func(ctx context.Context, p rl.Prompt, cs []rl.Completion) ([]float64, error) {
 		d, ok := p.Data.(*stage1Data)
 		if !ok || len(d.Pairs) == 0 {
 			return nil, errors.New("popi: Stage-1 prompt without target pairs")
 		}
 		out := make([]float64, len(cs))
+		pairLoss := make([]float64, len(d.Pairs))
+		noise := make([]float64, len(cs))
 		for i, c := range cs {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			l, err := obj.SummaryLoss(c.Text, d.Pairs)
-			if err != nil {
-				return nil, fmt.Errorf("summary %d: %w", i, err)
+			sum := 0.0
+			for j, pp := range d.Pairs {
+				l, err := obj.SummaryLoss(c.Text, []PrefPair{pp})
+				if err != nil {
+					return nil, fmt.Errorf("summary %d: %w", i, err)
+				}
+				pairLoss[j] = l
+				sum += l
 			}
-			out[i] = -l
+			out[i] = -sum / float64(len(d.Pairs))
+			// Standard error of the reward from the sampled pairs.
+			if n := len(pairLoss); n > 1 {
+				noise[i] = stdDev(pairLoss) / math.Sqrt(float64(n))
+			}
+		}
+		if st != nil {
+			st.add(d.Persona, cs, out, noise)
 		}
 		return out, nil
 	}
+}
+
+// stage1Stats accumulates one GRPO step's summary diagnostics: attribute accuracy of the
+// sampled summaries against the true persona (persona world), the fraction stating at
+// least one attribute, their length, the reward spread within groups and the noise of a
+// reward from its sampled target pairs.
+type stage1Stats struct {
+	scored, parseable, summaries, groups, corrGroups int
+	acc, words, groupStd, noise, corr                float64
+}
+
+func (s *stage1Stats) add(persona string, cs []rl.Completion, rewards, noise []float64) {
+	s.groups++
+	s.groupStd += stdDev(rewards)
+	p, perr := world.ParseSentence(persona)
+	accs := make([]float64, len(cs))
+	for i, c := range cs {
+		s.summaries++
+		s.noise += noise[i]
+		s.words += float64(len(world.Words(c.Text)))
+		if perr == nil {
+			sc := world.ScoreSummary(p, c.Text)
+			s.scored++
+			s.acc += sc.Accuracy()
+			accs[i] = sc.Accuracy()
+			if sc.Correct+sc.Wrong > 0 {
+				s.parseable++
+			}
+		}
+	}
+	if r, ok := correlation(rewards, accs); ok && perr == nil {
+		s.corr += r
+		s.corrGroups++
+	}
+}
+
+// correlation is Pearson's r of xs and ys; ok is false when either is constant.
+func correlation(xs, ys []float64) (r float64, ok bool) {
+	sx, sy := stdDev(xs), stdDev(ys)
+	if len(xs) != len(ys) || len(xs) < 2 || sx == 0 || sy == 0 {
+		return 0, false
+	}
+	mx, my := 0.0, 0.0
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx /= float64(len(xs))
+	my /= float64(len(ys))
+	c := 0.0
+	for i := range xs {
+		c += (xs[i] - mx) * (ys[i] - my)
+	}
+	return c / float64(len(xs)) / (sx * sy), true
+}
+
+// metrics writes the means into m and resets s.
+func (s *stage1Stats) metrics(m map[string]float64) {
+	if s.groups > 0 {
+		m["reward_group_std"] = s.groupStd / float64(s.groups)
+	}
+	if s.summaries > 0 {
+		m["reward_pair_noise"] = s.noise / float64(s.summaries)
+		m["summary_words"] = s.words / float64(s.summaries)
+	}
+	if s.scored > 0 {
+		m["summary_acc"] = s.acc / float64(s.scored)
+		m["summary_parseable"] = float64(s.parseable) / float64(s.scored)
+	}
+	if s.corrGroups > 0 {
+		m["reward_acc_corr"] = s.corr / float64(s.corrGroups)
+	}
+	*s = stage1Stats{}
+}
+
+// stdDev is the population standard deviation of xs.
+func stdDev(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	mean := 0.0
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	v := 0.0
+	for _, x := range xs {
+		v += (x - mean) * (x - mean)
+	}
+	return math.Sqrt(v / float64(len(xs)))
 }
 
 // Stage1 holds the models of Stage 1: the trainable inference model πφ, its frozen
@@ -153,13 +263,31 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 	gc.Sample = rl.SampleOptions{Temperature: c.Temperature, TopP: c.TopP, MaxTokens: c.MaxTokens, StopIDs: []int{s.Policy.Enc.End}}
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)
-	g := &rl.GRPO{Policy: s.Policy, Ref: s.Ref, Opt: opt, GroupReward: SummaryReward(s.Obj), Config: gc, Rand: rng}
+	stats := &stage1Stats{}
+	g := &rl.GRPO{Policy: s.Policy, Ref: s.Ref, Opt: opt, GroupReward: summaryReward(s.Obj, stats), Config: gc, Rand: rng}
+	step := func(ctx context.Context, batch []rl.Prompt, lr float64) (map[string]float64, error) {
+		m, err := g.LoopStep(ctx, batch, lr)
+		if err == nil {
+			stats.metrics(m)
+		}
+		return m, err
+	}
 	ph := &phase[rl.Prompt]{
 		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt, RNG: pcg,
 		Data: prompts, BatchSize: min(c.BatchSize, len(prompts)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
-		Step: g.LoopStep, HeadName: "reward",
+		Step: step, HeadName: "reward",
 		Headline: func(m map[string]float64) (float64, float64) { return m["reward"], m["reward_std"] },
+		Detail: func(m map[string]float64) string {
+			d := fmt.Sprintf("  group-spread %.4f pair-noise %.4f  len %.1f w", m["reward_group_std"], m["reward_pair_noise"], m["summary_words"])
+			if v, ok := m["summary_acc"]; ok {
+				d += fmt.Sprintf("  attr-acc %.3f parseable %.2f corr(r,acc) %+.2f", v, m["summary_parseable"], m["reward_acc_corr"])
+			}
+			if v, ok := m["kl"]; ok {
+				d += fmt.Sprintf("  kl %.4f", v)
+			}
+			return d
+		},
 	}
 	return ph.run(ctx)
 }
