@@ -3,6 +3,8 @@ package llama
 import (
 	"fmt"
 	"slices"
+
+	"github.com/popi-go/popi/kernels"
 )
 
 // GenerateOptions controls Generate, GenerateN and GenerateBatch.
@@ -215,17 +217,34 @@ func (r *Runner) decode(states []*genState, logits [][]float32, opts GenerateOpt
 	for _, s := range states {
 		s.out = make([]int, 0, opts.MaxTokens)
 	}
+	// Drawing from a logit row costs about as much as a small model's
+	// decode step (a sort of the vocabulary), so the unfinished states of a
+	// step sample in parallel; each has its own sampler, so the draws do not
+	// depend on the split. Callbacks still run in order on this goroutine.
+	pending := make([]int, 0, len(states))
+	drawn := make([]int, len(states))
+	sampleFn := func(lo, hi int) {
+		for _, i := range pending[lo:hi] {
+			drawn[i] = states[i].sampler.Sample(logits[i])
+		}
+	}
 	for {
-		batch, active = batch[:0], active[:0]
+		batch, active, pending = batch[:0], active[:0], pending[:0]
 		for i, s := range states {
 			if s.done {
 				continue
 			}
-			row := logits[i]
 			if opts.StepLogits != nil {
-				opts.StepLogits(i, row)
+				opts.StepLogits(i, logits[i])
 			}
-			t := s.sampler.Sample(row)
+			pending = append(pending, i)
+		}
+		kernels.ParallelFor(len(pending), 1, sampleFn)
+		for i, s := range states {
+			if s.done {
+				continue
+			}
+			t := drawn[i]
 			s.out = append(s.out, t)
 			switch {
 			case slices.Contains(stop, t):
