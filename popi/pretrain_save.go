@@ -165,16 +165,5 @@ const PretrainChatTemplate = `{{- bos_token }}
 // LoadBaseModel loads a directory written by SaveBaseModel (or any HF LLaMA directory
 // with a tokenizer.json or tokenizer.model): the model with f32 weights and its tokenizer.
 func LoadBaseModel(dir string) (*llama.Model, *llama.Tokenizer, error) {
-	m, err := llama.Load(dir, llama.LoadOptions{})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := llama.LoadTokenizer(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if tok.VocabSize() > m.Config.Vocab {
-		return nil, nil, fmt.Errorf("popi: %s: tokenizer has %d tokens, model only %d", dir, tok.VocabSize(), m.Config.Vocab)
-	}
-	return m, tok, nil
+	return LoadBase(dir, "")
 }
