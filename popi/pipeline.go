@@ -74,11 +74,30 @@ type PipelineConfig struct {
 
 // DefaultPipelineConfig is the built-in default run: the persona world with the built-in
 // tiny model, sized to finish in about ten minutes on two cores.
+//
+// Stage 1 was tuned on this world and model (issue 7; experiments at seed 1, logged in
+// the commit that set these values):
+//   - LR 3e-4: at the earlier 1e-4 the summaries barely moved in 80 steps (sampled
+//     attribute accuracy 0.27 -> 0.37, held-out accuracy no better than
+//     Inference-Prompting); 1e-3 collapses the policy within 20 steps.
+//   - Alpha 0.4 (KL weight; the paper's 0.002·β = 2e-4 is for 3B models at LR 1e-6):
+//     with 2e-4 at LR 3e-4 the per-token KL to πφ_ref reached 0.8-4 nats and the policy
+//     learned to repeat one level keyword to the length limit ("feel expert feel expert
+//     ..."), which raises the generator's margins (held-out accuracy 62.7%) but states
+//     the wrong persona (attribute accuracy 25%, win rate 67.7% < Inference-Prompting's
+//     73.4%). With 0.4 the KL stays near 0.04, summaries keep their length and form, and
+//     both accuracy and win rate beat Inference-Prompting.
+//   - Beta 0.1, group 4, 4 reward pairs: 8 reward pairs halved the pair noise but gave
+//     the same held-out figures at 1.3x the Stage-1 time.
+//
+// EvalTargets 20 (every pair of a held-out user not used as a signal): 24 users x 20 =
+// 480 held-out pairs for reward accuracy, so differences of a few points are not noise
+// of a 192-pair sample.
 func DefaultPipelineConfig() PipelineConfig {
 	return PipelineConfig{
-		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 8,
+		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 20,
 		Templates: "paper", ModelDir: DefaultModelDir, Loss: "dpo", Beta: 0.1,
-		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 1e-4, Warmup: 8, Alpha: -1, Temperature: 1,
+		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 3e-4, Warmup: 8, Alpha: 0.4, Temperature: 1,
 			TopP: 1, MaxTokens: 48, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10},
 		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 1e-4, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
 		Stage2Targets: 4, Methods: "all",
