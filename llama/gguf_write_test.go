@@ -1,0 +1,367 @@
+package llama
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// tinyChatTemplate reads chat_template from a tokenizer_config.json.
+func tinyChatTemplate(t *testing.T, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tc struct {
+		ChatTemplate string `json:"chat_template"`
+	}
+	if err := json.Unmarshal(data, &tc); err != nil {
+		t.Fatal(err)
+	}
+	return tc.ChatTemplate
+}
+
+// writeTiny loads the HF model in dir and writes it as GGUF.
+func writeTiny(t *testing.T, dir string, opts GGUFWriteOptions) (string, *Model) {
+	t.Helper()
+	m, err := Load(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := LoadTokenizerJSON(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.gguf")
+	if err := WriteGGUF(out, m, tok, opts); err != nil {
+		t.Fatal(err)
+	}
+	return out, m
+}
+
+// TestWriteGGUFMatchesConverter writes the tiny f32 model and compares the
+// file with model.gguf written by llama.cpp's converter: the same metadata
+// keys and values, the same tensor directory, and bit-identical tensor data
+// (attn_q / attn_k included, so the RoPE row permutation is checked).
+func TestWriteGGUFMatchesConverter(t *testing.T) {
+	out, _ := writeTiny(t, goldenDir, GGUFWriteOptions{Name: "tiny-llama3-golden", ChatTemplate: tinyChatTemplate(t, goldenDir)})
+	ref, err := OpenGGUF(filepath.Join(goldenDir, "model.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	got, err := OpenGGUF(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	if got.Version != 3 || got.Alignment != 32 {
+		t.Errorf("version %d alignment %d, want 3 and 32", got.Version, got.Alignment)
+	}
+	for k, v := range ref.Metadata {
+		g, ok := got.Metadata[k]
+		if !ok {
+			t.Errorf("metadata %s missing", k)
+			continue
+		}
+		if !reflect.DeepEqual(g, v) {
+			t.Errorf("metadata %s = %T %.80v, converter wrote %T %.80v", k, g, g, v, v)
+		}
+	}
+	for k := range got.Metadata {
+		if _, ok := ref.Metadata[k]; !ok {
+			t.Errorf("extra metadata %s", k)
+		}
+	}
+	if len(got.Tensors) != len(ref.Tensors) {
+		t.Fatalf("%d tensors, converter wrote %d", len(got.Tensors), len(ref.Tensors))
+	}
+	for _, rt := range ref.Tensors {
+		gt, ok := got.Tensor(rt.Name)
+		if !ok {
+			t.Errorf("tensor %s missing", rt.Name)
+			continue
+		}
+		if !reflect.DeepEqual(gt.Dims, rt.Dims) || gt.DType != rt.DType || gt.Offset%32 != 0 {
+			t.Errorf("%s: dims %v %v at %d, converter %v %v", rt.Name, gt.Dims, gt.DType, gt.Offset, rt.Dims, rt.DType)
+			continue
+		}
+		a, err := got.ReadRaw(rt.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ref.ReadRaw(rt.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: data differs from the converter's", rt.Name)
+		}
+	}
+}
+
+// TestWriteGGUFRoundTrip reads written files back with our reader: tensors
+// bit-identical to the safetensors source, config equal, tokenizer equal;
+// for f32, bf16 (converted on write) and untied models.
+func TestWriteGGUFRoundTrip(t *testing.T) {
+	cases := []struct {
+		name, dir, weights, golden string
+		fileType                   uint32
+	}{
+		{"f32", goldenDir, "", filepath.Join(goldenDir, "model.safetensors"), 0},
+		{"f32-to-bf16", goldenDir, "bf16", filepath.Join(goldenDir, "bf16", "model.safetensors"), 32},
+		{"bf16", filepath.Join(goldenDir, "bf16"), "", filepath.Join(goldenDir, "bf16", "model.safetensors"), 32},
+		{"untied", filepath.Join(goldenDir, "untied"), "", filepath.Join(goldenDir, "untied", "model.safetensors"), 0},
+		{"f16", goldenDir, "f16", "", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, m := writeTiny(t, tc.dir, GGUFWriteOptions{WeightType: tc.weights})
+			g, err := OpenGGUF(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			if ft, _ := g.Int("general.file_type"); uint32(ft) != tc.fileType {
+				t.Errorf("file_type %d, want %d", ft, tc.fileType)
+			}
+			gcfg, err := g.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := *m.Config
+			want.TorchDType = ""
+			if !reflect.DeepEqual(*gcfg, want) {
+				t.Errorf("config read back:\n%+v\nwant\n%+v", *gcfg, want)
+			}
+			if gcfg.RopeScaling == nil || *gcfg.RopeScaling != *want.RopeScaling {
+				t.Errorf("rope scaling %+v, want %+v", gcfg.RopeScaling, want.RopeScaling)
+			}
+			gt, err := NewGGUFTensors(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.golden == "" {
+				// f16: compare with the f32 weights rounded to f16.
+				m.forEachMatrix(func(name string, w *Matrix) {
+					c, _ := w.Convert(DTypeF16)
+					u, dt, err := gt.ReadU16(name)
+					if err != nil || dt != DTypeF16 || !reflect.DeepEqual(u, c.U16) {
+						t.Errorf("%s: f16 data differs (%v, %v)", name, dt, err)
+					}
+				})
+				return
+			}
+			st, err := OpenTensors(tc.golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if !reflect.DeepEqual(gt.Names(), st.Names()) {
+				t.Fatalf("names %v, want %v", gt.Names(), st.Names())
+			}
+			norms := map[string][]float32{}
+			m.forEachNorm(func(name string, w []float32) { norms[name] = w })
+			for _, n := range st.Names() {
+				d1, s1, _ := st.Info(n)
+				d2, s2, _ := gt.Info(n)
+				if w, ok := norms[n]; ok {
+					// Norm weights are stored F32 whatever the matrices' type:
+					// compare with the loaded model's values.
+					b, err := gt.ReadF32(n)
+					if err != nil || d2 != DTypeF32 || !reflect.DeepEqual(s1, s2) || !sameBits(w, b) {
+						t.Errorf("%s: %v%v differs from the model's f32 norm (%v)", n, d2, s2, err)
+					}
+					continue
+				}
+				if d1 != d2 || !reflect.DeepEqual(s1, s2) {
+					t.Errorf("%s: %v%v, want %v%v", n, d2, s2, d1, s1)
+					continue
+				}
+				a, err1 := ReadTensor(st, n)
+				b, err2 := ReadTensor(gt, n)
+				if err1 != nil || err2 != nil {
+					t.Fatal(err1, err2)
+				}
+				if !reflect.DeepEqual(a.U16, b.U16) || !sameBits(a.F32, b.F32) {
+					t.Errorf("%s: data differs after the round trip", n)
+				}
+			}
+			tok, err := g.Tokenizer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := "Once upon a time, naïve Ωmega 12345 <|eot_id|>\r\n  done"
+			if a, b := tok.Encode(text, true), ref.Encode(text, true); !reflect.DeepEqual(a, b) {
+				t.Errorf("tokenizer from written gguf encodes %v, want %v", a, b)
+			}
+		})
+	}
+}
+
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestWriteGGUFForwardAgrees loads the written file as a model and checks
+// its logits equal those of the source model exactly.
+func TestWriteGGUFForwardAgrees(t *testing.T) {
+	out, m := writeTiny(t, goldenDir, GGUFWriteOptions{})
+	m2, err := Load(out, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{376, 46, 77, 315, 220, 84, 79, 281, 258, 327}
+	a, b := m.NewRunner(), m2.NewRunner()
+	s1 := []Seq{{Cache: m.NewKVCache(16), Tokens: ids}}
+	s2 := []Seq{{Cache: m2.NewKVCache(16), Tokens: ids}}
+	if err := a.Forward(s1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Forward(s2); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(s1[0].Logits, s2[0].Logits) {
+		t.Errorf("logits differ after the gguf round trip")
+	}
+}
+
+// TestWriteGGUFPadsVocab writes a model whose vocabulary is larger than the
+// tokenizer's: the extra ids become unused [PADn] tokens that our reader skips.
+func TestWriteGGUFPadsVocab(t *testing.T) {
+	tok, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(filepath.Join(goldenDir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Vocab = 400
+	m, err := NewRandomAs(cfg, 3, DTypeBF16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "pad.gguf")
+	if err := WriteGGUF(out, m, tok, GGUFWriteOptions{EOSToken: "<|end_of_text|>"}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := OpenGGUF(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	toks, _ := g.Strings("tokenizer.ggml.tokens")
+	types, _ := g.Ints("tokenizer.ggml.token_type")
+	if len(toks) != 400 || toks[399] != "[PAD399]" || types[399] != 5 || types[383] != 3 || types[0] != 1 {
+		t.Errorf("padding: %d tokens, last %q type %v", len(toks), toks[len(toks)-1], types[len(types)-1])
+	}
+	if e, _ := g.Int("tokenizer.ggml.eos_token_id"); e != 377 {
+		t.Errorf("eos id %d, want 377 (<|end_of_text|>)", e)
+	}
+	m2, err := Load(out, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m2.Layers[1].Q.U16, m.Layers[1].Q.U16) || !reflect.DeepEqual(m2.Embed.U16, m.Embed.U16) {
+		t.Errorf("weights differ after the round trip")
+	}
+	if _, err := g.Tokenizer(); err != nil {
+		t.Errorf("tokenizer of padded file: %v", err)
+	}
+}
+
+func TestWriteGGUFErrors(t *testing.T) {
+	tok, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := LoadConfig(filepath.Join(goldenDir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newModel := func(edit func(c *Config)) *Model {
+		c := *base
+		edit(&c)
+		m, err := NewRandom(&c, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	good := newModel(func(*Config) {})
+	mixed := newModel(func(*Config) {})
+	mixed.Layers[0].Up, _ = mixed.Layers[0].Up.Convert(DTypeBF16)
+	badShape := newModel(func(*Config) {})
+	badShape.Layers[1].K.F32 = badShape.Layers[1].K.F32[:10]
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		m    *Model
+		tok  *Tokenizer
+		opts GGUFWriteOptions
+		want string
+	}{
+		{"nil model", nil, tok, GGUFWriteOptions{}, "nil model"},
+		{"no tokenizer", good, nil, GGUFWriteOptions{}, "tokenizer is required"},
+		{"small vocab", newModel(func(c *Config) { c.Vocab, c.BOS, c.EOS = 300, -1, nil }), tok, GGUFWriteOptions{}, "tokenizer has 384 ids"},
+		{"no context", newModel(func(c *Config) { c.MaxPositions = 0 }), tok, GGUFWriteOptions{}, "context_length"},
+		{"mixed", mixed, tok, GGUFWriteOptions{}, "mixed matrix types"},
+		{"bad type", good, tok, GGUFWriteOptions{WeightType: "q4"}, "unknown weight type"},
+		{"bad eos", good, tok, GGUFWriteOptions{EOSToken: "hello"}, "not a special token"},
+		{"bad shape", badShape, tok, GGUFWriteOptions{}, "blk.1.attn_k.weight"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "x.gguf")
+			err := WriteGGUF(path, tc.m, tc.tok, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("a file was left behind after the error")
+			}
+		})
+	}
+	// mixed types are fine when one stored type is requested.
+	if err := WriteGGUF(filepath.Join(dir, "ok.gguf"), mixed, tok, GGUFWriteOptions{WeightType: "bf16"}); err != nil {
+		t.Errorf("mixed with WeightType bf16: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("directory holds %d entries, want only ok.gguf (no temp files)", len(ents))
+	}
+}
+
+func TestPermutedRowInvertsUnpermute(t *testing.T) {
+	const rows, cols, heads = 24, 3, 3
+	x := make([]int, rows*cols)
+	for r := 0; r < rows; r++ {
+		src := permutedRow(r, rows/heads)
+		for c := 0; c < cols; c++ {
+			x[r*cols+c] = src*cols + c
+		}
+	}
+	unpermuteRows(x, rows, cols, heads)
+	for i, v := range x {
+		if v != i {
+			t.Fatalf("element %d = %d after unpermute, want %d", i, v, i)
+		}
+	}
+}
