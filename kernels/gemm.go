@@ -2,7 +2,10 @@ package kernels
 
 //go:generate go run gemm_asmgen.go
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Blocked (GotoBLAS/BLIS-style) SGEMM driver shared by every instruction-set
 // path. Row-major C = alpha*op(A)*op(B) + beta*C is computed as:
@@ -86,11 +89,17 @@ type gemmCall struct {
 	ap                 []float32
 	splitN             bool
 	packFn, computeFn  func(lo, hi int)
+
+	// Dynamic schedule of the compute phase (see claimUnits): units
+	// [0, units) of one tile each, handed out chunk units at a time.
+	units, chunk int
+	next         atomic.Int64
+	claimFn      func(lo, hi int)
 }
 
 var gemmCallPool = sync.Pool{New: func() any {
 	g := new(gemmCall)
-	g.packFn, g.computeFn = g.packRange, g.computeRange
+	g.packFn, g.computeFn, g.claimFn = g.packRange, g.computeRange, g.claimUnits
 	return g
 }}
 
@@ -116,6 +125,83 @@ func (g *gemmCall) computeRange(lo, hi int) {
 	} else {
 		gemmMacro(g.ar, g.ap, g.t0, lo, hi, 0, g.nTiles, g.m, g.n, g.kl, g.p0, g.alpha, g.bs, g.beta, g.c, g.ldc)
 	}
+}
+
+// The compute phase of a block is a grid of nt A micro-panels by nTiles B
+// micro-panels (one mr×nr tile each). When splitting columns it is
+// linearized column-major (unit u = j*nt + t): a run of units covers whole
+// B panels, each packed once, plus at most two partial ones, so the grid
+// splits evenly even when nTiles is not a multiple of the worker count.
+// Otherwise (few B panels, packed by every run) a unit is a whole row of
+// tiles. Workers claim runs of chunk units from an atomic counter, so a
+// worker that was briefly descheduled does not leave the other waiting at
+// the barrier.
+
+// gemmStaticSplit selects the previous schedule, one static share of
+// whole B (or A) panels per worker; the benchmarks compare both in one run.
+var gemmStaticSplit bool
+
+// gemmChunksPerWorker is how many runs the grid is cut into per worker.
+const gemmChunksPerWorker = 4
+
+// gemmMinChunkTiles keeps a run long enough that packing its B panels and
+// claiming it stay small next to its compute.
+const gemmMinChunkTiles = 16
+
+// setSchedule sizes the dynamic schedule of the current block (nt A
+// micro-panels) for the given number of workers.
+func (g *gemmCall) setSchedule(nt, workers int) {
+	per := 1 // tiles per unit
+	g.units = nt
+	if g.splitN {
+		g.units = nt * g.nTiles
+	} else {
+		per = g.nTiles
+	}
+	runs := gemmChunksPerWorker * workers
+	g.chunk = max((g.units+runs-1)/runs, (gemmMinChunkTiles+per-1)/per)
+	g.next.Store(0)
+}
+
+// claimUnits is the body every worker runs: claim runs until none is left.
+// Its arguments (the worker's static share) are ignored.
+func (g *gemmCall) claimUnits(_, _ int) {
+	for {
+		lo := int(g.next.Add(int64(g.chunk))) - g.chunk
+		if lo >= g.units {
+			return
+		}
+		hi := min(lo+g.chunk, g.units)
+		if !g.splitN {
+			g.computeRange(lo, hi)
+			continue
+		}
+		// Column-major run: at most three rectangles (partial first
+		// column, whole columns, partial last column).
+		nt := len(g.ap) / (g.ar.mr * g.slots())
+		j0, t0 := lo/nt, lo%nt
+		j1, t1 := hi/nt, hi%nt // exclusive end: column j1 up to row t1
+		if j0 == j1 {
+			g.macro(t0, t1, j0, j0+1)
+			continue
+		}
+		if t0 > 0 {
+			g.macro(t0, nt, j0, j0+1)
+			j0++
+		}
+		if j1 > j0 {
+			g.macro(0, nt, j0, j1)
+		}
+		if t1 > 0 {
+			g.macro(0, t1, j1, j1+1)
+		}
+	}
+}
+
+// macro computes the tiles of A micro-panels [tlo, thi) and B micro-panels
+// [jlo, jhi) of the current block.
+func (g *gemmCall) macro(tlo, thi, jlo, jhi int) {
+	gemmMacro(g.ar, g.ap, g.t0, tlo, thi, jlo, jhi, g.m, g.n, g.kl, g.p0, g.alpha, g.bs, g.beta, g.c, g.ldc)
 }
 
 // slots is the packed length per row/column of the current depth block.
@@ -169,15 +255,23 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 			nt := min(mtPerBlock, mTiles-t0)
 			g.t0 = t0
 			g.ap = abuf.s[:nt*mr*ks]
-			work := nt
-			if g.splitN {
-				work = nTiles
-			}
-			if parallel {
+			if parallel && !gemmStaticSplit {
 				ParallelFor(nt, 1, g.packFn)
+				g.setSchedule(nt, workers)
+				ParallelFor(workers, 1, g.claimFn)
+			} else if parallel {
+				ParallelFor(nt, 1, g.packFn)
+				work := nt
+				if g.splitN {
+					work = nTiles
+				}
 				ParallelFor(work, 1, g.computeFn)
 			} else {
 				g.packFn(0, nt)
+				work := nt
+				if g.splitN {
+					work = nTiles
+				}
 				g.computeFn(0, work)
 			}
 		}

@@ -1,0 +1,63 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+)
+
+// trainGemm is one GEMM of a training step: the forward (y = x·Wᵀ), the
+// input gradient (dx = dy·W) or the weight gradient (dW = dyᵀ·x) of a
+// Linear layer of `in` inputs and `out` outputs over `rows` token rows.
+type trainGemm struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+// linearGemms lists the three GEMMs of a Linear layer as nn.Linear calls them.
+func linearGemms(layer string, rows, in, out int) []trainGemm {
+	return []trainGemm{
+		{layer + "/fwd", false, true, rows, out, in},
+		{layer + "/dx", false, false, rows, in, out},
+		{layer + "/dw", true, false, out, in, rows},
+	}
+}
+
+// trainGemms30m: the distinct GEMM shapes of the 30m preset train step
+// (8×256 tokens; dim 512, kv dim 128, ffn 1376, vocab 8192).
+func trainGemms30m() []trainGemm {
+	var s []trainGemm
+	s = append(s, linearGemms("q", 2048, 512, 512)...)
+	s = append(s, linearGemms("kv", 2048, 512, 128)...)
+	s = append(s, linearGemms("up", 2048, 512, 1376)...)
+	s = append(s, linearGemms("down", 2048, 1376, 512)...)
+	s = append(s, linearGemms("head", 2048, 512, 8192)...)
+	return s
+}
+
+// BenchmarkSgemmTrain measures the GEMM shapes of the 30m training step in
+// GFLOP/s, with the dynamic 2-D schedule and with the static per-worker
+// split it replaced (same run, so the ratio is meaningful).
+func BenchmarkSgemmTrain(b *testing.B) {
+	for _, sched := range []string{"dynamic", "static"} {
+		for _, s := range trainGemms30m() {
+			b.Run(fmt.Sprintf("%s/%s", sched, s.name), func(b *testing.B) {
+				defer func(old bool) { gemmStaticSplit = old }(gemmStaticSplit)
+				gemmStaticSplit = sched == "static"
+				lda, ldb := s.k, s.n
+				if s.transA {
+					lda = s.m
+				}
+				if s.transB {
+					ldb = s.k
+				}
+				a, w, c := randF32(s.m*s.k, 1), randF32(s.k*s.n, 2), make([]float32, s.m*s.n)
+				b.ResetTimer()
+				for range b.N {
+					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, w, ldb, 0, c, s.n)
+				}
+				reportGflops(b, s.m, s.n, s.k)
+			})
+		}
+	}
+}

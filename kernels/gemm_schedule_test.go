@@ -1,0 +1,54 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSgemmSchedules: the dynamic 2-D schedule (runs of tiles that start
+// and end inside a B panel, row runs when splitting rows) gives exactly
+// the result of the static per-worker split, on every path, and both
+// match the float64 reference. Shapes are picked so runs cut columns
+// (n not a multiple of nr times the workers), rows are split (few B
+// panels), and several depth and row blocks are crossed.
+func TestSgemmSchedules(t *testing.T) {
+	if Workers() < 2 {
+		t.Logf("GOMAXPROCS=1: the schedules differ only in how one worker walks the grid")
+	}
+	cases := []gemmCase{
+		{m: 203, n: 317, k: 801, alpha: 1, beta: 0},                                // split columns, runs cut columns
+		{m: 1601, n: 100, k: 96, alpha: 0.5, beta: 1, transB: true, offA: 1},       // split rows, two row blocks
+		{m: 128, n: 512, k: 700, alpha: 1, beta: -1.5, transA: true, padC: 3},      // weight-gradient-like
+		{m: 300, n: 530, k: 64, alpha: -1, beta: 0.25, transA: true, transB: true}, // transposed both
+	}
+	if testing.Short() {
+		cases[1].m = 900
+	}
+	forEachPath(t, func(t *testing.T, p Path) {
+		rng := rand.New(rand.NewPCG(11, 3))
+		for _, tc := range cases {
+			if !runSgemmCase(t, rng, tc) {
+				return
+			}
+			am, ak := dims(tc.transA, tc.m, tc.k)
+			bk, bn := dims(tc.transB, tc.k, tc.n)
+			A := newOperand(rng, am, ak, tc.padA, tc.offA, float32(math.NaN()))
+			B := newOperand(rng, bk, bn, tc.padB, tc.offB, float32(math.NaN()))
+			C0 := makeC(rng, tc)
+			run := func(static bool) []float32 {
+				defer func(old bool) { gemmStaticSplit = old }(gemmStaticSplit)
+				gemmStaticSplit = static
+				c := append([]float32(nil), C0.buf...)
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, A.slice(), A.ld, B.slice(), B.ld, tc.beta, c[C0.off:C0.off+len(C0.slice())], C0.ld)
+				return c
+			}
+			dyn, st := run(false), run(true)
+			for i := range dyn {
+				if math.Float32bits(dyn[i]) != math.Float32bits(st[i]) {
+					t.Fatalf("%v: element %d: dynamic %v, static %v", tc, i, dyn[i], st[i])
+				}
+			}
+		}
+	})
+}
