@@ -1,0 +1,214 @@
+// Command export writes a LLaMA model as a GGUF file that llama.cpp loads
+// (llama.WriteGGUF): either a Hugging Face model directory (or .gguf file)
+// with its tokenizer, or a random-weight model of one of the benchmark
+// shapes, for running llama.cpp on exactly the model our benchmarks use.
+//
+//	go run ./cmd/export -model DIR -o out.gguf [-dtype auto|f32|bf16|f16] [-name NAME]
+//	go run ./cmd/export -random 1b|30m -o out.gguf [-dtype f32|bf16|f16] [-seed 1]
+//
+// -random builds the weights as llama's BenchmarkDecode/BenchmarkPrefill do
+// (llama.NewRandomAs with seed 1 and the benchmark configs) and gives them a
+// synthetic byte-level BPE vocabulary of the model's size (the 1b shape ends
+// with the 256 Llama 3 special tokens at 128000..128255, as the real one).
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/popi-go/popi/llama"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "export:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "Hugging Face model directory or .gguf file")
+	random := fs.String("random", "", "random weights of a benchmark shape instead of -model: 1b or 30m")
+	out := fs.String("o", "", "output .gguf path (required)")
+	dtype := fs.String("dtype", "auto", "stored matrix type: auto (keep; f32 for -random), f32, bf16 or f16")
+	seed := fs.Uint64("seed", 1, "seed of -random weights (the benchmarks use 1)")
+	name := fs.String("name", "", "general.name (default: the directory name, or popi-random-<shape>)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *out == "" {
+		return errors.New("-o is required")
+	}
+	if (*model == "") == (*random == "") {
+		return errors.New("give exactly one of -model and -random")
+	}
+	start := time.Now()
+	opts := llama.GGUFWriteOptions{WeightType: *dtype, Name: *name}
+	var (
+		m   *llama.Model
+		tok *llama.Tokenizer
+		err error
+	)
+	if *random != "" {
+		dt, err := randomDType(*dtype)
+		if err != nil {
+			return err
+		}
+		cfg, err := benchConfig(*random)
+		if err != nil {
+			return err
+		}
+		if m, err = llama.NewRandomAs(cfg, *seed, dt); err != nil {
+			return err
+		}
+		if tok, err = syntheticTokenizer(cfg.Vocab); err != nil {
+			return err
+		}
+		if opts.Name == "" {
+			opts.Name = "popi-random-" + *random
+		}
+	} else {
+		if m, err = llama.Load(*model, llama.LoadOptions{}); err != nil {
+			return err
+		}
+		if tok, err = llama.LoadTokenizer(*model); err != nil {
+			return err
+		}
+		if opts.Name == "" {
+			opts.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(*model)), ".gguf")
+		}
+		if err := readTokenizerConfig(*model, &opts); err != nil {
+			return err
+		}
+	}
+	if err := llama.WriteGGUF(*out, m, tok, opts); err != nil {
+		return err
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d layers, hidden %d, vocab %d, %.1f MB in %.1fs\n",
+		*out, m.Config.Layers, m.Config.Hidden, m.Config.Vocab, float64(st.Size())/1e6, time.Since(start).Seconds())
+	return nil
+}
+
+// randomDType maps -dtype to the type NewRandomAs builds (auto = f32).
+func randomDType(s string) (llama.DType, error) {
+	switch strings.ToLower(s) {
+	case "", "auto", "f32", "float32":
+		return llama.DTypeF32, nil
+	case "bf16", "bfloat16":
+		return llama.DTypeBF16, nil
+	case "f16", "float16":
+		return llama.DTypeF16, nil
+	}
+	return 0, fmt.Errorf("unknown -dtype %q (want auto, f32, bf16 or f16)", s)
+}
+
+// benchConfig returns the model shapes of llama's benchmarks: these must
+// stay equal to llama1BConfig and presetConfig in llama/bench_test.go.
+func benchConfig(shape string) (*llama.Config, error) {
+	switch shape {
+	case "1b":
+		return &llama.Config{Vocab: 128256, Hidden: 2048, Intermediate: 8192, Layers: 16, Heads: 32, KVHeads: 8,
+			HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: 128000,
+			EOS: []int{128001, 128009}, MaxPositions: 131072,
+			RopeScaling: &llama.RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}}, nil
+	case "30m":
+		return &llama.Config{Vocab: 8192, Hidden: 512, Layers: 8, Intermediate: 1376, Heads: 8, KVHeads: 2, HeadDim: 64,
+			RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: -1, MaxPositions: 4096}, nil
+	}
+	return nil, fmt.Errorf("unknown -random shape %q (want 1b or 30m)", shape)
+}
+
+// syntheticTokenizer builds a byte-level BPE vocabulary of exactly vocab ids:
+// the 256 bytes, then two-byte and three-byte sequences in lexicographic
+// order (every multi-byte token splits into lower-ranked tokens, so it is a
+// valid rank BPE); a vocabulary of 128256 ends with the 256 Llama 3 specials
+// at 128000.
+func syntheticTokenizer(vocab int) (*llama.Tokenizer, error) {
+	nOrd := vocab
+	var specials map[string]int
+	if vocab == 128256 {
+		nOrd = 128000
+		specials = llama.MetaLlama3Specials(nOrd)
+	}
+	if nOrd < 256 || nOrd > 256+256*256+256*256*256 {
+		return nil, fmt.Errorf("synthetic vocabulary of %d tokens is not supported", nOrd)
+	}
+	ranks := make(map[int][]byte, nOrd)
+	id := 0
+	add := func(b ...byte) bool {
+		if id >= nOrd {
+			return false
+		}
+		ranks[id] = append([]byte(nil), b...)
+		id++
+		return true
+	}
+	for a := 0; a < 256; a++ {
+		add(byte(a))
+	}
+	for a := 0; a < 256 && id < nOrd; a++ {
+		for b := 0; b < 256 && add(byte(a), byte(b)); b++ {
+		}
+	}
+	for a := 0; a < 256 && id < nOrd; a++ {
+		for b := 0; b < 256 && id < nOrd; b++ {
+			for c := 0; c < 256 && add(byte(a), byte(b), byte(c)); c++ {
+			}
+		}
+	}
+	return llama.NewTiktokenTokenizer(ranks, specials)
+}
+
+// readTokenizerConfig takes chat_template and eos_token from the
+// tokenizer_config.json next to the model, if there is one.
+func readTokenizerConfig(model string, opts *llama.GGUFWriteOptions) error {
+	dir := model
+	if st, err := os.Stat(model); err == nil && !st.IsDir() {
+		dir = filepath.Dir(model)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var tc struct {
+		ChatTemplate json.RawMessage `json:"chat_template"`
+		EOS          json.RawMessage `json:"eos_token"`
+	}
+	if err := json.Unmarshal(data, &tc); err != nil {
+		return fmt.Errorf("tokenizer_config.json: %w", err)
+	}
+	// chat_template may be a list of named templates; only a plain string is stored.
+	var tmpl, s string
+	if json.Unmarshal(tc.ChatTemplate, &tmpl) == nil {
+		opts.ChatTemplate = tmpl
+	}
+	// eos_token is a string or an AddedToken object {"content": ...}.
+	var obj struct {
+		Content string `json:"content"`
+	}
+	if json.Unmarshal(tc.EOS, &s) == nil && s != "" {
+		opts.EOSToken = s
+	} else if json.Unmarshal(tc.EOS, &obj) == nil && obj.Content != "" {
+		opts.EOSToken = obj.Content
+	}
+	return nil
+}
