@@ -21,14 +21,19 @@ import (
 // corpus it learns from, the tokenizer, the LLaMA-3 architecture and the optimization.
 // DefaultPretrainConfig returns the recipe of the committed checkpoint.
 type PretrainConfig struct {
-	World             world.Config // the persona world (its Seed fixes users and topics)
-	CorpusSeed        uint64       // sampling seed of the training corpus
-	Examples          int          // corpus examples
-	Mix               []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
-	CleanSummaryRate  float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
-	TopicSwapRate     float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
-	TokenizerExamples int          // examples (of the corpus) the BPE is trained on
-	VocabSize         int          // BPE vocabulary size, bytes + merges + specials
+	World            world.Config // the persona world (its Seed fixes users and topics)
+	CorpusSeed       uint64       // sampling seed of the training corpus
+	Examples         int          // corpus examples
+	Mix              []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
+	CleanSummaryRate float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
+	TopicSwapRate    float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
+	// BaseAllTopics makes the plain answers of the corpus (no user information: the base
+	// model's general knowledge) cover every topic of the world, held-out topics included,
+	// as a real base LLM knows the topics its held-out users ask about. Examples with users,
+	// pairs or summaries stay on training users and topics. True in the committed recipe.
+	BaseAllTopics     bool
+	TokenizerExamples int // examples (of the corpus) the BPE is trained on
+	VocabSize         int // BPE vocabulary size, bytes + merges + specials
 
 	Hidden, Intermediate, Layers, Heads, KVHeads int
 	MaxPositions                                 int // max_position_embeddings; also the longest example allowed
@@ -58,6 +63,7 @@ func DefaultPretrainConfig() PretrainConfig {
 	return PretrainConfig{
 		World:             world.Config{Seed: 1},
 		CorpusSeed:        7,
+		BaseAllTopics:     true,
 		Examples:          24000,
 		TokenizerExamples: 2000,
 		VocabSize:         1536,
@@ -166,7 +172,11 @@ func PretrainCorpus(c *PretrainConfig) (*world.World, []ChatExample, []world.Kin
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
-	exs, err := w.Corpus(world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate})
+	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate}
+	if c.BaseAllTopics {
+		cc.BaseTopics = w.AllTopics()
+	}
+	exs, err := w.Corpus(cc)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: corpus: %w", err)
 	}

@@ -60,10 +60,17 @@ type CorpusConfig struct {
 	// conditioned on the persona's short correct summary instead of an imperfect one
 	// (0.3 if 0; negative for never), so the generator also understands good summaries.
 	CleanSummaryRate float64
+	// BaseTopics are the topics of KindAnswerBase examples (answers with no user
+	// information: the base model's general knowledge); nil means the training topics.
+	// Every example that involves a user, pairs or a summary uses training users and
+	// training topics only, whatever this is.
+	BaseTopics []string
 }
 
-// Corpus draws a pretraining corpus from training users and training topics only, so
-// held-out users and topics stay unseen.
+// Corpus draws a pretraining corpus. Examples that involve a user (summaries, answers
+// conditioned on a summary or on pairs) come from training users and training topics only,
+// so held-out users and their pairs stay unseen; plain answers (KindAnswerBase) are about
+// cfg.BaseTopics (training topics by default).
 func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	if cfg.N <= 0 {
 		return nil, errors.New("world: Corpus: N must be positive")
@@ -91,6 +98,9 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	}
 	if total == 0 {
 		return nil, errors.New("world: Corpus: Mix weights are all zero")
+	}
+	if cfg.BaseTopics != nil && len(cfg.BaseTopics) == 0 {
+		return nil, errors.New("world: Corpus: BaseTopics is empty (nil means the training topics)")
 	}
 	clean := cfg.CleanSummaryRate
 	if clean == 0 {
@@ -133,8 +143,12 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 			ex.Style = RandomPersona(rng)
 		}
 		if kind != KindSummarize {
+			tops := w.TrainTopics
+			if kind == KindAnswerBase && cfg.BaseTopics != nil {
+				tops = cfg.BaseTopics
+			}
 			var topic string
-			ex.Prompt, topic = RandomPrompt(rng, w.TrainTopics)
+			ex.Prompt, topic = RandomPrompt(rng, tops)
 			ex.Response = Respond(rng, topic, ex.Style)
 		}
 		out = append(out, ex)

@@ -145,6 +145,11 @@ func (w *World) makePair(rng *rand.Rand, p Persona, tops []string) Pair {
 	}
 }
 
+// AllTopics returns every topic of the world: the training topics, then the held-out ones.
+func (w *World) AllTopics() []string {
+	return append(append([]string{}, w.TrainTopics...), w.HeldOutTopics...)
+}
+
 // Users returns the training or the held-out users.
 func (w *World) Users(heldOut bool) []*User {
 	if heldOut {

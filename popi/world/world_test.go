@@ -102,6 +102,34 @@ func TestWorldSplitsDisjoint(t *testing.T) {
 			}
 		}
 	}
+	// Plain answers may cover every topic; everything else stays on training topics.
+	all, err := w.Corpus(CorpusConfig{N: 600, Seed: 3, BaseTopics: w.AllTopics()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sawHeld := false
+	for _, ex := range all {
+		for _, tp := range w.HeldOutTopics {
+			if !strings.Contains(ex.Prompt, tp) {
+				continue
+			}
+			if ex.Kind != KindAnswerBase {
+				t.Fatalf("%v example %q uses held-out topic", ex.Kind, ex.Prompt)
+			}
+			sawHeld = true
+		}
+		for _, s := range ex.Signals {
+			if heldTopic[s.Topic] {
+				t.Fatal("corpus signals from held-out topics")
+			}
+		}
+	}
+	if !sawHeld {
+		t.Fatal("BaseTopics with every topic produced no plain answer about a held-out topic")
+	}
+	if _, err := w.Corpus(CorpusConfig{N: 10, BaseTopics: []string{}}); err == nil {
+		t.Fatal("empty BaseTopics accepted")
+	}
 	for _, txt := range w.Texts(200, 1) {
 		for _, tp := range w.HeldOutTopics {
 			if strings.Contains(txt, " "+tp+"?") || strings.Contains(txt, " "+tp+".") {
