@@ -21,4 +21,6 @@ log "popi-go train step"
 go test -run '^$' -bench 'TrainStep$' -benchtime 3x -count 1 ./llama 2>&1 | tee "$out/train.txt" | grep -E '^Benchmark'
 log "PyTorch 5m"; bash "$ref/torch_tiny_llama.sh" 5m 2>&1 | tee "$out/torch5m.txt" | tail -3
 log "PyTorch 30m"; bash "$ref/torch_tiny_llama.sh" 30m 2>&1 | tee "$out/torch30m.txt" | tail -3
+log "llama.cpp 1B (node-llama-cpp prebuilt, zen4 backend; same random weights as popi-go's Decode/Prefill)"
+scripts/llamacpp_bench.sh 1b "bf16 f32" "1 2" 3 2>&1 | tee "$out/llamacpp.txt" | grep -E 'SUMMARY|CHECK|CPU variant loaded'
 log done

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# llama.cpp on this machine, on exactly the random-weight models of llama's BenchmarkDecode /
+# BenchmarkPrefill (written as GGUF by cmd/export), so the two can be compared in one run.
+# llama.cpp comes prebuilt from npm (node-llama-cpp; its CPU backends include an AMD Zen 4
+# variant, which the log shows is the one loaded). Usage:
+#
+#   scripts/llamacpp_bench.sh [shape] [dtypes] [threads] [reps]
+#       shape 1b (default) or 30m; dtypes "bf16 f32" (default); threads "1 2" (default); reps 3
+#
+# First proves the export and llama.cpp agree: the tiny golden model (tied and untied) written by
+# cmd/export must greedy-decode to the ids of testdata greedy.json in llama.cpp (F32 KV cache).
+# Then per dtype and thread count: prefill of 128 and 512 tokens (one batch, empty cache) and 64
+# greedy decode steps; one SUMMARY line each (median of reps after a warm-up). KV cache: F16
+# (llama.cpp's default, as llama-bench), flash attention off, weights loaded without mmap.
+# Environment: NODE_LLAMA_CPP_DIR (install dir, default ~/.cache/popi-llamacpp),
+# LLAMACPP_GGUF_DIR (where the GGUFs go, default /tmp/popi-llamacpp).
+# Run it under the heavy-job lock: flock /tmp/popi-heavy.lock scripts/llamacpp_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shape=${1:-1b}
+dtypes=${2:-bf16 f32}
+threads=${3:-1 2}
+reps=${4:-3}
+nlc_version=3.22.1
+export NODE_LLAMA_CPP_DIR=${NODE_LLAMA_CPP_DIR:-$HOME/.cache/popi-llamacpp}
+gguf_dir=${LLAMACPP_GGUF_DIR:-/tmp/popi-llamacpp}
+golden=llama/testdata/golden_tiny
+mkdir -p "$gguf_dir"
+
+if ! [ -f "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp/package.json" ] ||
+  ! grep -q "\"version\": \"$nlc_version\"" "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp/package.json"; then
+  echo "installing node-llama-cpp@$nlc_version into $NODE_LLAMA_CPP_DIR"
+  mkdir -p "$NODE_LLAMA_CPP_DIR"
+  [ -f "$NODE_LLAMA_CPP_DIR/package.json" ] ||
+    echo '{"name":"popi-llamacpp-bench","private":true,"type":"module"}' >"$NODE_LLAMA_CPP_DIR/package.json"
+  # The prebuilt binaries come as optional dependencies; skip the postinstall source download.
+  (cd "$NODE_LLAMA_CPP_DIR" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-audit --no-fund "node-llama-cpp@$nlc_version")
+fi
+
+exporter="$gguf_dir/export"
+go build -o "$exporter" ./cmd/export
+# Exports are cached; the stamp hashes the exporter's sources, so a changed writer rewrites them.
+stamp=$(cat llama/gguf_write.go cmd/export/main.go llama/model_random.go kernels/half_generic.go | sha256sum | cut -c1-16)
+export_cached() { # out args...
+  local out=$1
+  shift
+  if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
+    echo "using $out (exported by the same sources)"
+    return
+  fi
+  rm -f "$out.stamp"
+  "$exporter" -o "$out" "$@"
+  echo "$stamp" >"$out.stamp"
+}
+
+echo "== correctness: tiny golden model through cmd/export and llama.cpp"
+"$exporter" -model "$golden" -o "$gguf_dir/tiny.gguf"
+"$exporter" -model "$golden/untied" -o "$gguf_dir/tiny-untied.gguf"
+node scripts/llamacpp_bench.mjs check "$gguf_dir/tiny.gguf" "$golden/greedy.json" tied
+node scripts/llamacpp_bench.mjs check "$gguf_dir/tiny-untied.gguf" "$golden/greedy.json" untied
+
+for dt in $dtypes; do
+  f="$gguf_dir/random-$shape-$dt.gguf"
+  echo "== export $shape $dt ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+  export_cached "$f" -random "$shape" -dtype "$dt"
+  label="$shape-$(echo "$dt" | tr a-z A-Z)"
+  for t in $threads; do
+    echo "== llama.cpp $label, $t thread(s) ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+    node scripts/llamacpp_bench.mjs bench "$f" "$label" "$t" 128,512 64 "$reps"
+  done
+done
+echo "== done ($(date -u +%H:%M:%S)); uptime: $(uptime)"
