@@ -27,11 +27,11 @@ type PretrainConfig struct {
 	Mix              []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
 	CleanSummaryRate float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
 	TopicSwapRate    float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
-	// BaseAllTopics makes the plain answers of the corpus (no user information: the base
-	// model's general knowledge) cover every topic of the world, held-out topics included,
-	// as a real base LLM knows the topics its held-out users ask about. Examples with users,
-	// pairs or summaries stay on training users and topics. True in the committed recipe.
-	BaseAllTopics     bool
+	// AnswerAllTopics makes the prompts answered in the corpus cover every topic of the
+	// world, held-out topics included, as a real base LLM knows the topics its held-out
+	// users ask about. Users, their pairs and the summaries written from them stay on
+	// training users (and so training topics). True in the committed recipe.
+	AnswerAllTopics   bool
 	TokenizerExamples int // examples (of the corpus) the BPE is trained on
 	VocabSize         int // BPE vocabulary size, bytes + merges + specials
 
@@ -63,7 +63,7 @@ func DefaultPretrainConfig() PretrainConfig {
 	return PretrainConfig{
 		World:             world.Config{Seed: 1},
 		CorpusSeed:        7,
-		BaseAllTopics:     true,
+		AnswerAllTopics:   true,
 		Examples:          24000,
 		TokenizerExamples: 2000,
 		VocabSize:         1536,
@@ -173,8 +173,8 @@ func PretrainCorpus(c *PretrainConfig) (*world.World, []ChatExample, []world.Kin
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
 	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate}
-	if c.BaseAllTopics {
-		cc.BaseTopics = w.AllTopics()
+	if c.AnswerAllTopics {
+		cc.AnswerTopics = w.AllTopics()
 	}
 	exs, err := w.Corpus(cc)
 	if err != nil {

@@ -60,17 +60,16 @@ type CorpusConfig struct {
 	// conditioned on the persona's short correct summary instead of an imperfect one
 	// (0.3 if 0; negative for never), so the generator also understands good summaries.
 	CleanSummaryRate float64
-	// BaseTopics are the topics of KindAnswerBase examples (answers with no user
-	// information: the base model's general knowledge); nil means the training topics.
-	// Every example that involves a user, pairs or a summary uses training users and
-	// training topics only, whatever this is.
-	BaseTopics []string
+	// AnswerTopics are the topics of the prompts answered in the answer kinds (the base
+	// model's general knowledge); nil means the training topics. Users, their pairs and
+	// the summaries written from them always come from training users (so from training
+	// topics), whatever this is.
+	AnswerTopics []string
 }
 
-// Corpus draws a pretraining corpus. Examples that involve a user (summaries, answers
-// conditioned on a summary or on pairs) come from training users and training topics only,
-// so held-out users and their pairs stay unseen; plain answers (KindAnswerBase) are about
-// cfg.BaseTopics (training topics by default).
+// Corpus draws a pretraining corpus. Every user, pair and summary in it comes from the
+// training users, so held-out users and their pairs stay unseen; the prompts the answer
+// kinds answer are about cfg.AnswerTopics (the training topics by default).
 func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	if cfg.N <= 0 {
 		return nil, errors.New("world: Corpus: N must be positive")
@@ -99,8 +98,8 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	if total == 0 {
 		return nil, errors.New("world: Corpus: Mix weights are all zero")
 	}
-	if cfg.BaseTopics != nil && len(cfg.BaseTopics) == 0 {
-		return nil, errors.New("world: Corpus: BaseTopics is empty (nil means the training topics)")
+	if cfg.AnswerTopics != nil && len(cfg.AnswerTopics) == 0 {
+		return nil, errors.New("world: Corpus: AnswerTopics is empty (nil means the training topics)")
 	}
 	clean := cfg.CleanSummaryRate
 	if clean == 0 {
@@ -144,8 +143,8 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 		}
 		if kind != KindSummarize {
 			tops := w.TrainTopics
-			if kind == KindAnswerBase && cfg.BaseTopics != nil {
-				tops = cfg.BaseTopics
+			if cfg.AnswerTopics != nil {
+				tops = cfg.AnswerTopics
 			}
 			var topic string
 			ex.Prompt, topic = RandomPrompt(rng, tops)

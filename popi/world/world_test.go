@@ -102,8 +102,8 @@ func TestWorldSplitsDisjoint(t *testing.T) {
 			}
 		}
 	}
-	// Plain answers may cover every topic; everything else stays on training topics.
-	all, err := w.Corpus(CorpusConfig{N: 600, Seed: 3, BaseTopics: w.AllTopics()})
+	// Answered prompts may cover every topic; users, pairs and summaries stay on training ones.
+	all, err := w.Corpus(CorpusConfig{N: 600, Seed: 3, AnswerTopics: w.AllTopics()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +113,8 @@ func TestWorldSplitsDisjoint(t *testing.T) {
 			if !strings.Contains(ex.Prompt, tp) {
 				continue
 			}
-			if ex.Kind != KindAnswerBase {
-				t.Fatalf("%v example %q uses held-out topic", ex.Kind, ex.Prompt)
+			if ex.Kind == KindSummarize {
+				t.Fatalf("summarize example %q uses held-out topic", ex.Prompt)
 			}
 			sawHeld = true
 		}
@@ -125,10 +125,10 @@ func TestWorldSplitsDisjoint(t *testing.T) {
 		}
 	}
 	if !sawHeld {
-		t.Fatal("BaseTopics with every topic produced no plain answer about a held-out topic")
+		t.Fatal("AnswerTopics with every topic produced no answer about a held-out topic")
 	}
-	if _, err := w.Corpus(CorpusConfig{N: 10, BaseTopics: []string{}}); err == nil {
-		t.Fatal("empty BaseTopics accepted")
+	if _, err := w.Corpus(CorpusConfig{N: 10, AnswerTopics: []string{}}); err == nil {
+		t.Fatal("empty AnswerTopics accepted")
 	}
 	for _, txt := range w.Texts(200, 1) {
 		for _, tp := range w.HeldOutTopics {
