@@ -143,7 +143,11 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		}
 	}
 	if cfg.RopeScaling != nil {
-		addF32("rope_freqs.weight", llama3RopeDivisors(cfg))
+		div := llama3RopeDivisors(cfg)
+		if err := checkRopeRecoverable(cfg, div); err != nil {
+			return err
+		}
+		addF32("rope_freqs.weight", div)
 	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
@@ -258,6 +262,28 @@ func llama3RopeDivisors(c *Config) []float32 {
 	return out
 }
 
+// checkRopeRecoverable verifies that a reader of the file can recover llama3
+// scaling parameters reproducing the divisors. llama.cpp applies the
+// divisors as they are, but the hyper-parameters themselves are not stored
+// (llama.rope.scaling.factor would make llama.cpp scale positions linearly on
+// top); readers, ours included (GGUF.Config), assume low/high frequency
+// factors 1 and 4, take the factor as the largest divisor and the original
+// context from llama.rope.scaling.original_context_length (default 8192).
+func checkRopeRecoverable(c *Config, div []float32) error {
+	f := 1.0
+	for _, d := range div {
+		f = max(f, float64(d))
+	}
+	guess := *c
+	guess.RopeScaling = &RopeScaling{Type: "llama3", Factor: f, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: c.RopeScaling.OriginalMaxPositions}
+	for i, d := range llama3RopeDivisors(&guess) {
+		if math.Abs(float64(d-div[i])) > 1e-5*float64(div[i]) {
+			return fmt.Errorf("llama3 rope scaling %+v cannot be stored: GGUF keeps only the per-frequency divisors, and readers assume low/high frequency factors 1 and 4 with the largest divisor as factor", *c.RopeScaling)
+		}
+	}
+	return nil
+}
+
 // permutedRow maps a stored (llama.cpp) row to its HF row: within each head
 // of hd rows, stored row 2j+s holds HF row s*hd/2 + j.
 func permutedRow(r, hd int) int {
@@ -356,6 +382,10 @@ func ggufMetadata(m *Model, tok *Tokenizer, opts GGUFWriteOptions, fileType uint
 		{"general.file_type", fileType},
 		{"llama.vocab_size", u(d.vocab)},
 		{"llama.rope.dimension_count", u(d.headDim)},
+	}
+	if r := c.RopeScaling; r != nil && r.OriginalMaxPositions != 8192 {
+		// Read by llama.cpp only for YaRN; tells readers the llama3 band edges.
+		kv = append(kv, ggufKV{"llama.rope.scaling.original_context_length", u(r.OriginalMaxPositions)})
 	}
 	tokens := make([]string, d.vocab)
 	types := make([]int32, d.vocab)

@@ -365,3 +365,67 @@ func TestPermutedRowInvertsUnpermute(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWriteGGUFRoundTrip writes random small models (head counts, head
+// sizes, tying, stored type) and checks that reading the file back gives
+// the same config and bit-identical weights, or that WriteGGUF refuses.
+func FuzzWriteGGUFRoundTrip(f *testing.F) {
+	tok, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint8(4), uint8(2), uint8(8), uint8(2), true, uint8(0), uint64(1))
+	f.Add(uint8(6), uint8(3), uint8(4), uint8(1), false, uint8(1), uint64(2))
+	f.Add(uint8(1), uint8(1), uint8(2), uint8(3), true, uint8(2), uint64(3))
+	f.Fuzz(func(t *testing.T, heads, kvHeads, halfHead, layers uint8, tied bool, dt uint8, seed uint64) {
+		h, kv, hd, l := int(heads%8)+1, int(kvHeads%8)+1, 2*(int(halfHead%8)+1), int(layers%3)+1
+		if h%kv != 0 {
+			kv = 1
+		}
+		cfg := &Config{Vocab: 384, Hidden: 8 * h, Intermediate: 24, Layers: l, Heads: h, KVHeads: kv, HeadDim: hd,
+			RMSNormEps: 1e-5, RopeTheta: 10000, TieWordEmbeddings: tied, BOS: 376, EOS: []int{377, 383}, MaxPositions: 256}
+		if seed%2 == 0 {
+			cfg.RopeScaling = &RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 64}
+		}
+		stored := []DType{DTypeF32, DTypeBF16, DTypeF16}[dt%3]
+		m, err := NewRandomAs(cfg, seed, stored)
+		if err != nil {
+			t.Skip("config rejected:", err)
+		}
+		out := filepath.Join(t.TempDir(), "f.gguf")
+		if err := WriteGGUF(out, m, tok, GGUFWriteOptions{}); err != nil {
+			if strings.Contains(err.Error(), "cannot be stored") {
+				return // llama3 parameters a reader cannot recover: refused
+			}
+			t.Fatal(err)
+		}
+		m2, err := Load(out, LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// RoPE scaling must give the same frequencies; its parameters may be
+		// an equivalent set (the file stores only the divisors).
+		a, b := m2.Config.RoPEInvFreq(), cfg.RoPEInvFreq()
+		for i := range b {
+			if math.Abs(float64(a[i]-b[i])) > 1e-5*float64(b[i]) {
+				t.Fatalf("inverse frequency %d: %v read back, want %v", i, a[i], b[i])
+			}
+		}
+		got, want := *m2.Config, *cfg
+		got.RopeScaling, want.RopeScaling = nil, nil
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("config %+v, want %+v", got, want)
+		}
+		m.forEachMatrix(func(name string, w *Matrix) {
+			var w2 *Matrix
+			m2.forEachMatrix(func(n2 string, x *Matrix) {
+				if n2 == name {
+					w2 = x
+				}
+			})
+			if w2 == nil || w2.DType != w.DType || !reflect.DeepEqual(w2.U16, w.U16) || !sameBits(w2.F32, w.F32) {
+				t.Fatalf("%s differs after the round trip", name)
+			}
+		})
+	})
+}
