@@ -4,7 +4,7 @@
 //       greedy-generates from GREEDY.json's prompt_ids (F32 KV cache) and
 //       compares the ids with GREEDY.json's <key>.ids; exit 1 if they differ.
 //   node llamacpp_bench.mjs bench MODEL.gguf LABEL THREADS PREFILL[,PREFILL] DECODE REPS
-//       prefill of each PREFILL tokens into an empty cache (one batch), and
+//       prefill of each PREFILL tokens into an empty cache (one batch, last logits), and
 //       DECODE greedy decode steps after a 16-token prompt (one token per
 //       llama_decode, logits + argmax sampling each step), REPS repetitions
 //       after one warm-up; prints one SUMMARY line per measurement (median).
@@ -109,8 +109,10 @@ for (const n of prefills) {
     const times = [];
     for (let r = 0; r <= reps; r++) {
         await seq.clearHistory();
+        // Until the first generated token: the prompt in one batch plus the last position's
+        // logits and a greedy pick (llama-bench's prompt test also computes the last logits).
         const a = now();
-        await seq.evaluateWithoutGeneratingNewTokens(toks);
+        for await (const _tok of seq.evaluate(toks, { temperature: 0, yieldEogToken: true })) break;
         const dt = (now() - a) / 1000;
         if (r > 0) times.push(dt);
     }
