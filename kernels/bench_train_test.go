@@ -35,15 +35,22 @@ func trainGemms30m() []trainGemm {
 	return s
 }
 
+// setSchedule selects a GEMM compute schedule by name ("guided", "fixed"
+// dynamic runs, or the "static" per-worker split) and returns a function
+// restoring the previous one.
+func setSchedule(name string) (restore func()) {
+	oldStatic, oldGuided := gemmStaticSplit, gemmGuided
+	gemmStaticSplit, gemmGuided = name == "static", name == "guided"
+	return func() { gemmStaticSplit, gemmGuided = oldStatic, oldGuided }
+}
+
 // BenchmarkSgemmTrain measures the GEMM shapes of the 30m training step in
-// GFLOP/s, with the dynamic 2-D schedule and with the static per-worker
-// split it replaced (same run, so the ratio is meaningful).
+// GFLOP/s under each compute schedule (same run, so ratios are meaningful).
 func BenchmarkSgemmTrain(b *testing.B) {
-	for _, sched := range []string{"dynamic", "static"} {
+	for _, sched := range []string{"guided", "fixed", "static"} {
 		for _, s := range trainGemms30m() {
 			b.Run(fmt.Sprintf("%s/%s", sched, s.name), func(b *testing.B) {
-				defer func(old bool) { gemmStaticSplit = old }(gemmStaticSplit)
-				gemmStaticSplit = sched == "static"
+				defer setSchedule(sched)()
 				lda, ldb := s.k, s.n
 				if s.transA {
 					lda = s.m

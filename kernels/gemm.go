@@ -92,9 +92,9 @@ type gemmCall struct {
 
 	// Dynamic schedule of the compute phase (see claimUnits): units
 	// [0, units) of one tile each, handed out chunk units at a time.
-	units, chunk int
-	next         atomic.Int64
-	claimFn      func(lo, hi int)
+	units, chunk, minRun, workers int
+	next                          atomic.Int64
+	claimFn                       func(lo, hi int)
 }
 
 var gemmCallPool = sync.Pool{New: func() any {
@@ -141,44 +141,80 @@ func (g *gemmCall) computeRange(lo, hi int) {
 // whole B (or A) panels per worker; the benchmarks compare both in one run.
 var gemmStaticSplit bool
 
-// gemmChunksPerWorker is how many runs the grid is cut into per worker.
+// gemmChunksPerWorker is how many runs the grid is cut into per worker
+// (fixed-size schedule).
 const gemmChunksPerWorker = 4
 
 // gemmMinChunkTiles keeps a run long enough that packing its B panels and
 // claiming it stay small next to its compute.
 const gemmMinChunkTiles = 16
 
+// gemmMinRowRunTiles is the shortest run of the row-split schedule, where
+// every run packs all of B: long enough for the packing to stay a few
+// percent of the run (one packed B float meets 2*mr flops per row tile).
+const gemmMinRowRunTiles = 32
+
+// gemmGuided selects guided runs (each claim takes half the remaining
+// work's per-worker share, aligned to whole B panels while at least two
+// per worker remain); otherwise runs have a fixed size.
+var gemmGuided = true
+
 // setSchedule sizes the dynamic schedule of the current block (nt A
 // micro-panels) for the given number of workers.
 func (g *gemmCall) setSchedule(nt, workers int) {
-	per := 1 // tiles per unit
+	g.workers = workers
 	g.units = nt
 	if g.splitN {
 		g.units = nt * g.nTiles
+		g.minRun = gemmMinChunkTiles
 	} else {
-		per = g.nTiles
+		g.minRun = max(1, gemmMinRowRunTiles/g.nTiles)
 	}
 	runs := gemmChunksPerWorker * workers
-	g.chunk = max((g.units+runs-1)/runs, (gemmMinChunkTiles+per-1)/per)
+	g.chunk = max((g.units+runs-1)/runs, g.minRun)
 	g.next.Store(0)
+}
+
+// claim takes the next run [lo, hi) of the current block; ok is false when
+// none is left.
+func (g *gemmCall) claim(nt int) (lo, hi int, ok bool) {
+	if !gemmGuided {
+		lo = int(g.next.Add(int64(g.chunk))) - g.chunk
+		return lo, min(lo+g.chunk, g.units), lo < g.units
+	}
+	for {
+		cur := g.next.Load()
+		lo = int(cur)
+		rem := g.units - lo
+		if rem <= 0 {
+			return 0, 0, false
+		}
+		hi = lo + max(g.minRun, (rem+2*g.workers-1)/(2*g.workers))
+		if g.splitN && rem >= 2*g.workers*nt {
+			hi = (hi + nt - 1) / nt * nt // whole B panels: none packed twice
+		}
+		hi = min(hi, g.units)
+		if g.next.CompareAndSwap(cur, int64(hi)) {
+			return lo, hi, true
+		}
+	}
 }
 
 // claimUnits is the body every worker runs: claim runs until none is left.
 // Its arguments (the worker's static share) are ignored.
 func (g *gemmCall) claimUnits(_, _ int) {
+	nt := len(g.ap) / (g.ar.mr * g.slots())
 	for {
-		lo := int(g.next.Add(int64(g.chunk))) - g.chunk
-		if lo >= g.units {
+		lo, hi, ok := g.claim(nt)
+		if !ok {
 			return
 		}
-		hi := min(lo+g.chunk, g.units)
 		if !g.splitN {
 			g.computeRange(lo, hi)
 			continue
 		}
 		// Column-major run: at most three rectangles (partial first
 		// column, whole columns, partial last column).
-		nt := len(g.ap) / (g.ar.mr * g.slots())
 		j0, t0 := lo/nt, lo%nt
 		j1, t1 := hi/nt, hi%nt // exclusive end: column j1 up to row t1
 		if j0 == j1 {

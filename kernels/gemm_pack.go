@@ -19,6 +19,10 @@ func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32
 	dst = dst[:mr*kl]
 	if transA {
 		// A stored k×m: row p of storage holds op(A)[:, p] contiguously.
+		if rows == mr {
+			copyRuns(dst, a[p0*lda+i0:], mr, lda, kl)
+			return
+		}
 		for p := 0; p < kl; p++ {
 			d := dst[p*mr : p*mr+mr]
 			copy(d, a[(p0+p)*lda+i0:(p0+p)*lda+i0+rows])
@@ -55,6 +59,10 @@ func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p
 	ld := bs.ld
 	if !bs.trans {
 		// B stored k×n: each depth step is a contiguous run of columns.
+		if !bs.half && cols == nr {
+			copyRuns(dst, bs.f[p0*ld+j0:], nr, ld, kl)
+			return
+		}
 		for p := 0; p < kl; p++ {
 			d := dst[p*nr : p*nr+cols]
 			off := (p0+p)*ld + j0

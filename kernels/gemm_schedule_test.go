@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestSgemmSchedules: the dynamic 2-D schedule (runs of tiles that start
-// and end inside a B panel, row runs when splitting rows) gives exactly
-// the result of the static per-worker split, on every path, and both
+// TestSgemmSchedules: the dynamic 2-D schedules, guided and fixed-size
+// (runs of tiles that start and end inside a B panel, row runs when
+// splitting rows), give exactly the result of the static per-worker split, on every path, and both
 // match the float64 reference. Shapes are picked so runs cut columns
 // (n not a multiple of nr times the workers), rows are split (few B
 // panels), and several depth and row blocks are crossed.
@@ -36,17 +36,19 @@ func TestSgemmSchedules(t *testing.T) {
 			A := newOperand(rng, am, ak, tc.padA, tc.offA, float32(math.NaN()))
 			B := newOperand(rng, bk, bn, tc.padB, tc.offB, float32(math.NaN()))
 			C0 := makeC(rng, tc)
-			run := func(static bool) []float32 {
-				defer func(old bool) { gemmStaticSplit = old }(gemmStaticSplit)
-				gemmStaticSplit = static
+			run := func(sched string) []float32 {
+				defer setSchedule(sched)()
 				c := append([]float32(nil), C0.buf...)
 				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, A.slice(), A.ld, B.slice(), B.ld, tc.beta, c[C0.off:C0.off+len(C0.slice())], C0.ld)
 				return c
 			}
-			dyn, st := run(false), run(true)
-			for i := range dyn {
-				if math.Float32bits(dyn[i]) != math.Float32bits(st[i]) {
-					t.Fatalf("%v: element %d: dynamic %v, static %v", tc, i, dyn[i], st[i])
+			st := run("static")
+			for _, sched := range []string{"guided", "fixed"} {
+				dyn := run(sched)
+				for i := range dyn {
+					if math.Float32bits(dyn[i]) != math.Float32bits(st[i]) {
+						t.Fatalf("%v: element %d: %s schedule %v, static %v", tc, i, sched, dyn[i], st[i])
+					}
 				}
 			}
 		}
