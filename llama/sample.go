@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // SampleOptions chooses how the next token is drawn from a logit row,
@@ -51,86 +50,70 @@ func Argmax(x []float32) int {
 // Sampler draws tokens from logit rows with a seeded generator; it reuses
 // its buffers, so sampling allocates nothing once warmed up. Not safe for
 // concurrent use.
+//
+// A draw is defined on the candidates in descending logit order (NaN
+// last, lower id first on ties): their float64 weights exp(l/T - top) are
+// summed in that order, one uniform u in [0,1) is scaled by the sum, and
+// the weights are subtracted from it in that order until it turns
+// negative. Sample computes exactly this without sorting the vocabulary:
+// it buckets the row by the leading bits of each logit, sorts buckets only
+// as the walk reaches them, and brackets the ordered sum with an
+// order-independent sum and its rounding-error bound, falling back to the
+// full ordered computation in the (about 1e-9 likely) case where the
+// bracket straddles a token boundary. Draws are therefore identical, bit
+// for bit, to a full sort's.
 type Sampler struct {
 	opts  SampleOptions
 	rng   *rand.Rand
-	idx   []int
+	ord   candidateOrder
 	probs []float64
+	// exactMax: candidate sets of at most this many tokens are always sorted
+	// in full (cheap at that size); larger ones use the bracketed walk.
+	exactMax int
+	// slack scales the rounding-error bracket (1 in use; tests widen it to
+	// exercise the fallback).
+	slack float64
+	// fallbacks counts bracketed walks that could not decide the token.
+	fallbacks int
 }
+
+// defaultExactMax is the candidate count up to which a full sort is used.
+const defaultExactMax = 512
 
 // NewSampler returns a sampler whose draws depend only on (seed, stream).
 func NewSampler(opts SampleOptions, seed, stream uint64) *Sampler {
-	return &Sampler{opts: opts, rng: rand.New(rand.NewPCG(seed, stream))}
+	return &Sampler{opts: opts, rng: rand.New(rand.NewPCG(seed, stream)), exactMax: defaultExactMax, slack: 1}
 }
 
-// Sample picks the next token from one logit row.
+// Sample picks the next token from one logit row. logits must not be
+// empty (Sample panics with a message otherwise; a model row never is).
 func (s *Sampler) Sample(logits []float32) int {
 	o := s.opts
 	if o.Temperature <= 0 || o.TopK == 1 {
 		return Argmax(logits)
 	}
 	n := len(logits)
-	if cap(s.idx) < n {
-		s.idx = make([]int, n)
+	if n == 0 {
+		panic("llama: Sampler.Sample called with an empty logit row")
+	}
+	if cap(s.probs) < n {
 		s.probs = make([]float64, n)
 	}
-	idx := s.idx[:n]
-	for i := range idx {
-		idx[i] = i
-	}
-	// Candidates in descending logit order (stable: lower id first on ties).
-	desc := func(a, b int) int {
-		la, lb := logits[a], logits[b]
-		switch {
-		case la > lb || (lb != lb && la == la):
-			return -1
-		case la < lb || (la != la && lb == lb):
-			return 1
-		}
-		return a - b
-	}
-	slices.SortFunc(idx, desc)
 	k := n
 	if o.TopK > 0 && o.TopK < n {
-		k = o.TopK
-		for k < n && logits[idx[k]] == logits[idx[o.TopK-1]] {
-			k++ // ties with the K-th value stay in
-		}
+		s.ord.reset(logits, o.TopK)
+		k = s.ord.topK(logits, o.TopK)
+	} else {
+		// Enough for most walks at T=1; deeper ones fill the rest.
+		s.ord.reset(logits, max(n/32, 256))
 	}
-	idx = idx[:k]
-	// Softmax of logits/T over the candidates, in float64.
-	p := s.probs[:k]
-	top := float64(logits[idx[0]]) / o.Temperature
-	var sum float64
-	for i, t := range idx {
-		v := math.Exp(float64(logits[t])/o.Temperature - top)
-		if v != v {
-			v = 0
+	f := s.rng.Float64()
+	top := float64(logits[uint32(s.ord.first)]) / o.Temperature
+	if k > s.exactMax && !math.IsInf(top, 0) && !math.IsNaN(top) {
+		if t, ok := s.drawBracketed(logits, k, top, f); ok {
+			return t
 		}
-		p[i] = v
-		sum += v
+		s.fallbacks++
 	}
-	if o.TopP > 0 && o.TopP < 1 {
-		// Keep token i while the mass strictly above it is below TopP.
-		var cum float64
-		keep := 0
-		for keep < k && cum < o.TopP*sum {
-			cum += p[keep]
-			keep++
-		}
-		k = max(keep, 1)
-		p = p[:k]
-		sum = 0
-		for _, v := range p {
-			sum += v
-		}
-	}
-	u := s.rng.Float64() * sum
-	for i, v := range p {
-		u -= v
-		if u < 0 {
-			return idx[i]
-		}
-	}
-	return idx[k-1]
+	return s.drawOrdered(logits, k, f)
 }
