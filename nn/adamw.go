@@ -156,8 +156,7 @@ func (o *AdamW) Step(lr float64) error {
 		decay := float32(1 - glr*g.WeightDecay)
 		stepSize := float32(glr / bc1)
 		invBc2 := float32(1 / math.Sqrt(bc2))
-		eps := float32(o.cfg.Eps)
-		fb1, fb2 := float32(b1), float32(b2)
+		hyper := kernels.AdamWHyper{Beta1: float32(b1), Beta2: float32(b2), Decay: decay, StepSize: stepSize, InvBc2: invBc2, Eps: float32(o.cfg.Eps)}
 		for _, p := range g.Params {
 			i := idx
 			idx++
@@ -170,13 +169,7 @@ func (o *AdamW) Step(lr float64) error {
 			}
 			m, v, w, gr := o.m[i], o.v[i], p.Data, p.Grad
 			kernels.ParallelFor(len(w), 16384, func(lo, hi int) {
-				for j := lo; j < hi; j++ {
-					gj := gr[j]
-					mj := fb1*m[j] + (1-fb1)*gj
-					vj := fb2*v[j] + (1-fb2)*gj*gj
-					m[j], v[j] = mj, vj
-					w[j] = w[j]*decay - stepSize*mj/(float32(math.Sqrt(float64(vj)))*invBc2+eps)
-				}
+				kernels.AdamWUpdate(w[lo:hi], gr[lo:hi], m[lo:hi], v[lo:hi], hyper)
 			})
 		}
 	}
