@@ -186,14 +186,17 @@ func binaryOp(kind binKind, a, b *Value) *Value {
 		g := out.Grad
 		if plain && (kind == binAdd || kind == binSub) {
 			if a.RequiresGrad {
-				kernels.Axpy(1, g, a.grad())
+				addGrad(a, g, 1)
 			}
 			if b.RequiresGrad {
+				if kind == binAdd && a != b && stealGrad(out, b) {
+					return // b's gradient is g itself
+				}
 				s := float32(1)
 				if kind == binSub {
 					s = -1
 				}
-				kernels.Axpy(s, g, b.grad())
+				addGrad(b, g, s)
 			}
 			return
 		}

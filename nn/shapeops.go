@@ -16,7 +16,11 @@ func Reshape(x *Value, shape ...int) *Value {
 	if x.half != nil {
 		out.half = x.half.Reshape(shape...)
 	}
-	return finish(out, func() { kernels.Axpy(1, out.Grad, x.grad()) }, x)
+	return finish(out, func() {
+		if !stealGrad(out, x) {
+			addGrad(x, out.Grad, 1)
+		}
+	}, x)
 }
 
 func inferShape(from, shape []int) []int {
