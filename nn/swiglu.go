@@ -38,6 +38,13 @@ func SwiGLU(gate, up *Value) *Value {
 				du, duFresh = up.gradFresh()
 			}
 		}
+		if dgFresh && duFresh {
+			// The LLaMA MLP case: both gradients written by the kernel.
+			kernels.ParallelFor(n, 8192, func(lo, hi int) {
+				kernels.SwiGLUBackward(dg[lo:hi], du[lo:hi], g[lo:hi], gd[lo:hi], ud[lo:hi])
+			})
+			return
+		}
 		kernels.ParallelFor(n, 8192, func(lo, hi int) {
 			const blk = 1024
 			s := make([]float32, blk)
