@@ -35,22 +35,27 @@ func trainGemms30m() []trainGemm {
 	return s
 }
 
-// setSchedule selects a GEMM compute schedule by name ("guided", "fixed"
-// dynamic runs, or the "static" per-worker split) and returns a function
+// setSchedule selects a GEMM compute schedule by name ("fixed" dynamic
+// runs, the "static" per-worker split, otherwise guided runs) and returns a function
 // restoring the previous one.
 func setSchedule(name string) (restore func()) {
 	oldStatic, oldGuided := gemmStaticSplit, gemmGuided
-	gemmStaticSplit, gemmGuided = name == "static", name == "guided"
+	gemmStaticSplit, gemmGuided = name == "static", name != "fixed"
 	return func() { gemmStaticSplit, gemmGuided = oldStatic, oldGuided }
 }
 
 // BenchmarkSgemmTrain measures the GEMM shapes of the 30m training step in
-// GFLOP/s under each compute schedule (same run, so ratios are meaningful).
+// GFLOP/s under each compute schedule (same run, so ratios are meaningful),
+// and on one worker ("-1t": the 2-worker scaling is the ratio).
 func BenchmarkSgemmTrain(b *testing.B) {
-	for _, sched := range []string{"guided", "fixed", "static"} {
+	for _, v := range []struct {
+		sched   string
+		threads int
+	}{{"guided", 0}, {"fixed", 0}, {"static", 0}, {"guided-1t", 1}} {
 		for _, s := range trainGemms30m() {
-			b.Run(fmt.Sprintf("%s/%s", sched, s.name), func(b *testing.B) {
-				defer setSchedule(sched)()
+			b.Run(fmt.Sprintf("%s/%s", v.sched, s.name), func(b *testing.B) {
+				defer setSchedule(v.sched)()
+				withWorkers(b, v.threads)
 				lda, ldb := s.k, s.n
 				if s.transA {
 					lda = s.m

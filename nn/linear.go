@@ -36,6 +36,9 @@ func Linear(x, w *Value) *Value {
 		if m == 0 || outF == 0 || in == 0 {
 			return
 		}
+		if linearBackwardTasks(x, w, dy, xd, m, in, outF) {
+			return
+		}
 		if x.RequiresGrad {
 			// beta 0 on a fresh (uncleared) gradient: the GEMM writes all of it.
 			dx, fresh := x.gradFresh()
@@ -53,6 +56,47 @@ func Linear(x, w *Value) *Value {
 			kernels.Sgemm(true, false, outF, in, m, 1, dy, outF, xd, in, 1, w.grad(), in)
 		}
 	}, x, w)
+}
+
+// linearTaskFlops is the size (flops of dx plus dW) from which Linear's
+// backward runs its two GEMMs as concurrent single-threaded tasks.
+const linearTaskFlops = 64 << 20
+
+// linearBackwardTasks computes dx += dy·W and dW += dyᵀ·x (f32 W, both
+// needing gradients) as four tasks, each GEMM cut in two halves of rows,
+// that the cores claim as they become free (kernels.ParallelTasks): the two
+// GEMMs have equal flops, so the cores stay busy without the barriers and
+// shared packing of two-core GEMMs. It reports false, doing nothing, when
+// the case does not apply.
+func linearBackwardTasks(x, w *Value, dy, xd []float32, m, in, outF int) bool {
+	if !x.RequiresGrad || !w.RequiresGrad || w.half != nil || x == w || kernels.Workers() < 2 ||
+		4*float64(m)*float64(in)*float64(outF) < linearTaskFlops {
+		return false
+	}
+	mh := (m / 2) &^ 7 // row splits on micro-tile boundaries
+	oh := (outF / 2) &^ 7
+	if mh == 0 || oh == 0 {
+		return false
+	}
+	dx, fresh := x.gradFresh()
+	beta := float32(1)
+	if fresh {
+		beta = 0
+	}
+	wg := w.grad()
+	kernels.ParallelTasks(4, func(i int) {
+		switch i {
+		case 0: // dW rows [0, oh)
+			kernels.Sgemm(true, false, oh, in, m, 1, dy, outF, xd, in, 1, wg, in)
+		case 1: // dx rows [0, mh)
+			kernels.Sgemm(false, false, mh, in, outF, 1, dy, outF, w.Data, in, beta, dx, in)
+		case 2: // dW rows [oh, outF)
+			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], outF, xd, in, 1, wg[oh*in:], in)
+		case 3: // dx rows [mh, m)
+			kernels.Sgemm(false, false, m-mh, in, outF, 1, dy[mh*outF:], outF, w.Data, in, beta, dx[mh*in:], in)
+		}
+	})
+	return true
 }
 
 // MatMul multiplies op(a) [..., m, k] by op(b) [..., k, n], where op
