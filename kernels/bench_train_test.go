@@ -35,13 +35,15 @@ func trainGemms30m() []trainGemm {
 	return s
 }
 
-// setSchedule selects a GEMM compute schedule by name ("fixed" dynamic
-// runs, the "static" per-worker split, otherwise guided runs) and returns a function
+// setSchedule selects a GEMM compute schedule by name: "rows" (tall
+// problems split into single-threaded row ranges, the default; others
+// guided), "guided", "fixed" dynamic runs, the "static" per-worker split, and returns a function
 // restoring the previous one.
 func setSchedule(name string) (restore func()) {
-	oldStatic, oldGuided := gemmStaticSplit, gemmGuided
+	oldStatic, oldGuided, oldRows := gemmStaticSplit, gemmGuided, gemmRowSplit
 	gemmStaticSplit, gemmGuided = name == "static", name != "fixed"
-	return func() { gemmStaticSplit, gemmGuided = oldStatic, oldGuided }
+	gemmRowSplit = name == "rows" || name == "rows-1t"
+	return func() { gemmStaticSplit, gemmGuided, gemmRowSplit = oldStatic, oldGuided, oldRows }
 }
 
 // BenchmarkSgemmTrain measures the GEMM shapes of the 30m training step in
@@ -51,7 +53,7 @@ func BenchmarkSgemmTrain(b *testing.B) {
 	for _, v := range []struct {
 		sched   string
 		threads int
-	}{{"guided", 0}, {"fixed", 0}, {"static", 0}, {"guided-1t", 1}} {
+	}{{"rows", 0}, {"guided", 0}, {"fixed", 0}, {"static", 0}, {"rows-1t", 1}} {
 		for _, s := range trainGemms30m() {
 			b.Run(fmt.Sprintf("%s/%s", v.sched, s.name), func(b *testing.B) {
 				defer setSchedule(v.sched)()

@@ -273,6 +273,10 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 
 	workers := Workers()
 	parallel := workers > 1 && float64(m)*float64(n)*float64(k)*2 >= gemmFlopsSerial
+	if parallel && gemmRowSplit && !gemmStaticSplit && m >= gemmRowSplitRows*workers && !inPool() {
+		sgemmRowSplit(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc, workers)
+		return
+	}
 
 	abuf := getBuf(min(mTiles, mtPerBlock) * mr * kc) // >= slots of a pairs path
 	g := gemmCallPool.Get().(*gemmCall)
@@ -367,4 +371,67 @@ func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 
 			}
 		}
 	}
+}
+
+// Tall problems (m >= gemmRowSplitRows per worker) are cut into row
+// ranges, each an independent single-threaded blocked GEMM run as a
+// kernels task (ParallelTasks): a core packs its own A and B panels and
+// never waits for the other between depth blocks. B is packed once per
+// range, so ranges stay tall: 2 per worker (claimed as cores free up) when
+// each still has gemmRowSplitRows*2 rows, else 1 per worker.
+const gemmRowSplitRows = 256
+
+// gemmRowSplit enables the row split (the benchmarks compare without it).
+var gemmRowSplit = true
+
+// rowSplit is one row-split call; run is bound once (no allocation).
+type rowSplit struct {
+	ar          *gemmArch
+	transA      bool
+	m, n, k     int
+	alpha, beta float32
+	a           []float32
+	lda         int
+	bs          bSource
+	c           []float32
+	ldc, step   int
+	run         func(i int)
+}
+
+var rowSplitPool sync.Pool // New set in init (part calls back into sgemmBlocked)
+
+func init() {
+	rowSplitPool.New = func() any {
+		r := new(rowSplit)
+		r.run = r.part
+		return r
+	}
+}
+
+func (r *rowSplit) part(i int) {
+	r0 := i * r.step
+	r1 := min(r.m, r0+r.step)
+	if r0 >= r1 {
+		return
+	}
+	aOff := r0 * r.lda
+	if r.transA {
+		aOff = r0
+	}
+	sgemmBlocked(r.ar, r.transA, r1-r0, r.n, r.k, r.alpha, r.a[aOff:], r.lda, r.bs, r.beta, r.c[r0*r.ldc:], r.ldc)
+}
+
+func sgemmRowSplit(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []float32, lda int, bs bSource, beta float32, c []float32, ldc, workers int) {
+	parts := workers
+	if m >= 2*gemmRowSplitRows*2*workers {
+		parts = 2 * workers
+	}
+	step := (m + parts - 1) / parts
+	step = (step + ar.mr - 1) / ar.mr * ar.mr
+	r := rowSplitPool.Get().(*rowSplit)
+	r.ar, r.transA, r.m, r.n, r.k, r.alpha, r.beta = ar, transA, m, n, k, alpha, beta
+	r.a, r.lda, r.bs, r.c, r.ldc, r.step = a, lda, bs, c, ldc, step
+	ParallelTasks(parts, r.run)
+	r.a, r.c, r.bs = nil, nil, bSource{}
+	rowSplitPool.Put(r)
 }

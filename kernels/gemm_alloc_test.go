@@ -23,6 +23,7 @@ func TestGemmNoAllocs(t *testing.T) {
 		for _, s := range []gemmShape{
 			{"small", 20, 30, 40, false}, {"160", 160, 160, 160, false}, {"m=64 tB", 64, 512, 256, true},
 			{"gemv", 1, 4096, 1024, true}, {"gemvN", 1, 4096, 1024, false}, {"n=1", 300, 1, 200, false},
+			{"row split", 1100, 64, 96, false},
 		} {
 			A, B, C := randF32(s.m*s.k, 1), randF32(s.k*s.n, 2), make([]float32, s.m*s.n)
 			H := randHalf(s.k*s.n, BF16, 2)

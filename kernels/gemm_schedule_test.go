@@ -43,7 +43,7 @@ func TestSgemmSchedules(t *testing.T) {
 				return c
 			}
 			st := run("static")
-			for _, sched := range []string{"guided", "fixed"} {
+			for _, sched := range []string{"rows", "guided", "fixed"} {
 				dyn := run(sched)
 				for i := range dyn {
 					if math.Float32bits(dyn[i]) != math.Float32bits(st[i]) {

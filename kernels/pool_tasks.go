@@ -26,21 +26,42 @@ func ParallelTasks(n int, fn func(i int)) {
 	}
 	poolDepth.Add(1) // nested ParallelFor stays on its caller from here on
 	defer poolDepth.Add(-1)
-	var next atomic.Int64
-	body := func(_, _ int) {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= n {
-				return
-			}
-			fn(i)
-		}
-	}
-	var wg sync.WaitGroup
+	r := taskRunPool.Get().(*taskRun)
+	r.fn, r.n = fn, n
+	r.next.Store(0)
 	for c := 1; c < w; c++ {
-		wg.Add(1)
-		poolJobs <- job{fn: body, lo: 0, hi: 0, wg: &wg}
+		r.wg.Add(1)
+		poolJobs <- job{fn: r.body, wg: &r.wg}
 	}
-	body(0, 0)
-	wg.Wait()
+	r.body(0, 0)
+	r.wg.Wait()
+	r.fn = nil
+	taskRunPool.Put(r)
+}
+
+// taskRun is the state of one ParallelTasks call, pooled with its body
+// bound once, so a call allocates nothing.
+type taskRun struct {
+	fn   func(i int)
+	n    int
+	next atomic.Int64
+	wg   sync.WaitGroup
+	body func(lo, hi int)
+}
+
+var taskRunPool = sync.Pool{New: func() any {
+	r := new(taskRun)
+	r.body = r.claim
+	return r
+}}
+
+// claim runs tasks until none is left (the range arguments are unused).
+func (r *taskRun) claim(_, _ int) {
+	for {
+		i := int(r.next.Add(1)) - 1
+		if i >= r.n {
+			return
+		}
+		r.fn(i)
+	}
 }
