@@ -63,20 +63,25 @@ func Linear(x, w *Value) *Value {
 const linearTaskFlops = 64 << 20
 
 // linearBackwardTasks computes dx += dy·W and dW += dyᵀ·x (f32 W, both
-// needing gradients) as four tasks, each GEMM cut in two halves of rows,
-// that the cores claim as they become free (kernels.ParallelTasks): the two
-// GEMMs have equal flops, so the cores stay busy without the barriers and
-// shared packing of two-core GEMMs. It reports false, doing nothing, when
-// the case does not apply.
+// needing gradients) as concurrent single-threaded GEMM tasks that the
+// cores claim as they become free (kernels.ParallelTasks): dx in two
+// halves of rows, dW whole or, when it has at least 2*linearSplitRows rows,
+// in two halves too (each dW part packs all of x, so parts stay tall). The
+// two GEMMs have equal flops, so the cores stay busy without the barriers
+// and shared packing of two-core GEMMs. It reports false, doing nothing,
+// when the case does not apply.
 func linearBackwardTasks(x, w *Value, dy, xd []float32, m, in, outF int) bool {
 	if !x.RequiresGrad || !w.RequiresGrad || w.half != nil || x == w || kernels.Workers() < 2 ||
 		4*float64(m)*float64(in)*float64(outF) < linearTaskFlops {
 		return false
 	}
 	mh := (m / 2) &^ 7 // row splits on micro-tile boundaries
-	oh := (outF / 2) &^ 7
-	if mh == 0 || oh == 0 {
+	if mh == 0 {
 		return false
+	}
+	oh := outF // dW rows of the first part
+	if outF >= 2*linearSplitRows {
+		oh = (outF / 2) &^ 7
 	}
 	dx, fresh := x.gradFresh()
 	beta := float32(1)
@@ -84,20 +89,25 @@ func linearBackwardTasks(x, w *Value, dy, xd []float32, m, in, outF int) bool {
 		beta = 0
 	}
 	wg := w.grad()
-	kernels.ParallelTasks(4, func(i int) {
-		switch i {
-		case 0: // dW rows [0, oh)
-			kernels.Sgemm(true, false, oh, in, m, 1, dy, outF, xd, in, 1, wg, in)
-		case 1: // dx rows [0, mh)
-			kernels.Sgemm(false, false, mh, in, outF, 1, dy, outF, w.Data, in, beta, dx, in)
-		case 2: // dW rows [oh, outF)
-			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], outF, xd, in, 1, wg[oh*in:], in)
-		case 3: // dx rows [mh, m)
+	tasks := []func(){
+		func() { kernels.Sgemm(true, false, oh, in, m, 1, dy, outF, xd, in, 1, wg, in) },
+		func() { kernels.Sgemm(false, false, mh, in, outF, 1, dy, outF, w.Data, in, beta, dx, in) },
+		func() {
 			kernels.Sgemm(false, false, m-mh, in, outF, 1, dy[mh*outF:], outF, w.Data, in, beta, dx[mh*in:], in)
-		}
-	})
+		},
+	}
+	if oh < outF {
+		tasks = append(tasks, func() {
+			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], outF, xd, in, 1, wg[oh*in:], in)
+		})
+		tasks[1], tasks[3] = tasks[3], tasks[1] // both dW halves first: the cores start on one each
+	}
+	kernels.ParallelTasks(len(tasks), func(i int) { tasks[i]() })
 	return true
 }
+
+// linearSplitRows is the smallest dW part (rows) of linearBackwardTasks.
+const linearSplitRows = 256
 
 // MatMul multiplies op(a) [..., m, k] by op(b) [..., k, n], where op
 // transposes the last two dimensions when the flag is set, giving

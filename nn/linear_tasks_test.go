@@ -11,9 +11,15 @@ import (
 // so the halves are uneven) matches a float64 reference, and a second
 // backward accumulates onto the first.
 func TestLinearBackwardTasks(t *testing.T) {
-	const m, in, out = 250, 260, 270
+	// dW whole (out < 2*linearSplitRows) and dW in two parts.
+	for _, s := range [][3]int{{250, 260, 270}, {256, 130, 2*linearSplitRows + 9}} {
+		testLinearBackwardTasks(t, s[0], s[1], s[2])
+	}
+}
+
+func testLinearBackwardTasks(t *testing.T, m, in, out int) {
 	if 4*m*in*out < linearTaskFlops {
-		t.Fatalf("test shape below the task threshold")
+		t.Fatalf("test shape %dx%dx%d below the task threshold", m, in, out)
 	}
 	rng := rand.New(rand.NewPCG(2, 2))
 	rnd := func(n int) []float32 {
@@ -52,7 +58,7 @@ func TestLinearBackwardTasks(t *testing.T) {
 			for i, r := range chk.ref {
 				want := float64(pass) * r
 				if math.Abs(float64(chk.got[i])-want) > 1e-4*(1+math.Abs(want)) {
-					t.Fatalf("pass %d: %s[%d] = %v, want %v", pass, chk.name, i, chk.got[i], want)
+					t.Fatalf("%dx%dx%d pass %d: %s[%d] = %v, want %v", m, in, out, pass, chk.name, i, chk.got[i], want)
 				}
 			}
 		}
