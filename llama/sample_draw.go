@@ -62,63 +62,67 @@ func (c *candidateOrder) walk(p []float64, u float64, last int) int {
 	return c.id(last - 1)
 }
 
-// sumBracket returns [lo, hi] holding every float64 left-to-right sum of
-// the same m non-negative terms that, in some order, sum to est, widened
-// by slack (>= 1).
-func sumBracket(est float64, m int, slack float64) (lo, hi float64) {
-	d := 4 * float64(m+1) * 0x1p-53 * slack
+// sumBracket returns [lo, hi] holding every float64 left-to-right sum, in
+// any order, of m non-negative terms w_i when est is a left-to-right sum of
+// approximations of them with |ŵ_i - w_i| <= termErr·w_i + 1e-300, and
+// est >= 1/2; slack (>= 1) widens it further. Both sums lie within
+// γ(m-1)·Σ of their exact sums (γ(j) = j·2⁻⁵³/(1-j·2⁻⁵³)), so a relative
+// half-width of 4(m+1)·2⁻⁵³ + 2·termErr (+ 1e-280 for the absolute part)
+// covers them with room for the rounding of lo and hi themselves.
+func sumBracket(est float64, m int, termErr, slack float64) (lo, hi float64) {
+	d := (4*float64(m+1)*0x1p-53 + 2*termErr + 1e-280) * slack
 	return math.Nextafter(est-est*d, 0), math.Nextafter(est+est*d, math.Inf(1))
 }
 
 // drawBracketed computes drawOrdered's token while sorting only the
 // candidates it walks over. The ordered sum S of the k weights is
-// bracketed by a sum in row order, est: both are sums of the same m
-// non-negative terms, each within γ(m-1)·Σ of the exact sum (γ(j) =
-// j·2⁻⁵³/(1-j·2⁻⁵³)), so S lies in est·[1-δ, 1+δ] for δ = 4(m+1)·2⁻⁵³. The
-// token drawn, as a function of S, is monotone (every step, f·S, u-v and
-// TopP·S, is a monotone rounding), so when both ends of the bracket draw
-// the same token S does too; otherwise ok is false and the caller falls
-// back to drawOrdered with the same f.
+// bracketed (sumBracket) around est, their sum in row order computed with
+// fastExp. The token drawn, as a function of S, is monotone (every step,
+// f·S, u-v and TopP·S, is a monotone rounding), so when both ends of the
+// bracket draw the same token S does too; otherwise ok is false and the
+// caller falls back to drawOrdered with the same f.
 func (s *Sampler) drawBracketed(logits []float32, k int, top, f float64) (tok int, ok bool) {
-	o := s.opts
 	c := &s.ord
-	temp := o.Temperature
+	temp := s.opts.Temperature
 	var est float64
 	if k == len(logits) {
 		for _, l := range logits {
-			est += weight(l, temp, top)
+			est += fastExp(float64(l)/temp - top)
 		}
 	} else {
 		for _, key := range c.keys[:k] {
-			est += weight(logits[uint32(key)], temp, top)
+			est += fastExp(float64(logits[uint32(key)])/temp - top)
 		}
 	}
-	lo, hi := sumBracket(est, k, s.slack)
+	lo, hi := sumBracket(est, k, fastExpRelErr, s.slack)
 	if tok, ok = s.drawBetween(logits, k, top, f, lo, hi); ok {
 		return tok, true
 	}
 	// Rows of equal weights (flat rows, huge temperatures) sum without any
-	// rounding, so their ordered sum is est itself.
-	if s.sumIsExact(logits, k, top, est) {
-		return s.drawBetween(logits, k, top, f, est, est)
+	// rounding, so their ordered sum is known exactly.
+	if sum, exact := s.exactSum(logits, k, top); exact {
+		return s.drawBetween(logits, k, top, f, sum, sum)
 	}
 	return 0, false
 }
 
-// sumIsExact reports whether every left-to-right sum of the k weights, in
-// any order, is free of rounding: all weights are multiples of one power
-// of two q and est < 2⁵³·q (then est's own partial sums were exact, so est
-// is the exact total, and every partial sum in any order is a multiple of
-// q below 2⁵³·q, hence representable).
-func (s *Sampler) sumIsExact(logits []float32, k int, top, est float64) bool {
+// exactSum returns the sum of the k candidate weights in row order and
+// whether every left-to-right sum of them, in any order, is free of
+// rounding: true when all weights are multiples of one power of two q and
+// the sum is below 2⁵³·q (then the row-order partial sums were exact, so
+// the sum is the exact total, and every partial sum in any order is a
+// multiple of q below 2⁵³·q, hence representable).
+func (s *Sampler) exactSum(logits []float32, k int, top float64) (float64, bool) {
 	c := &s.ord
 	minExp := math.MaxInt
+	var sum float64
 	for j := range k {
 		l := logits[j] // all of the row when k == len(logits)
 		if k < len(logits) {
 			l = logits[uint32(c.keys[j])] // else the filled top-k prefix
 		}
 		v := weight(l, s.opts.Temperature, top)
+		sum += v
 		if v == 0 {
 			continue
 		}
@@ -131,7 +135,7 @@ func (s *Sampler) sumIsExact(logits []float32, k int, top, est float64) bool {
 		}
 		minExp = min(minExp, e-1075+bits.TrailingZeros64(m))
 	}
-	return minExp == math.MaxInt || est < math.Ldexp(1, 53+minExp)
+	return sum, minExp == math.MaxInt || sum < math.Ldexp(1, 53+minExp)
 }
 
 // drawBetween is drawOrdered's token if it is the same for every ordered

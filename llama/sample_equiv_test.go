@@ -161,7 +161,7 @@ func TestSumBracket(t *testing.T) {
 		for _, v := range terms {
 			est += v
 		}
-		lo, hi := sumBracket(est, n, 1)
+		lo, hi := sumBracket(est, n, 0, 1)
 		for _, order := range []string{"desc", "asc", "shuffled"} {
 			c := slices.Clone(terms)
 			switch order {
@@ -201,4 +201,39 @@ func TestSamplerEmptyRowPanics(t *testing.T) {
 		}
 	}()
 	NewSampler(SampleOptions{Temperature: 1}, 1, 1).Sample(nil)
+}
+
+// TestFastExp measures fastExp against math.Exp over [-700, 0] (dense
+// random points, range-reduction boundaries and the ends) and checks the
+// cut-off below -700, NaN and -Inf.
+func TestFastExp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	xs := []float64{0, -0.0, -1e-300, -math.Ln2 / 256, -math.Ln2 / 128, -1, -700, -699.9999}
+	for n := range 129000 {
+		xs = append(xs, -float64(n)*math.Ln2/128, -(float64(n)+0.5)*math.Ln2/128)
+	}
+	for range 400000 {
+		xs = append(xs, -rng.Float64()*700, -rng.ExpFloat64())
+	}
+	var worst float64
+	for _, x := range xs {
+		if x < -700 {
+			continue
+		}
+		want := math.Exp(x)
+		e := math.Abs(fastExp(x)-want) / want
+		worst = max(worst, e)
+		if e > fastExpRelErr/100 {
+			t.Fatalf("fastExp(%v) = %v, math.Exp %v: relative error %.3g", x, fastExp(x), want, e)
+		}
+	}
+	t.Logf("worst relative error %.3g over %d points", worst, len(xs))
+	for _, x := range []float64{-700.0001, -745.2, -1e300, math.Inf(-1), math.NaN()} {
+		if got := fastExp(x); got != 0 {
+			t.Errorf("fastExp(%v) = %v, want 0", x, got)
+		}
+	}
+	if fastExp(0) != 1 {
+		t.Errorf("fastExp(0) = %v, want exactly 1 (the bracket relies on est >= 1/2)", fastExp(0))
+	}
 }
