@@ -377,9 +377,12 @@ func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 
 // ranges, each an independent single-threaded blocked GEMM run as a
 // kernels task (ParallelTasks): a core packs its own A and B panels and
 // never waits for the other between depth blocks. B is packed once per
-// range, so ranges stay tall: 2 per worker (claimed as cores free up) when
-// each still has gemmRowSplitRows*2 rows, else 1 per worker.
-const gemmRowSplitRows = 256
+// range (a packed B float meets 2 flops per row of the range), so ranges
+// stay tall: 2 per worker (claimed as cores free up) when each still has
+// gemmRowSplitRows*2 rows, else 1 per worker. Short problems such as a
+// 512-token prefill, where packing the weights is a large share, keep the
+// shared schedule, which packs each B panel once.
+const gemmRowSplitRows = 512
 
 // gemmRowSplit enables the row split (the benchmarks compare without it).
 var gemmRowSplit = true
@@ -398,15 +401,8 @@ type rowSplit struct {
 	run         func(i int)
 }
 
-var rowSplitPool sync.Pool // New set in init (part calls back into sgemmBlocked)
-
-func init() {
-	rowSplitPool.New = func() any {
-		r := new(rowSplit)
-		r.run = r.part
-		return r
-	}
-}
+// rowSplitFree recycles call states (a channel: see taskRunFree).
+var rowSplitFree = make(chan *rowSplit, 8)
 
 func (r *rowSplit) part(i int) {
 	r0 := i * r.step
@@ -428,10 +424,19 @@ func sgemmRowSplit(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []fl
 	}
 	step := (m + parts - 1) / parts
 	step = (step + ar.mr - 1) / ar.mr * ar.mr
-	r := rowSplitPool.Get().(*rowSplit)
+	var r *rowSplit
+	select {
+	case r = <-rowSplitFree:
+	default:
+		r = new(rowSplit)
+		r.run = r.part
+	}
 	r.ar, r.transA, r.m, r.n, r.k, r.alpha, r.beta = ar, transA, m, n, k, alpha, beta
 	r.a, r.lda, r.bs, r.c, r.ldc, r.step = a, lda, bs, c, ldc, step
 	ParallelTasks(parts, r.run)
 	r.a, r.c, r.bs = nil, nil, bSource{}
-	rowSplitPool.Put(r)
+	select {
+	case rowSplitFree <- r:
+	default:
+	}
 }

@@ -32,15 +32,16 @@ func TestGemmNoAllocs(t *testing.T) {
 				ldb = s.k
 			}
 			// sync.Pool keeps one private item per P that other Ps cannot
-			// take: warm up so every P holds what it needs before counting.
-			for i := 0; i < 8; i++ {
+			// take: warm up so every P holds what it needs before counting
+			// (row-split tasks run on either P: 32 rounds, not 8).
+			for i := 0; i < 32; i++ {
 				Sgemm(false, s.transB, s.m, s.n, s.k, 1, A, s.k, B, ldb, 0, C, s.n)
 			}
 			if n := testing.AllocsPerRun(10, func() { Sgemm(false, s.transB, s.m, s.n, s.k, 1, A, s.k, B, ldb, 0, C, s.n) }); n != 0 {
 				t.Errorf("Sgemm %s: %.1f allocs/op", s.name, n)
 			}
 			for _, dot := range []bool{false, true} {
-				for i := 0; i < 8; i++ {
+				for i := 0; i < 32; i++ {
 					SgemmHalf(BF16, false, s.transB, s.m, s.n, s.k, 1, A, s.k, H, ldb, 0.5, C, s.n, dot)
 				}
 				if n := testing.AllocsPerRun(10, func() {

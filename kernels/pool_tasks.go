@@ -26,7 +26,7 @@ func ParallelTasks(n int, fn func(i int)) {
 	}
 	poolDepth.Add(1) // nested ParallelFor stays on its caller from here on
 	defer poolDepth.Add(-1)
-	r := taskRunPool.Get().(*taskRun)
+	r := getTaskRun()
 	r.fn, r.n = fn, n
 	r.next.Store(0)
 	for c := 1; c < w; c++ {
@@ -35,8 +35,7 @@ func ParallelTasks(n int, fn func(i int)) {
 	}
 	r.body(0, 0)
 	r.wg.Wait()
-	r.fn = nil
-	taskRunPool.Put(r)
+	putTaskRun(r)
 }
 
 // taskRun is the state of one ParallelTasks call, pooled with its body
@@ -49,11 +48,29 @@ type taskRun struct {
 	body func(lo, hi int)
 }
 
-var taskRunPool = sync.Pool{New: func() any {
-	r := new(taskRun)
-	r.body = r.claim
-	return r
-}}
+// taskRunFree recycles call states. A channel, not a sync.Pool: the
+// caller may resume on another P after waiting, and a sync.Pool item left
+// in one P's private slot is invisible from the others.
+var taskRunFree = make(chan *taskRun, 8)
+
+func getTaskRun() *taskRun {
+	select {
+	case r := <-taskRunFree:
+		return r
+	default:
+		r := new(taskRun)
+		r.body = r.claim
+		return r
+	}
+}
+
+func putTaskRun(r *taskRun) {
+	r.fn = nil
+	select {
+	case taskRunFree <- r:
+	default:
+	}
+}
 
 // claim runs tasks until none is left (the range arguments are unused).
 func (r *taskRun) claim(_, _ int) {
