@@ -36,15 +36,26 @@ func RoPE(x *Value, nHeads int, pos []int, cos, sin []float32) *Value {
 		}
 	}
 	out := newOut("rope", x.Shape)
-	copy(out.Data, x.F32())
+	xd := x.F32()
 	kernels.ParallelFor(rows, 32, func(lo, hi int) {
+		copy(out.Data[lo*width:hi*width], xd[lo*width:hi*width])
 		for r := lo; r < hi; r++ {
 			p := pos[r]
 			kernels.RoPE(out.Data[r*width:(r+1)*width], nHeads, headDim, cos[p*h:(p+1)*h], sin[p*h:(p+1)*h])
 		}
 	})
 	return finish(out, func() {
-		dx := x.grad()
+		dx, fresh := x.gradFresh()
+		if fresh { // write the rotated gradient in place
+			kernels.ParallelFor(rows, 32, func(lo, hi int) {
+				copy(dx[lo*width:hi*width], out.Grad[lo*width:hi*width])
+				for r := lo; r < hi; r++ {
+					p := pos[r]
+					kernels.RoPEInverse(dx[r*width:(r+1)*width], nHeads, headDim, cos[p*h:(p+1)*h], sin[p*h:(p+1)*h])
+				}
+			})
+			return
+		}
 		kernels.ParallelFor(rows, 32, func(lo, hi int) {
 			tmp := make([]float32, width)
 			for r := lo; r < hi; r++ {
