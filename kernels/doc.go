@@ -1,8 +1,10 @@
 // Package kernels owns the raw numeric kernels of popi-go: GEMM and GEMV
 // (f32, and with bf16/f16 weights), vector arithmetic, softmax, RMSNorm,
-// RoPE, SiLU/SwiGLU, fused causal attention, half-precision conversion, the
-// worker pool that spreads them over cores, and the runtime choice of
-// instruction set.
+// RoPE, SiLU/SwiGLU (and its backward), fused causal attention, the AdamW
+// update, half-precision conversion, the worker pool that spreads them over
+// cores (ParallelFor over index ranges, ParallelTasks for independent
+// pieces of work claimed by whichever core is free), and the runtime choice
+// of instruction set.
 //
 // Every kernel works on plain slices and has a portable Go version (the
 // *Generic functions) that is the reference the assembly versions
