@@ -217,16 +217,20 @@ func (r *Runner) decode(states []*genState, logits [][]float32, opts GenerateOpt
 	for _, s := range states {
 		s.out = make([]int, 0, opts.MaxTokens)
 	}
-	// Drawing from a logit row costs about as much as a small model's
-	// decode step (a sort of the vocabulary), so the unfinished states of a
-	// step sample in parallel; each has its own sampler, so the draws do not
-	// depend on the split. Callbacks still run in order on this goroutine.
+	// The unfinished states of a step sample in parallel (a draw reads the
+	// whole vocabulary row); each has its own sampler, so the draws do not
+	// depend on the split. The samplers share one set of buffers per
+	// concurrent chunk instead of holding ~8 bytes per vocabulary entry
+	// each. Callbacks still run in order on this goroutine.
 	pending := make([]int, 0, len(states))
 	drawn := make([]int, len(states))
+	var scratch scratchPool
 	sampleFn := func(lo, hi int) {
+		sc := scratch.get()
 		for _, i := range pending[lo:hi] {
-			drawn[i] = states[i].sampler.Sample(logits[i])
+			drawn[i] = states[i].sampler.sampleWith(logits[i], sc)
 		}
+		scratch.put(sc)
 	}
 	for {
 		batch, active, pending = batch[:0], active[:0], pending[:0]

@@ -63,10 +63,10 @@ func Argmax(x []float32) int {
 // bracket straddles a token boundary. Draws are therefore identical, bit
 // for bit, to a full sort's.
 type Sampler struct {
-	opts  SampleOptions
-	rng   *rand.Rand
-	ord   candidateOrder
-	probs []float64
+	opts SampleOptions
+	rng  *rand.Rand
+	own  *sampleScratch // Sample's buffers, allocated on first use
+	sc   *sampleScratch // the buffers of the draw in progress
 	// exactMax: candidate sets of at most this many tokens are always sorted
 	// in full (cheap at that size); larger ones use the bracketed walk.
 	exactMax int
@@ -77,17 +77,43 @@ type Sampler struct {
 	fallbacks int
 }
 
-// defaultExactMax is the candidate count up to which a full sort is used.
-const defaultExactMax = 512
+// sampleExactMax is the candidate count up to which NewSampler's samplers
+// sort in full (tests lower it to put the bracketed walk under generation).
+var sampleExactMax = 512
 
 // NewSampler returns a sampler whose draws depend only on (seed, stream).
 func NewSampler(opts SampleOptions, seed, stream uint64) *Sampler {
-	return &Sampler{opts: opts, rng: rand.New(rand.NewPCG(seed, stream)), exactMax: defaultExactMax, slack: 1}
+	return &Sampler{opts: opts, rng: rand.New(rand.NewPCG(seed, stream)), exactMax: sampleExactMax, slack: 1}
+}
+
+// sampleScratch holds a draw's buffers (about 8 bytes per vocabulary
+// entry, plus 8 per kept candidate). Draws leave nothing in it that a later
+// draw reads, so samplers that never draw at the same time can share one.
+type sampleScratch struct {
+	ord   candidateOrder
+	probs []float64
+}
+
+// weights returns a buffer for k candidate weights.
+func (sc *sampleScratch) weights(k int) []float64 {
+	if cap(sc.probs) < k {
+		sc.probs = make([]float64, k)
+	}
+	return sc.probs[:k]
 }
 
 // Sample picks the next token from one logit row. logits must not be
 // empty (Sample panics with a message otherwise; a model row never is).
 func (s *Sampler) Sample(logits []float32) int {
+	if s.own == nil {
+		s.own = new(sampleScratch)
+	}
+	return s.sampleWith(logits, s.own)
+}
+
+// sampleWith is Sample using the buffers sc, which no other draw may use
+// at the same time.
+func (s *Sampler) sampleWith(logits []float32, sc *sampleScratch) int {
 	o := s.opts
 	if o.Temperature <= 0 || o.TopK == 1 {
 		return Argmax(logits)
@@ -96,19 +122,18 @@ func (s *Sampler) Sample(logits []float32) int {
 	if n == 0 {
 		panic("llama: Sampler.Sample called with an empty logit row")
 	}
-	if cap(s.probs) < n {
-		s.probs = make([]float64, n)
-	}
+	s.sc = sc
+	defer func() { s.sc = nil }()
 	k := n
 	if o.TopK > 0 && o.TopK < n {
-		s.ord.reset(logits, o.TopK)
-		k = s.ord.topK(logits, o.TopK)
+		sc.ord.reset(logits, o.TopK)
+		k = sc.ord.topK(logits, o.TopK)
 	} else {
 		// Enough for most walks at T=1; deeper ones fill the rest.
-		s.ord.reset(logits, max(n/32, 256))
+		sc.ord.reset(logits, max(n/32, 256))
 	}
 	f := s.rng.Float64()
-	top := float64(logits[uint32(s.ord.first)]) / o.Temperature
+	top := float64(logits[uint32(sc.ord.first)]) / o.Temperature
 	if k > s.exactMax && !math.IsInf(top, 0) && !math.IsNaN(top) {
 		if t, ok := s.drawBracketed(logits, k, top, f); ok {
 			return t

@@ -22,9 +22,9 @@ func weight(l float32, temp, top float64) float64 {
 // first k candidates with the uniform f.
 func (s *Sampler) drawOrdered(logits []float32, k int, f float64) int {
 	o := s.opts
-	c := &s.ord
+	c := &s.sc.ord
 	c.ensure(logits, k-1)
-	p := s.probs[:k]
+	p := s.sc.weights(k)
 	top := float64(logits[c.id(0)]) / o.Temperature
 	var sum float64
 	for i := range p {
@@ -82,7 +82,7 @@ func sumBracket(est float64, m int, termErr, slack float64) (lo, hi float64) {
 // bracket draw the same token S does too; otherwise ok is false and the
 // caller falls back to drawOrdered with the same f.
 func (s *Sampler) drawBracketed(logits []float32, k int, top, f float64) (tok int, ok bool) {
-	c := &s.ord
+	c := &s.sc.ord
 	temp := s.opts.Temperature
 	var est float64
 	if k == len(logits) {
@@ -113,7 +113,7 @@ func (s *Sampler) drawBracketed(logits []float32, k int, top, f float64) (tok in
 // the sum is the exact total, and every partial sum in any order is a
 // multiple of q below 2⁵³·q, hence representable).
 func (s *Sampler) exactSum(logits []float32, k int, top float64) (float64, bool) {
-	c := &s.ord
+	c := &s.sc.ord
 	minExp := math.MaxInt
 	var sum float64
 	for j := range k {
@@ -142,7 +142,7 @@ func (s *Sampler) exactSum(logits []float32, k int, top float64) (float64, bool)
 // sum in [lo, hi], which it checks while sorting only the walked prefix.
 func (s *Sampler) drawBetween(logits []float32, k int, top, f, lo, hi float64) (tok int, ok bool) {
 	o := s.opts
-	c := &s.ord
+	c := &s.sc.ord
 	temp := o.Temperature
 
 	if !o.topPActive() {
@@ -167,7 +167,8 @@ func (s *Sampler) drawBetween(logits []float32, k int, top, f, lo, hi float64) (
 	// Nucleus: keep = first j with cum_j >= TopP·S (or k); it must be the
 	// same at both ends of the bracket. The kept sum is then exact.
 	tlo, thi := o.TopP*lo, o.TopP*hi
-	p := s.probs
+	p := s.sc.probs[:0]
+	defer func() { s.sc.probs = p[:0] }() // keep the grown buffer
 	var cum float64
 	keep := 0
 	for keep < k && cum < thi {
@@ -178,13 +179,13 @@ func (s *Sampler) drawBetween(logits []float32, k int, top, f, lo, hi float64) (
 			c.ensure(logits, keep)
 		}
 		v := weight(logits[c.id(keep)], temp, top)
-		p[keep] = v
+		p = append(p, v)
 		cum += v
 		keep++
 	}
 	if keep == 0 { // TopP·S rounds to 0: only the first candidate is kept
 		c.ensure(logits, 0)
-		p[0] = weight(logits[c.id(0)], temp, top)
+		p = append(p, weight(logits[c.id(0)], temp, top))
 	}
 	keep = max(keep, 1)
 	var sum float64
