@@ -14,6 +14,10 @@
 # (llama.cpp's default, as llama-bench), flash attention off, weights loaded without mmap.
 # Environment: NODE_LLAMA_CPP_DIR (install dir, default ~/.cache/popi-llamacpp),
 # LLAMACPP_GGUF_DIR (where the GGUFs go, default /tmp/popi-llamacpp).
+# LLAMACPP_RUNNER: c (default) times llama_decode from a small C program (llamacpp_bench.c, built
+# with gcc against the same prebuilt libllama and the llama.h of its release, from the git bundle
+# node-llama-cpp ships), as llama-bench does; node times through node-llama-cpp's JavaScript API
+# (adds ~1-2 ms per decode step); both runs both.
 # Run it under the heavy-job lock: flock /tmp/popi-heavy.lock scripts/llamacpp_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +39,19 @@ if ! [ -f "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp/package.json" ] ||
     echo '{"name":"popi-llamacpp-bench","private":true,"type":"module"}' >"$NODE_LLAMA_CPP_DIR/package.json"
   # The prebuilt binaries come as optional dependencies; skip the postinstall source download.
   (cd "$NODE_LLAMA_CPP_DIR" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --no-audit --no-fund "node-llama-cpp@$nlc_version")
+fi
+
+runner=${LLAMACPP_RUNNER:-c}
+bins="$NODE_LLAMA_CPP_DIR/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"
+if [ "$runner" != node ]; then
+  src="$NODE_LLAMA_CPP_DIR/llama.cpp-src"
+  if ! [ -f "$src/include/llama.h" ]; then
+    rm -rf "$src"
+    git clone -q "$NODE_LLAMA_CPP_DIR/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$src" 2>/dev/null
+  fi
+  echo "llama.h from $(git -C "$src" describe --tags --always 2>/dev/null) ($(git -C "$src" log -1 --format=%H)), libraries in $bins"
+  gcc -O2 -Wall -I "$src/include" -I "$src/ggml/include" scripts/llamacpp_bench.c -o "$gguf_dir/llamacpp_bench_c" \
+    "$bins"/libllama.v*.so "$bins"/libggml.v*.so "$bins/libggml-base.so" -Wl,-rpath,"$bins"
 fi
 
 exporter="$gguf_dir/export"
@@ -66,7 +83,12 @@ for dt in $dtypes; do
   label="$shape-$(echo "$dt" | tr a-z A-Z)"
   for t in $threads; do
     echo "== llama.cpp $label, $t thread(s) ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
-    node scripts/llamacpp_bench.mjs bench "$f" "$label" "$t" 128,512 64 "$reps"
+    if [ "$runner" != node ]; then
+      "$gguf_dir/llamacpp_bench_c" "$bins" "$f" "$label" "$t" 128,512 64 "$reps"
+    fi
+    if [ "$runner" != c ]; then
+      node scripts/llamacpp_bench.mjs bench "$f" "$label" "$t" 128,512 64 "$reps"
+    fi
   done
 done
 echo "== done ($(date -u +%H:%M:%S)); uptime: $(uptime)"
