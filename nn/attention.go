@@ -61,14 +61,13 @@ func AttentionAt(q, k, v *Value, nHeads, nKVHeads, qPos0 int) *Value {
 		lse = make([]float32, b*t*nHeads)
 	}
 	if t > 0 && d > 0 {
-		kernels.ParallelFor(b, 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				var l []float32
-				if keep {
-					l = lse[i*t*nHeads : (i+1)*t*nHeads]
-				}
-				kernels.Attention(s, qd[i*t*width:], kd[i*tk*kvw:], vd[i*tk*kvw:], out.Data[i*t*width:], l)
+		// One task per sequence, claimed by whichever core is free.
+		kernels.ParallelTasks(b, func(i int) {
+			var l []float32
+			if keep {
+				l = lse[i*t*nHeads : (i+1)*t*nHeads]
 			}
+			kernels.Attention(s, qd[i*t*width:], kd[i*tk*kvw:], vd[i*tk*kvw:], out.Data[i*t*width:], l)
 		})
 	}
 	if !keep {
@@ -87,12 +86,10 @@ func AttentionAt(q, k, v *Value, nHeads, nKVHeads, qPos0 int) *Value {
 			return make([]float32, x.Numel())
 		}
 		dq, dk, dv := buf(q), buf(k), buf(v)
-		kernels.ParallelFor(b, 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				qo, ko := i*t*width, i*tk*kvw
-				kernels.AttentionBackward(s, qd[qo:], kd[ko:], vd[ko:], out.Data[qo:], out.Grad[qo:],
-					lse[i*t*nHeads:(i+1)*t*nHeads], dq[qo:], dk[ko:], dv[ko:])
-			}
+		kernels.ParallelTasks(b, func(i int) {
+			qo, ko := i*t*width, i*tk*kvw
+			kernels.AttentionBackward(s, qd[qo:], kd[ko:], vd[ko:], out.Data[qo:], out.Grad[qo:],
+				lse[i*t*nHeads:(i+1)*t*nHeads], dq[qo:], dk[ko:], dv[ko:])
 		})
 	}, q, k, v)
 }
