@@ -51,7 +51,8 @@ func BenchmarkSample(b *testing.B) {
 				for _, algo := range []string{"select", "fullsort"} {
 					name := fmt.Sprintf("vocab=%d/row=%s/%s/%s", vocab, shape, c.name, algo)
 					b.Run(name, func(b *testing.B) {
-						draw := NewSampler(c.o, 1, 0).Sample
+						s := NewSampler(c.o, 1, 0)
+						draw := s.Sample
 						if algo == "fullsort" {
 							draw = newRefSampler(c.o, 1, 0).Sample
 						}
@@ -65,6 +66,9 @@ func BenchmarkSample(b *testing.B) {
 						ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 						b.ReportMetric(ns, "ns/token")
 						b.ReportMetric(1e9/ns, "tokens/s")
+						if algo == "select" {
+							b.ReportMetric(float64(s.fallbacks)/float64(b.N), "fallbacks/token")
+						}
 					})
 				}
 			}

@@ -102,8 +102,8 @@ func (sc *sampleScratch) weights(k int) []float64 {
 	return sc.probs[:k]
 }
 
-// Sample picks the next token from one logit row. logits must not be
-// empty (Sample panics with a message otherwise; a model row never is).
+// Sample picks the next token from one logit row of 1..2^31-1 entries
+// (Sample panics with a message otherwise; a model row never is).
 func (s *Sampler) Sample(logits []float32) int {
 	if s.own == nil {
 		s.own = new(sampleScratch)
@@ -119,17 +119,19 @@ func (s *Sampler) sampleWith(logits []float32, sc *sampleScratch) int {
 		return Argmax(logits)
 	}
 	n := len(logits)
-	if n == 0 {
-		panic("llama: Sampler.Sample called with an empty logit row")
+	if n == 0 || n > math.MaxInt32 {
+		panic(fmt.Sprintf("llama: Sampler.Sample: logit row of %d entries (want 1..2^31-1)", n))
 	}
 	s.sc = sc
 	defer func() { s.sc = nil }()
 	k := n
 	if o.TopK > 0 && o.TopK < n {
 		sc.ord.reset(logits, o.TopK)
+		sc.ord.fill(logits, sc.ord.plan)
 		k = sc.ord.topK(logits, o.TopK)
 	} else {
-		// Enough for most walks at T=1; deeper ones fill the rest.
+		// Enough for most walks at T=1; deeper ones fill the rest. The
+		// bracketed walk fills while summing, the full sort in ensure.
 		sc.ord.reset(logits, max(n/32, 256))
 	}
 	f := s.rng.Float64()

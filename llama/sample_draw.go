@@ -85,10 +85,8 @@ func (s *Sampler) drawBracketed(logits []float32, k int, top, f float64) (tok in
 	c := &s.sc.ord
 	temp := s.opts.Temperature
 	var est float64
-	if k == len(logits) {
-		for _, l := range logits {
-			est += fastExp(float64(l)/temp - top)
-		}
+	if c.filled == 0 { // k == len(logits), nothing filled yet
+		est = c.fillSum(logits, temp, top)
 	} else {
 		for _, key := range c.keys[:k] {
 			est += fastExp(float64(logits[uint32(key)])/temp - top)

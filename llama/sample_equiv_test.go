@@ -50,7 +50,7 @@ func equivRow(rng *rand.Rand, n, shape int) []float32 {
 	return x
 }
 
-var equivTemps = []float64{1e-300, 1e-30, 1e-3, 0.1, 0.7, 1, 2, 1e3, 1e30, 1e300}
+var equivTemps = []float64{1e-300, 1e-30, 1e-3, 0.1, 0.7, 1, 2, 1e3, 1e30, 1e300, math.Inf(1), math.NaN()}
 var equivTopPs = []float64{0, 1e-300, 1e-9, 0.3, 0.9, 0.95, 0.999999, 1, 1.5}
 
 // equivTopKs are the top-k settings tried for a vocabulary of n.

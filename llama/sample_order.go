@@ -42,13 +42,15 @@ type candidateOrder struct {
 	end    []int32  // end[b] is one past bucket b
 	pos    []int32  // scatter cursors
 	filled int      // buckets [0, filled) hold their keys
+	plan   int      // the leading buckets holding the `need` of reset
 	next   int      // first bucket not yet sorted
 	done   int      // keys[:done] are in final candidate order
 	first  uint64   // smallest packed key: the first candidate
 }
 
-// reset counts the row's buckets and fills the leading ones holding at
-// least `need` candidates (len(logits) < 2^31).
+// reset counts the row's buckets (len(logits) < 2^31) and plans the
+// leading ones holding at least `need` candidates, to fill first; nothing
+// is filled yet.
 func (c *candidateOrder) reset(logits []float32, need int) {
 	n := len(logits)
 	if cap(c.keys) < n {
@@ -69,17 +71,16 @@ func (c *candidateOrder) reset(logits []float32, need int) {
 	}
 	c.first = first
 	var at int32
-	fill := numBuckets
+	c.plan = numBuckets
 	for b, k := range cnt {
 		c.pos[b] = at
 		at += k
 		cnt[b] = at
-		if int(at) >= need && fill == numBuckets {
-			fill = b + 1
+		if int(at) >= need && c.plan == numBuckets {
+			c.plan = b + 1
 		}
 	}
 	c.filled, c.next, c.done = 0, 0, 0
-	c.fill(logits, fill)
 }
 
 // fill scatters the keys of buckets [c.filled, upto) into place.
@@ -97,6 +98,23 @@ func (c *candidateOrder) fill(logits []float32, upto int) {
 		}
 	}
 	c.filled = upto
+}
+
+// fillSum is fill(logits, c.plan) from an empty start, also returning
+// the row-order sum of fastExp(l/temp - top) (one pass for both).
+func (c *candidateOrder) fillSum(logits []float32, temp, top float64) (est float64) {
+	keys, pos := c.keys, c.pos
+	hi := uint32(c.plan)
+	for i, v := range logits {
+		key := descKey(v)
+		if b := key >> bucketShift; b < hi {
+			keys[pos[b]] = uint64(key)<<32 | uint64(i)
+			pos[b]++
+		}
+		est += fastExp(float64(v)/temp - top)
+	}
+	c.filled = c.plan
+	return est
 }
 
 // id returns the token at candidate position j (after ensure(j)).
