@@ -75,3 +75,30 @@ func BenchmarkSgemmTrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSgemmPrefill measures prefill-shaped GEMMs of the 1B model
+// (128 or 512 token rows against a [8192, 2048] weight, transposed B) in
+// f32 and bf16-dot, under the default and the static schedule.
+func BenchmarkSgemmPrefill(b *testing.B) {
+	const n, k = 8192, 2048
+	for _, sched := range []string{"rows", "static"} {
+		for _, m := range []int{128, 512} {
+			for _, dt := range []string{"f32", "bf16dot"} {
+				b.Run(fmt.Sprintf("%s/%s/m=%d", sched, dt, m), func(b *testing.B) {
+					defer setSchedule(sched)()
+					a, c := randF32(m*k, 1), make([]float32, m*n)
+					w, h := randF32(n*k, 2), randHalf(n*k, BF16, 2)
+					b.ResetTimer()
+					for range b.N {
+						if dt == "f32" {
+							Sgemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+						} else {
+							SgemmHalf(BF16, false, true, m, n, k, 1, a, k, h, k, 0, c, n, true)
+						}
+					}
+					reportGflops(b, m, n, k)
+				})
+			}
+		}
+	}
+}
