@@ -46,6 +46,39 @@ type candidateOrder struct {
 	next   int      // first bucket not yet sorted
 	done   int      // keys[:done] are in final candidate order
 	first  uint64   // smallest packed key: the first candidate
+	tmp    []uint64 // radixSort's buffer
+}
+
+// radixMin is the bucket size from which radixSort beats slices.Sort.
+const radixMin = 256
+
+// radixSort sorts one bucket's packed keys, which fill left in id order,
+// by the key bits below the bucket's: two stable counting passes of 10
+// bits, so equal keys keep their id order and the result is the packed
+// keys' ascending order.
+func (c *candidateOrder) radixSort(a []uint64) {
+	if cap(c.tmp) < len(a) {
+		c.tmp = make([]uint64, len(a))
+	}
+	src, dst := a, c.tmp[:len(a)]
+	for _, shift := range [2]uint{32, 42} { // key bits 0..9, then 10..19
+		var cnt [1 << 10]int32
+		for _, x := range src {
+			cnt[x>>shift&(1<<10-1)]++
+		}
+		var at int32
+		for d, k := range cnt {
+			cnt[d] = at
+			at += k
+		}
+		for _, x := range src {
+			d := x >> shift & (1<<10 - 1)
+			dst[cnt[d]] = x
+			cnt[d]++
+		}
+		src, dst = dst, src
+	}
+	// Two passes: the sorted keys are back in a.
 }
 
 // reset counts the row's buckets (len(logits) < 2^31) and plans the
@@ -127,7 +160,9 @@ func (c *candidateOrder) ensure(logits []float32, j int) {
 			c.fill(logits, numBuckets)
 		}
 		lo, hi := c.done, int(c.end[c.next])
-		if hi-lo > 1 {
+		if hi-lo >= radixMin {
+			c.radixSort(c.keys[lo:hi])
+		} else if hi-lo > 1 {
 			slices.Sort(c.keys[lo:hi])
 		}
 		c.done = hi
