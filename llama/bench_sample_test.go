@@ -34,6 +34,14 @@ func benchSampleRow(vocab int, shape string) []float32 {
 // kept in sample_ref_test.go), so one run gives the before/after ratio.
 // Decoding samples once per sequence and step (8 times per step for a
 // group of 8).
+//
+// Measured 2026-11-27 under the heavy lock (load 1.4-1.9 from outside it),
+// one run, ns/token select vs fullsort at vocab 128256: normal rows T1
+// 1.21 ms vs 20.8 ms (17x), T1 top-p 0.95 1.60 vs 20.9 (13x), top-k 50
+// 0.38 vs 18.3 (48x), T0.7 top-k 50 top-p 0.9 0.41 vs 18.1 (45x); lm rows
+// 0.95 vs 19.1 (20x), 0.99 vs 18.8 (19x), 0.37 vs 17.5 (47x), 0.37 vs 17.1
+// (46x). Vocab 8192: 34-94 µs vs 0.79-1.13 ms (10-24x). No bracket
+// fallback in any case.
 func BenchmarkSample(b *testing.B) {
 	opts := []struct {
 		name string
