@@ -237,3 +237,27 @@ func TestFastExp(t *testing.T) {
 		t.Errorf("fastExp(0) = %v, want exactly 1 (the bracket relies on est >= 1/2)", fastExp(0))
 	}
 }
+
+// FuzzSamplerMatchesFullSort feeds arbitrary rows (4 bytes per logit,
+// any bit pattern) and options to Sampler and the full-sort reference.
+func FuzzSamplerMatchesFullSort(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 128, 63}, 1.0, 0, 0.0, uint64(1), false)
+	f.Add([]byte{0, 0, 192, 127, 0, 0, 128, 255, 0, 0, 0, 128, 0, 0, 0, 0}, 0.5, 2, 0.9, uint64(7), true)
+	f.Add(make([]byte, 4*300), 1e30, 0, 0.3, uint64(3), true)
+	f.Fuzz(func(t *testing.T, data []byte, temp float64, topK int, topP float64, seed uint64, bracketed bool) {
+		n := min(len(data)/4, 4096)
+		if n == 0 || topK < 0 || math.IsNaN(topP) || topP < 0 {
+			return
+		}
+		row := make([]float32, n)
+		for i := range row {
+			row[i] = math.Float32frombits(uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24)
+		}
+		tune := func(s *Sampler) {
+			if bracketed {
+				s.exactMax = 0
+			}
+		}
+		checkEquiv(t, row, SampleOptions{Temperature: temp, TopK: topK, TopP: topP}, seed, 3, tune)
+	})
+}
