@@ -15,9 +15,9 @@ func fuseRows(ms ...*Matrix) Matrix {
 		f.Rows += m.Rows
 	}
 	if f.DType == DTypeF32 {
-		f.F32 = make([]float32, f.Rows*f.Cols)
+		f.F32 = newF32Weights(f.Rows * f.Cols)
 	} else {
-		f.U16 = make([]uint16, f.Rows*f.Cols)
+		f.U16 = newU16Weights(f.Rows * f.Cols)
 	}
 	off := 0
 	for _, m := range ms {

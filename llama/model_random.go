@@ -39,9 +39,9 @@ func NewRandomAs(cfg *Config, seed uint64, dt DType) (*Model, error) {
 		idx++
 		w := Matrix{Rows: rows, Cols: cols, DType: dt}
 		if dt == DTypeF32 {
-			w.F32 = make([]float32, rows*cols)
+			w.F32 = newF32Weights(rows * cols)
 		} else {
-			w.U16 = make([]uint16, rows*cols)
+			w.U16 = newU16Weights(rows * cols)
 		}
 		fillNormal(w, RandomInitStd, seed, idx)
 		return w

@@ -27,7 +27,7 @@ func readF32At(r io.ReaderAt, off int64, dt DType, n int64) ([]float32, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("cannot read %d elements of %s", n, dt)
 	}
-	out := make([]float32, n)
+	out := newF32Weights(int(n))
 	ub, ue := chunkUnit(dt)
 	per := max(readChunk/ub, 1) * ub
 	buf := make([]byte, min(per, size))
@@ -47,7 +47,7 @@ func readF32At(r io.ReaderAt, off int64, dt DType, n int64) ([]float32, error) {
 
 // readU16At reads n little-endian uint16 values at off, in chunks.
 func readU16At(r io.ReaderAt, off int64, n int64) ([]uint16, error) {
-	out := make([]uint16, n)
+	out := newU16Weights(int(n))
 	buf := make([]byte, min(int64(readChunk), 2*n))
 	var done int64
 	for done < n {

@@ -94,10 +94,10 @@ func (w *Matrix) Convert(dt DType) (Matrix, error) {
 			out.F32 = append([]float32(nil), f...)
 		}
 	case DTypeBF16:
-		out.U16 = make([]uint16, len(f))
+		out.U16 = newU16Weights(len(f))
 		kernels.F32ToBF16(out.U16, f)
 	case DTypeF16:
-		out.U16 = make([]uint16, len(f))
+		out.U16 = newU16Weights(len(f))
 		kernels.F32ToF16(out.U16, f)
 	default:
 		return Matrix{}, fmt.Errorf("llama: cannot store weights as %v", dt)
