@@ -10,7 +10,8 @@
 //     .safetensors file, a sharded model.safetensors.index.json, or a llama.cpp .gguf file
 //     (GGUF names are mapped to HF names and llama.cpp's Q/K row permutation is undone).
 //     Tensors are read on demand, never all at once. WriteSafetensors writes the standard
-//     layout atomically.
+//     layout atomically; WriteGGUF writes a model and its tokenizer as GGUF v3 that
+//     llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs divisors).
 //
 // Text (tokenizer*.go, bpe*.go, chat*.go):
 //   - Tokenizer: LLaMA-3 byte-level BPE, loadable from Meta's tokenizer.model (tiktoken rank
@@ -28,5 +29,6 @@
 // Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
 // the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,
 // SwiGLU MLP, tied or untied lm_head), KV-cached inference, generation, sequence scoring
-// and training, built on packages tensor and nn.
+// and training, built on packages tensor and nn. Large weight buffers are advised to use
+// transparent huge pages on Linux (weights_alloc.go; POPI_HUGEPAGES=0 turns it off).
 package llama
