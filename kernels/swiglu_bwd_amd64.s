@@ -3,31 +3,11 @@
 #include "textflag.h"
 #include "vector_consts_amd64.h"
 
-// SwiGLU backward, AVX-512 (see SwiGLUBackward). The exponential is the
-// one of the vector kernels (EXP16 of vector_avx512_amd64.s, copied here
-// as EXPB16: macros are per file); the sigmoid is computed stably as
+#include "exp_avx512_amd64.h"
+
+// SwiGLU backward, AVX-512 (see SwiGLUBackward). The exponential is EXP16 of the
+// vector kernels (exp_avx512_amd64.h); the sigmoid is computed stably as
 // (gate < 0 ? e : 1) / (1 + e) with e = exp(-|gate|), as SILU16 does.
-
-// EXPB16 replaces Z0 by exp(Z0). Needs Z14 = lo clamp, Z15 = hi clamp;
-// clobbers Z1-Z3.
-#define EXPB16 \
-	VMAXPS Z0, Z14, Z0 \
-	VMINPS Z0, Z15, Z0 \
-	VMULPS K_LOG2E, Z0, Z1 \
-	VRNDSCALEPS $0, Z1, Z1 \
-	VFMADD231PS K_NLN2HI, Z1, Z0 \
-	VFMADD231PS K_NLN2LO, Z1, Z0 \
-	VMOVUPS K_C7, Z3 \
-	VFMADD213PS K_C6, Z0, Z3 \
-	VFMADD213PS K_C5, Z0, Z3 \
-	VFMADD213PS K_C4, Z0, Z3 \
-	VFMADD213PS K_C3, Z0, Z3 \
-	VFMADD213PS K_C2, Z0, Z3 \
-	VMULPS Z0, Z0, Z2 \
-	VFMADD213PS Z0, Z2, Z3 \
-	VADDPS K_ONE, Z3, Z3 \
-	VSCALEFPS Z1, Z3, Z0
-
 
 // func swigluBwdAVX512(dgate, dup, dy, gate, up *float32, n int)
 TEXT ·swigluBwdAVX512(SB), NOSPLIT, $0-48
@@ -46,7 +26,7 @@ TEXT ·swigluBwdAVX512(SB), NOSPLIT, $0-48
 loop:
 	VMOVUPS  (DX), Z4
 	VPORD    K_SIGN_MASK, Z4, Z0
-	EXPB16
+	EXP16
 	VMOVAPS  Z13, Z5
 	VPMOVD2M Z4, K1
 	VMOVAPS  Z0, K1, Z5
