@@ -11,23 +11,16 @@ import (
 // Benchmark models. The 1B-shaped model (5 GB in f32) is only ever built
 // inside benchmark functions, so a plain `go test` never allocates it.
 
-func llama1BConfig() *Config {
-	return &Config{Vocab: 128256, Hidden: 2048, Intermediate: 8192, Layers: 16, Heads: 32, KVHeads: 8,
-		HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: 128000,
-		EOS: []int{128001, 128009}, MaxPositions: 131072,
-		RopeScaling: &RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}}
-}
+func llama1BConfig() *Config { return mustShape("1b") }
 
-// Presets of the PyTorch reference script (/work/shared/bench/torch_tiny_llama.py).
-func presetConfig(name string) *Config {
-	c := &Config{Heads: 8, KVHeads: 2, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: -1, MaxPositions: 4096}
-	switch name {
-	case "5m":
-		c.Vocab, c.Hidden, c.Layers, c.Intermediate = 4096, 256, 4, 688
-	case "30m":
-		c.Vocab, c.Hidden, c.Layers, c.Intermediate = 8192, 512, 8, 1376
+// presetConfig returns the PyTorch reference presets ("5m", "30m").
+func presetConfig(name string) *Config { return mustShape(name) }
+
+func mustShape(name string) *Config {
+	c, err := ShapeConfig(name)
+	if err != nil {
+		panic(err)
 	}
-	c.HeadDim = c.Hidden / c.Heads
 	return c
 }
 

@@ -118,20 +118,12 @@ func randomDType(s string) (llama.DType, error) {
 	return 0, fmt.Errorf("unknown -dtype %q (want auto, f32, bf16 or f16)", s)
 }
 
-// benchConfig returns the model shapes of llama's benchmarks: these must
-// stay equal to llama1BConfig and presetConfig in llama/bench_test.go.
+// benchConfig returns the model shapes of llama's benchmarks.
 func benchConfig(shape string) (*llama.Config, error) {
-	switch shape {
-	case "1b":
-		return &llama.Config{Vocab: 128256, Hidden: 2048, Intermediate: 8192, Layers: 16, Heads: 32, KVHeads: 8,
-			HeadDim: 64, RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: 128000,
-			EOS: []int{128001, 128009}, MaxPositions: 131072,
-			RopeScaling: &llama.RopeScaling{Type: "llama3", Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}}, nil
-	case "30m":
-		return &llama.Config{Vocab: 8192, Hidden: 512, Layers: 8, Intermediate: 1376, Heads: 8, KVHeads: 2, HeadDim: 64,
-			RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: -1, MaxPositions: 4096}, nil
+	if shape != "1b" && shape != "30m" {
+		return nil, fmt.Errorf("unknown -random shape %q (want 1b or 30m)", shape)
 	}
-	return nil, fmt.Errorf("unknown -random shape %q (want 1b or 30m)", shape)
+	return llama.ShapeConfig(shape)
 }
 
 // syntheticTokenizer builds a byte-level BPE vocabulary of exactly vocab ids:
