@@ -92,7 +92,7 @@ type PipelineConfig struct {
 //
 // These values were set with the first checkpoint (held-out topics absent from its
 // corpus) and kept for the current one, on which three seeds give POPI-Inference-Only
-// 79.2% accuracy vs Inference-Prompting's 69.9% with 9% shorter summaries (README.md).
+// 85.9% accuracy vs Inference-Prompting's 72.7% (README.md).
 //
 // EvalTargets 20 (every pair of a held-out user not used as a signal): 24 users x 20 =
 // 480 held-out pairs for reward accuracy, so differences of a few points are not noise
