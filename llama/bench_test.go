@@ -133,22 +133,32 @@ func BenchmarkPrefill(b *testing.B) {
 	}
 }
 
+// The training-step workload of torch_tiny_llama.py: batch 8 x 256 tokens.
+const trainBatch, trainSeq = 8, 256
+
+// trainStepSetup returns the f32 model of shape with its AdamW optimizer (weight
+// decay on matrices) and a fixed batch of token ids.
+func trainStepSetup(b *testing.B, shape string) (*Trainable, *nn.AdamW, [][]int) {
+	m := benchModel(b, shape, DTypeF32)
+	tm := m.Trainable()
+	opt := nn.NewAdamW(nn.AdamWConfig{Beta1: 0.9, Beta2: 0.95}, nn.SplitDecay(tm.Params(), 0.1)...)
+	ids := make([][]int, trainBatch)
+	for i := range ids {
+		ids[i] = make([]int, trainSeq)
+		for j := range ids[i] {
+			ids[i][j] = (i*7919 + j*104729) % m.Config.Vocab
+		}
+	}
+	return tm, opt, ids
+}
+
 // BenchmarkTrainStep measures one pretraining step (forward, cross-entropy,
 // backward, AdamW) on a batch of 8 x 256 tokens, f32.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, shape := range []string{"5m", "30m"} {
 		b.Run(shape, func(b *testing.B) {
-			m := benchModel(b, shape, DTypeF32)
-			tm := m.Trainable()
-			opt := nn.NewAdamW(nn.AdamWConfig{Beta1: 0.9, Beta2: 0.95}, nn.SplitDecay(tm.Params(), 0.1)...)
-			const B, T = 8, 256
-			ids := make([][]int, B)
-			for i := range ids {
-				ids[i] = make([]int, T)
-				for j := range ids[i] {
-					ids[i][j] = (i*7919 + j*104729) % m.Config.Vocab
-				}
-			}
+			tm, opt, ids := trainStepSetup(b, shape)
+			const B, T = trainBatch, trainSeq
 			b.ResetTimer()
 			cpu := startCPU()
 			for range b.N {

@@ -16,17 +16,7 @@ import (
 func BenchmarkTrainStepOps(b *testing.B) {
 	for _, shape := range []string{"5m", "30m"} {
 		b.Run(shape, func(b *testing.B) {
-			m := benchModel(b, shape, DTypeF32)
-			tm := m.Trainable()
-			opt := nn.NewAdamW(nn.AdamWConfig{Beta1: 0.9, Beta2: 0.95}, nn.SplitDecay(tm.Params(), 0.1)...)
-			const B, T = 8, 256
-			ids := make([][]int, B)
-			for i := range ids {
-				ids[i] = make([]int, T)
-				for j := range ids[i] {
-					ids[i][j] = (i*7919 + j*104729) % m.Config.Vocab
-				}
-			}
+			tm, opt, ids := trainStepSetup(b, shape)
 			b.ResetTimer()
 			nn.StartOpProfile()
 			for range b.N {
