@@ -17,32 +17,33 @@ const poolCap = 256 << 20 // float32s (1 GiB)
 
 // getBuf returns a zeroed buffer of n float32s.
 func getBuf(n int) []float32 {
-	gradPool.Lock()
-	if l := gradPool.free[n]; len(l) > 0 {
-		b := l[len(l)-1]
-		gradPool.free[n] = l[:len(l)-1]
-		gradPool.held -= n
-		gradPool.Unlock()
+	b, reused := takeBuf(n)
+	if reused {
 		clear(b)
-		return b
 	}
-	gradPool.Unlock()
-	return make([]float32, n)
+	return b
 }
 
 // getBufDirty returns a buffer of n float32s with arbitrary contents (the
 // caller overwrites all of it).
 func getBufDirty(n int) []float32 {
+	b, _ := takeBuf(n)
+	return b
+}
+
+// takeBuf returns a pooled buffer of n float32s (reused, contents arbitrary)
+// or a fresh zeroed one.
+func takeBuf(n int) (b []float32, reused bool) {
 	gradPool.Lock()
 	if l := gradPool.free[n]; len(l) > 0 {
-		b := l[len(l)-1]
+		b = l[len(l)-1]
 		gradPool.free[n] = l[:len(l)-1]
 		gradPool.held -= n
 		gradPool.Unlock()
-		return b
+		return b, true
 	}
 	gradPool.Unlock()
-	return make([]float32, n)
+	return make([]float32, n), false
 }
 
 // putBuf hands a buffer nobody references any more back to the pool.
