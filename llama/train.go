@@ -56,6 +56,14 @@ func (m *Model) Trainable() *Trainable {
 		v.Name = name
 		return v
 	}
+	// stack gives the first matrix of a fused f32 group (see model_fuse.go)
+	// a Data slice whose capacity spans the group, so nn.LinearStack sees
+	// the parameters stacked and multiplies them in one GEMM.
+	stack := func(v *nn.Value, fused *Matrix, parts ...*Matrix) {
+		if fused.DType == DTypeF32 && len(v.Data) > 0 && aliases(fused, parts...) {
+			v.Data = fused.F32[:len(v.Data)]
+		}
+	}
 	t.Embed = mat(nameEmbed, &m.Embed)
 	for i := range m.Layers {
 		l, tl := &m.Layers[i], &t.Layers[i]
@@ -68,6 +76,8 @@ func (m *Model) Trainable() *Trainable {
 		tl.Gate = mat(layerName(i, "mlp.gate_proj"), &l.Gate)
 		tl.Up = mat(layerName(i, "mlp.up_proj"), &l.Up)
 		tl.Down = mat(layerName(i, "mlp.down_proj"), &l.Down)
+		stack(tl.Q, &l.qkv, &l.Q, &l.K, &l.V)
+		stack(tl.Gate, &l.gateUp, &l.Gate, &l.Up)
 	}
 	t.Norm = norm(nameNorm, m.Norm)
 	if m.dims.tied {
@@ -144,12 +154,14 @@ func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
 	t.ensureRoPE(T)
 	x := nn.Embedding(t.Embed, flat)
 	for i := range t.Layers {
+		nn.Transient(x) // the embeddings and every block output but the last norm's input stay inside
 		if t.Checkpoint && nn.GradEnabled() {
 			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], B, T, pos) }, x)
 		} else {
 			x = t.block(i, x, B, T, pos)
 		}
 	}
+	nn.Transient(x)
 	return nn.RMSNorm(x, t.Norm, d.eps), nil
 }
 
@@ -158,14 +170,23 @@ func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int) *nn.Value {
 	d := t.Model.dims
 	l := &t.Layers[i]
 	h := nn.RMSNorm(x, l.AttnNorm, d.eps)
-	q := nn.RoPE(nn.Linear(h, l.Q), d.heads, pos, t.cos, t.sin)
-	k := nn.RoPE(nn.Linear(h, l.K), d.kvHeads, pos, t.cos, t.sin)
-	v := nn.Linear(h, l.V)
-	a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(v, B, T, d.kvDim), d.heads, d.kvHeads)
-	x = nn.Add(x, nn.Linear(nn.Reshape(a, B*T, d.qDim), l.O))
-	h = nn.RMSNorm(x, l.MLPNorm, d.eps)
-	m := nn.SwiGLU(nn.Linear(h, l.Gate), nn.Linear(h, l.Up))
-	return nn.Add(x, nn.Linear(m, l.Down))
+	// Q, K, V (and below gate, up) as one stacked projection: one GEMM
+	// per pass when the weights share the model's fused buffer.
+	qkvAll := nn.LinearStack(h, l.Q, l.K, l.V)
+	qkv := nn.SplitLast(qkvAll, d.qDim, d.kvDim, d.kvDim)
+	q := nn.RoPE(qkv[0], d.heads, pos, t.cos, t.sin)
+	k := nn.RoPE(qkv[1], d.kvHeads, pos, t.cos, t.sin)
+	a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(qkv[2], B, T, d.kvDim), d.heads, d.kvHeads)
+	o := nn.Linear(nn.Reshape(a, B*T, d.qDim), l.O)
+	x1 := nn.Add(x, o)
+	h1 := nn.RMSNorm(x1, l.MLPNorm, d.eps)
+	gu := nn.LinearStack(h1, l.Gate, l.Up)
+	m := nn.SwiGLUStacked(gu)
+	down := nn.Linear(m, l.Down)
+	// The block's activations are never handed out: Backward recycles
+	// their buffers for the next step's (the block output is the caller's).
+	nn.Transient(h, qkvAll, qkv[0], qkv[1], qkv[2], q, k, a, o, x1, h1, gu, m, down)
+	return nn.Add(x1, down)
 }
 
 // Logits returns the logits [B*T, Vocab] of every position of ids (B×T).
@@ -190,8 +211,10 @@ func (t *Trainable) headLogProbs(h *nn.Value, targets []int, scale float32) *nn.
 		return nn.LinearLogProbs(h, t.LMHead, targets, scale)
 	}
 	logits := nn.Linear(h, t.LMHead)
+	nn.Transient(logits) // the logits are never handed out
 	if scale != 1 {
 		logits = nn.Scale(logits, scale)
+		nn.Transient(logits)
 	}
 	return nn.TokenLogProbs(logits, targets)
 }
@@ -212,6 +235,7 @@ func (t *Trainable) NextTokenLoss(ids [][]int) (*nn.Value, error) {
 		targets = append(targets, row[1:]...)
 		targets = append(targets, -1)
 	}
+	nn.Transient(h) // the final hidden states stay inside the loss
 	lp := t.headLogProbs(h, targets, 1)
 	return nn.Scale(nn.Sum(lp), -1/float32(len(ids)*(T-1))), nil
 }

@@ -250,3 +250,30 @@ func TestTrainFrozenHalfWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainableStacksFusedWeights: with the model's fused f32 buffers the
+// Q/K/V and gate/up parameters are stacked for nn.LinearStack (one GEMM),
+// and their gradients come out stacked too.
+func TestTrainableStacksFusedWeights(t *testing.T) {
+	tm := loadGolden(t, ".", LoadOptions{}).Trainable()
+	loss, err := tm.NextTokenLoss([][]int{goldenInputs(t)[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	adjacent := func(a, b []float32) bool {
+		return len(a) > 0 && len(b) > 0 && cap(a) > len(a) && &a[:len(a)+1][len(a)] == &b[0]
+	}
+	for i, l := range tm.Layers {
+		for _, g := range [][2]*nn.Value{{l.Q, l.K}, {l.Gate, l.Up}} {
+			if !adjacent(g[0].Data, g[1].Data) || !adjacent(g[0].Grad, g[1].Grad) {
+				t.Errorf("layer %d: %s and %s weights/gradients not stacked", i, g[0].Name, g[1].Name)
+			}
+		}
+		if !adjacent(l.Q.Data[:len(l.Q.Data)+len(l.K.Data)], l.V.Data) || !adjacent(l.Q.Grad[:len(l.Q.Grad)+len(l.K.Grad)], l.V.Grad) {
+			t.Errorf("layer %d: v_proj not stacked after k_proj", i)
+		}
+	}
+}

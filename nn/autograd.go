@@ -51,10 +51,17 @@ func needsGrad(in ...*Value) bool {
 	return false
 }
 
-// newOut allocates an op's output (the shape is copied: outputs never alias
-// an input's shape slice).
+// newOut allocates an op's output, zeroed (the shape is copied: outputs
+// never alias an input's shape slice). The buffer comes from the pool, so
+// the activations of a Transient graph are reused step after step.
 func newOut(op string, shape []int) *Value {
-	return &Value{Data: make([]float32, numel(shape)), Shape: append([]int{}, shape...), op: op}
+	return &Value{Data: getBuf(numel(shape)), Shape: append([]int{}, shape...), op: op, owned: true}
+}
+
+// newOutDirty is newOut with arbitrary initial contents: for ops that
+// write every element of their output.
+func newOutDirty(op string, shape []int) *Value {
+	return &Value{Data: getBufDirty(numel(shape)), Shape: append([]int{}, shape...), op: op, owned: true}
 }
 
 // finish records the op (when any input needs a gradient) and runs the
@@ -166,6 +173,7 @@ func (v *Value) BackwardWith(seed []float32) error {
 			}
 		}
 		n.dropGrad()
+		n.dropData()
 		n.backward, n.parents, n.released = nil, nil, true
 	}
 	release(order)
@@ -218,6 +226,7 @@ func release(order []*Value) {
 			continue
 		}
 		n.dropGrad()
+		n.dropData()
 		n.backward, n.parents, n.released = nil, nil, true
 	}
 }

@@ -143,7 +143,7 @@ func broadcastIndex(s, out []int) []int32 {
 func binaryOp(kind binKind, a, b *Value) *Value {
 	name := binNames[kind]
 	p := makePlan(name, a.Shape, b.Shape)
-	out := newOut(name, p.outShape)
+	out := newOutDirty(name, p.outShape) // every case below writes all of o
 	ad, bd := a.F32(), b.F32()
 	o := out.Data
 	plain := p.ia == nil && !p.repA && !p.repB

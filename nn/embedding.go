@@ -20,7 +20,7 @@ func Embedding(table *Value, ids []int) *Value {
 			panic(fmt.Sprintf("nn: Embedding id %d at position %d outside the table's %d rows", id, i, vocab))
 		}
 	}
-	out := newOut("embedding", []int{len(ids), dim})
+	out := newOutDirty("embedding", []int{len(ids), dim}) // every row copied
 	if table.half != nil {
 		u := table.half.U16()
 		bf := table.half.DType().Half() == kernels.BF16

@@ -19,7 +19,12 @@ func Linear(x, w *Value) *Value {
 		m = numel(x.Shape[:len(x.Shape)-1])
 	}
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), outF)
-	out := newOut("linear", shape)
+	var out *Value
+	if m > 0 && outF > 0 && in > 0 {
+		out = newOutDirty("linear", shape) // the GEMM (beta 0) writes all of it
+	} else {
+		out = newOut("linear", shape)
+	}
 	xd := x.F32()
 	if m > 0 && outF > 0 && in > 0 {
 		if w.half != nil {
@@ -32,46 +37,75 @@ func Linear(x, w *Value) *Value {
 		return finish(out, nil, x, w)
 	}
 	return finish(out, func() {
-		dy := out.Grad
 		if m == 0 || outF == 0 || in == 0 {
 			return
 		}
-		if linearBackwardTasks(x, w, dy, xd, m, in, outF) {
-			return
-		}
-		if x.RequiresGrad {
-			// beta 0 on a fresh (uncleared) gradient: the GEMM writes all of it.
-			dx, fresh := x.gradFresh()
-			beta := float32(1)
-			if fresh {
-				beta = 0
-			}
-			if w.half != nil {
-				kernels.SgemmHalf(w.half.DType().Half(), false, false, m, in, outF, 1, dy, outF, w.half.U16(), in, beta, dx, in, false)
-			} else {
-				kernels.Sgemm(false, false, m, in, outF, 1, dy, outF, w.Data, in, beta, dx, in)
-			}
+		g := linearGrad{m: m, in: in, out: outF, dy: out.Grad, dyLd: outF, x: xd}
+		if w.half != nil {
+			g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
+		} else {
+			g.w = w.Data
 		}
 		if w.RequiresGrad {
-			kernels.Sgemm(true, false, outF, in, m, 1, dy, outF, xd, in, 1, w.grad(), in)
+			g.dw = w.grad()
 		}
+		if x.RequiresGrad {
+			g.dx, g.dxFresh = x.gradFresh()
+		}
+		g.run(x != w)
 	}, x, w)
+}
+
+// linearGrad is the backward of y = x·Wᵀ over m rows (x [m, in], W
+// [out, in], dy [m, out] with row stride dyLd): dx (+)= dy·W and
+// dW += dyᵀ·x. W is f32 (w) or 16-bit (wHalf of kind); dx or dw is nil
+// when that gradient is not wanted; a fresh dx (dxFresh) is overwritten.
+type linearGrad struct {
+	m, in, out, dyLd int
+	dy, x, w         []float32
+	wHalf            []uint16
+	kind             kernels.Half
+	dx, dw           []float32
+	dxFresh          bool
+}
+
+// run computes the gradients; concurrent allows the task-parallel form
+// (false when dx and dw are one buffer, as for x·xᵀ).
+func (g *linearGrad) run(concurrent bool) {
+	beta := float32(1)
+	if g.dxFresh {
+		beta = 0 // the GEMM writes all of a fresh (uncleared) gradient
+	}
+	if concurrent && g.tasks(beta) {
+		return
+	}
+	m, in, out := g.m, g.in, g.out
+	if g.dx != nil {
+		if g.wHalf != nil {
+			kernels.SgemmHalf(g.kind, false, false, m, in, out, 1, g.dy, g.dyLd, g.wHalf, in, beta, g.dx, in, false)
+		} else {
+			kernels.Sgemm(false, false, m, in, out, 1, g.dy, g.dyLd, g.w, in, beta, g.dx, in)
+		}
+	}
+	if g.dw != nil {
+		kernels.Sgemm(true, false, out, in, m, 1, g.dy, g.dyLd, g.x, in, 1, g.dw, in)
+	}
 }
 
 // linearTaskFlops is the size (flops of dx plus dW) from which Linear's
 // backward runs its two GEMMs as concurrent single-threaded tasks.
 const linearTaskFlops = 64 << 20
 
-// linearBackwardTasks computes dx += dy·W and dW += dyᵀ·x (f32 W, both
-// needing gradients) as concurrent single-threaded GEMM tasks that the
-// cores claim as they become free (kernels.ParallelTasks): dx in two
-// halves of rows, dW whole or, when it has at least 2*linearSplitRows rows,
-// in two halves too (each dW part packs all of x, so parts stay tall). The
-// two GEMMs have equal flops, so the cores stay busy without the barriers
-// and shared packing of two-core GEMMs. It reports false, doing nothing,
-// when the case does not apply.
-func linearBackwardTasks(x, w *Value, dy, xd []float32, m, in, outF int) bool {
-	if !x.RequiresGrad || !w.RequiresGrad || w.half != nil || x == w || kernels.Workers() < 2 ||
+// tasks computes dx and dW (f32 W, both wanted) as concurrent
+// single-threaded GEMM tasks that the cores claim as they become free
+// (kernels.ParallelTasks): dx in two halves of rows, dW whole or, when it
+// has at least 2*linearSplitRows rows, in two halves too (each dW part
+// packs all of x, so parts stay tall). The two GEMMs have equal flops, so
+// the cores stay busy without the barriers and shared packing of two-core
+// GEMMs. It reports false, doing nothing, when the case does not apply.
+func (g *linearGrad) tasks(beta float32) bool {
+	m, in, outF, ld := g.m, g.in, g.out, g.dyLd
+	if g.dx == nil || g.dw == nil || g.wHalf != nil || kernels.Workers() < 2 ||
 		4*float64(m)*float64(in)*float64(outF) < linearTaskFlops {
 		return false
 	}
@@ -83,22 +117,17 @@ func linearBackwardTasks(x, w *Value, dy, xd []float32, m, in, outF int) bool {
 	if outF >= 2*linearSplitRows {
 		oh = (outF / 2) &^ 7
 	}
-	dx, fresh := x.gradFresh()
-	beta := float32(1)
-	if fresh {
-		beta = 0
-	}
-	wg := w.grad()
+	dy, xd, wd, dx, wg := g.dy, g.x, g.w, g.dx, g.dw
 	tasks := []func(){
-		func() { kernels.Sgemm(true, false, oh, in, m, 1, dy, outF, xd, in, 1, wg, in) },
-		func() { kernels.Sgemm(false, false, mh, in, outF, 1, dy, outF, w.Data, in, beta, dx, in) },
+		func() { kernels.Sgemm(true, false, oh, in, m, 1, dy, ld, xd, in, 1, wg, in) },
+		func() { kernels.Sgemm(false, false, mh, in, outF, 1, dy, ld, wd, in, beta, dx, in) },
 		func() {
-			kernels.Sgemm(false, false, m-mh, in, outF, 1, dy[mh*outF:], outF, w.Data, in, beta, dx[mh*in:], in)
+			kernels.Sgemm(false, false, m-mh, in, outF, 1, dy[mh*ld:], ld, wd, in, beta, dx[mh*in:], in)
 		},
 	}
 	if oh < outF {
 		tasks = append(tasks, func() {
-			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], outF, xd, in, 1, wg[oh*in:], in)
+			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], ld, xd, in, 1, wg[oh*in:], in)
 		})
 		tasks[1], tasks[3] = tasks[3], tasks[1] // both dW halves first: the cores start on one each
 	}

@@ -17,7 +17,7 @@ func RMSNorm(x, w *Value, eps float32) *Value {
 		panic(fmt.Sprintf("nn: RMSNorm of x %v with weight %v", x.Shape, w.Shape))
 	}
 	n := w.Shape[0]
-	out := newOut("rmsnorm", x.Shape)
+	out := newOutDirty("rmsnorm", x.Shape) // every row written (n == 0: empty)
 	if n == 0 {
 		return finish(out, nil, x, w)
 	}

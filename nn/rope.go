@@ -35,7 +35,7 @@ func RoPE(x *Value, nHeads int, pos []int, cos, sin []float32) *Value {
 			panic(fmt.Sprintf("nn: RoPE position %d (row %d) outside the %d-position tables", p, i, len(cos)/max(h, 1)))
 		}
 	}
-	out := newOut("rope", x.Shape)
+	out := newOutDirty("rope", x.Shape) // x copied in whole, then rotated
 	xd := x.F32()
 	kernels.ParallelFor(rows, 32, func(lo, hi int) {
 		copy(out.Data[lo*width:hi*width], xd[lo*width:hi*width])

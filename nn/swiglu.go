@@ -12,7 +12,7 @@ func SwiGLU(gate, up *Value) *Value {
 	if !equalShape(gate.Shape, up.Shape) {
 		panic(fmt.Sprintf("nn: SwiGLU of gate %v and up %v", gate.Shape, up.Shape))
 	}
-	out := newOut("swiglu", gate.Shape)
+	out := newOutDirty("swiglu", gate.Shape) // written whole by the kernel
 	gd, ud := gate.F32(), up.F32()
 	n := len(gd)
 	kernels.ParallelFor(n, 8192, func(lo, hi int) {
@@ -77,4 +77,49 @@ func SwiGLU(gate, up *Value) *Value {
 			}
 		})
 	}, gate, up)
+}
+
+// SwiGLUStacked is SwiGLU of the two halves of gu's last dimension:
+// gu [..., 2f] holds gate then up side by side in every row (the output
+// of LinearStack(x, gate, up)); the result is [..., f].
+func SwiGLUStacked(gu *Value) *Value {
+	if len(gu.Shape) == 0 || gu.Shape[len(gu.Shape)-1]%2 != 0 {
+		panic(fmt.Sprintf("nn: SwiGLUStacked of %v (the last dimension holds gate and up: even)", gu.Shape))
+	}
+	w := gu.Shape[len(gu.Shape)-1]
+	f := w / 2
+	shape := append(append([]int(nil), gu.Shape[:len(gu.Shape)-1]...), f)
+	out := newOutDirty("swiglu", shape) // every row written (f == 0: empty)
+	rows := numel(shape[:len(shape)-1])
+	if f == 0 {
+		return finish(out, nil, gu)
+	}
+	gd := gu.F32()
+	grain := max(1, 8192/f)
+	kernels.ParallelFor(rows, grain, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := gd[r*w : (r+1)*w]
+			kernels.SwiGLU(out.Data[r*f:(r+1)*f], row[:f], row[f:])
+		}
+	})
+	return finish(out, func() {
+		g := out.Grad
+		dgu, fresh := gu.gradFresh()
+		kernels.ParallelFor(rows, grain, func(lo, hi int) {
+			var tmp []float32
+			if !fresh {
+				tmp = make([]float32, w)
+			}
+			for r := lo; r < hi; r++ {
+				row := gd[r*w : (r+1)*w]
+				d := dgu[r*w : (r+1)*w]
+				if fresh {
+					kernels.SwiGLUBackward(d[:f], d[f:], g[r*f:(r+1)*f], row[:f], row[f:])
+					continue
+				}
+				kernels.SwiGLUBackward(tmp[:f], tmp[f:], g[r*f:(r+1)*f], row[:f], row[f:])
+				kernels.Axpy(1, tmp, d)
+			}
+		})
+	}, gu)
 }

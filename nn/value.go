@@ -27,9 +27,13 @@ type Value struct {
 	backward func()
 	released bool
 	retain   bool
-	mark     uint64
-	bad      string // first op whose forward output was not finite (debug mode)
-	bwErr    error  // error raised inside backward (checkpoint recomputation)
+	owned    bool // Data came from the buffer pool, and no other Value owns it
+	// transient: nobody reads Data once a Backward has passed this node
+	// (see Transient), so Backward returns an owned buffer to the pool.
+	transient bool
+	mark      uint64
+	bad       string // first op whose forward output was not finite (debug mode)
+	bwErr     error  // error raised inside backward (checkpoint recomputation)
 }
 
 // Param wraps t as a trainable leaf (RequiresGrad). An F32 contiguous tensor
