@@ -37,6 +37,7 @@ type gemmArch struct {
 	nb     int // max columns of a worker's packed B block (multiple of nr)
 	mb     int // max rows of the shared packed A block (multiple of mr)
 	kern   microKernel
+	edges  []edgeKernel      // narrower kernels for the last B panel (gemm_edge.go)
 	packT  *[3]packTransFunc // transposing B packer, nil: Go loops
 	// pairs: the kernel takes bf16 pairs (A rounded to bf16, one dword per
 	// two depth steps, even step in the low half) and k counts pairs.
@@ -338,10 +339,12 @@ func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 
 		nj := min(nbT, jhi-j0)
 		bp := bbuf.s[:nj*nr*ks]
 		for j := 0; j < nj; j++ {
+			col := (j0 + j) * nr
 			if ar.pairs {
-				packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
+				packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, col, nr, p0, kl)
 			} else {
-				packBPanel(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, (j0+j)*nr, nr, p0, kl)
+				w, _ := ar.panelKernel(min(nr, n-col)) // a narrow last panel packs narrow
+				packBPanel(bp[j*nr*ks:(j*nr+w)*ks], bs, ar.packT, n, col, w, p0, kl)
 			}
 		}
 		for t := tlo; t < thi; t++ {
@@ -352,11 +355,12 @@ func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 
 				col := (j0 + j) * nr
 				cols := min(nr, n-col)
 				bpanel := &bp[j*nr*ks]
-				if rows == mr && cols == nr {
-					ar.kern(ks, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
+				w, kern := ar.panelKernel(cols)
+				if rows == mr && cols == w {
+					kern(ks, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
 					continue
 				}
-				ar.kern(ks, apanel, bpanel, &tmp.s[0], nr, alpha, 0)
+				kern(ks, apanel, bpanel, &tmp.s[0], nr, alpha, 0)
 				for r := 0; r < rows; r++ {
 					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
 					src := tmp.s[r*nr : r*nr+cols]
