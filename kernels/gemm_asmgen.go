@@ -476,6 +476,66 @@ func gemvRows4(o *out, e elem) {
 	o.w("%s_done:\n\tVZEROUPPER\n\tRET\n", L)
 }
 
+// gemvRows8 emits the AVX-512 8-row block of a rows kernel: eight weight
+// rows stream at once (eight hardware prefetch streams per core, against
+// four in the 4-row block: measured 17-20 -> 19-23 GB/s on one Zen 4 core),
+// each row summed exactly as the 4-row block sums it (even vectors in one
+// accumulator, odd in another, tail into the first, then the same
+// reduction), so the result does not depend on which block served a row.
+// Accumulators Z0-Z15 (row r: Z(r), Z(r+8)), x in Z16/Z17, weights Z18-Z25.
+func gemvRows8(o *out, e elem, L string, zero func(int), reduce func(r, off int), emit func([]string)) {
+	W := 16
+	VB, WB := W*4, W*e.size
+	// Row r of the block at base+(r%4)*ldw with base DI (rows 0-3) or R12 =
+	// DI+4*ldw (rows 4-7); both bases advance along k. R11 = 3*ldw, R13 keeps
+	// the block start.
+	mem := func(r, off int) string {
+		base := "DI"
+		if r >= 4 {
+			base = "R12"
+		}
+		switch r % 4 {
+		case 0:
+			return fmt.Sprintf("%d(%s)", off, base)
+		case 1:
+			return fmt.Sprintf("%d(%s)(R8*1)", off, base)
+		case 2:
+			return fmt.Sprintf("%d(%s)(R8*2)", off, base)
+		}
+		return fmt.Sprintf("%d(%s)(R11*1)", off, base)
+	}
+	o.w("\tLEAQ (R8)(R8*2), R11")
+	o.w("%s_r8:\n\tCMPQ R9, $8\n\tJLT %s_r4", L, L)
+	o.w("\tMOVQ DI, R13\n\tLEAQ (DI)(R8*4), R12")
+	for i := 0; i < 16; i++ {
+		zero(i)
+	}
+	o.w("\tXORQ AX, AX\n\tMOVQ CX, BX")
+	o.w("%s_r8k2:\n\tCMPQ BX, $%d\n\tJLT %s_r8k1", L, 2*W, L)
+	o.w("\tVMOVUPS (SI)(AX*1), Z16\n\tVMOVUPS %d(SI)(AX*1), Z17", VB)
+	for u := 0; u < 2; u++ {
+		for r := 0; r < 8; r++ {
+			t := fmt.Sprintf("Z%d", 18+r)
+			emit(load(e, mem(r, u*WB), t))
+			o.w("\tVFMADD231PS %s, Z%d, Z%d", t, 16+u, r+8*u)
+		}
+	}
+	o.w("\tADDQ $%d, AX\n\tADDQ $%d, DI\n\tADDQ $%d, R12\n\tSUBQ $%d, BX\n\tJMP %s_r8k2", 2*VB, 2*WB, 2*WB, 2*W, L)
+	o.w("%s_r8k1:\n\tTESTQ BX, BX\n\tJZ %s_r8red", L, L)
+	o.w("\tVMOVUPS (SI)(AX*1), Z16")
+	for r := 0; r < 8; r++ {
+		t := fmt.Sprintf("Z%d", 18+r)
+		emit(load(e, mem(r, 0), t))
+		o.w("\tVFMADD231PS %s, Z16, Z%d", t, r)
+	}
+	o.w("%s_r8red:", L)
+	for r := 0; r < 8; r++ {
+		o.w("\tVADDPS Z%d, Z%d, Z%d", r+8, r, r)
+		reduce(r, 4*r)
+	}
+	o.w("\tLEAQ (R13)(R8*8), DI\n\tADDQ $32, R10\n\tSUBQ $8, R9\n\tJMP %s_r8", L)
+}
+
 func gemvRows(o *out, e elem, isa string) {
 	W, R, tmp := 8, "Y", "15"
 	if isa == "AVX512" {
@@ -525,6 +585,9 @@ func gemvRows(o *out, e elem, isa string) {
 	o.w("TEXT ·%s(SB), NOSPLIT, $0-48", name)
 	o.w("\tMOVQ k+0(FP), CX\n\tMOVQ x+8(FP), SI\n\tMOVQ w+16(FP), DI\n\tMOVQ ldw+24(FP), R8")
 	o.w("\tSHLQ $%d, R8\n\tMOVQ rows+32(FP), R9\n\tMOVQ out+40(FP), R10", e.shift)
+	if isa == "AVX512" {
+		gemvRows8(o, e, L, zero, reduce, emit)
+	}
 	o.w("%s_r4:\n\tCMPQ R9, $4\n\tJLT %s_r1", L, L)
 	o.w("\tLEAQ (DI)(R8*1), R12\n\tLEAQ (R12)(R8*1), R13\n\tLEAQ (R13)(R8*1), R14")
 	for i := 0; i < 8; i++ {

@@ -19,7 +19,7 @@ func BenchmarkColdGEMV(b *testing.B) {
 			copies := max(2, (256<<20)/(2*n*k))
 			ws := make([]Matrix, copies)
 			for c := range ws {
-				u := make([]uint16, n*k)
+				u := newU16Weights(n * k) // huge pages, as model weights
 				for i := range u {
 					u[i] = 0x3f80 + uint16((i+c)%7) // 1.0 .. 1.05 in bf16
 				}
