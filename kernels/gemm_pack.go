@@ -20,7 +20,7 @@ func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32
 	if transA {
 		// A stored k×m: row p of storage holds op(A)[:, p] contiguously.
 		if rows == mr {
-			copyRuns(dst, a[p0*lda+i0:], mr, lda, kl)
+			copyRuns(dst, a[p0*lda+i0:], mr, lda, kl, packT != nil)
 			return
 		}
 		for p := 0; p < kl; p++ {
@@ -60,7 +60,7 @@ func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p
 	if !bs.trans {
 		// B stored k×n: each depth step is a contiguous run of columns.
 		if !bs.half && cols == nr {
-			copyRuns(dst, bs.f[p0*ld+j0:], nr, ld, kl)
+			copyRuns(dst, bs.f[p0*ld+j0:], nr, ld, kl, packT != nil)
 			return
 		}
 		for p := 0; p < kl; p++ {
