@@ -98,11 +98,14 @@ const linearTaskFlops = 64 << 20
 
 // tasks computes dx and dW (f32 W, both wanted) as concurrent
 // single-threaded GEMM tasks that the cores claim as they become free
-// (kernels.ParallelTasks): dx in two halves of rows, dW whole or, when it
-// has at least 2*linearSplitRows rows, in two halves too (each dW part
-// packs all of x, so parts stay tall). The two GEMMs have equal flops, so
-// the cores stay busy without the barriers and shared packing of two-core
-// GEMMs. It reports false, doing nothing, when the case does not apply.
+// (kernels.ParallelTasks): dW whole or, when it has at least
+// 2*linearSplitRows rows, in two halves (each dW part packs all of x, so
+// parts stay tall), first; then dx in row parts, two, or four when each
+// keeps linearDxRows rows (a dx part packs only W), so the core that
+// finishes its dW part first takes more of dx. The two GEMMs have equal
+// flops, so the cores stay busy without the barriers and shared packing
+// of two-core GEMMs. It reports false, doing nothing, when the case does
+// not apply.
 func (g *linearGrad) tasks(beta float32) bool {
 	m, in, outF, ld := g.m, g.in, g.out, g.dyLd
 	if g.dx == nil || g.dw == nil || g.wHalf != nil || kernels.Workers() < 2 ||
@@ -120,20 +123,29 @@ func (g *linearGrad) tasks(beta float32) bool {
 	dy, xd, wd, dx, wg := g.dy, g.x, g.w, g.dx, g.dw
 	tasks := []func(){
 		func() { kernels.Sgemm(true, false, oh, in, m, 1, dy, ld, xd, in, 1, wg, in) },
-		func() { kernels.Sgemm(false, false, mh, in, outF, 1, dy, ld, wd, in, beta, dx, in) },
-		func() {
-			kernels.Sgemm(false, false, m-mh, in, outF, 1, dy[mh*ld:], ld, wd, in, beta, dx[mh*in:], in)
-		},
 	}
-	if oh < outF {
+	if oh < outF { // both dW halves first: the cores start on one each
 		tasks = append(tasks, func() {
 			kernels.Sgemm(true, false, outF-oh, in, m, 1, dy[oh:], ld, xd, in, 1, wg[oh*in:], in)
 		})
-		tasks[1], tasks[3] = tasks[3], tasks[1] // both dW halves first: the cores start on one each
+	}
+	bounds := []int{0, mh, m}
+	if m >= 4*linearDxRows {
+		q := (m / 4) &^ 7
+		bounds = []int{0, q, 2 * q, 3 * q, m}
+	}
+	for p := 0; p+1 < len(bounds); p++ {
+		r0, r1 := bounds[p], bounds[p+1]
+		tasks = append(tasks, func() {
+			kernels.Sgemm(false, false, r1-r0, in, outF, 1, dy[r0*ld:], ld, wd, in, beta, dx[r0*in:], in)
+		})
 	}
 	kernels.ParallelTasks(len(tasks), func(i int) { tasks[i]() })
 	return true
 }
+
+// linearDxRows is the smallest dx part (rows) of the four-part split.
+const linearDxRows = 256
 
 // linearSplitRows is the smallest dW part (rows) of linearBackwardTasks.
 const linearSplitRows = 256

@@ -11,8 +11,9 @@ import (
 // so the halves are uneven) matches a float64 reference, and a second
 // backward accumulates onto the first.
 func TestLinearBackwardTasks(t *testing.T) {
-	// dW whole (out < 2*linearSplitRows) and dW in two parts.
-	for _, s := range [][3]int{{250, 260, 270}, {256, 130, 2*linearSplitRows + 9}} {
+	// dW whole (out < 2*linearSplitRows) and dW in two parts; dx in two
+	// parts, and in four (m >= 4*linearDxRows).
+	for _, s := range [][3]int{{250, 260, 270}, {256, 130, 2*linearSplitRows + 9}, {4*linearDxRows + 13, 48, 380}} {
 		testLinearBackwardTasks(t, s[0], s[1], s[2])
 	}
 }

@@ -48,12 +48,29 @@ func RMSNorm(x, w *Value, eps float32) *Value {
 			})
 		}
 		if w.RequiresGrad {
+			// dw = Σ_rows g∘x·r: partial sums over a fixed number of row
+			// chunks (in parallel), added in chunk order, so the result does
+			// not depend on the worker count.
+			chunks := min(rmsnormDWChunks, rows)
+			part := make([]float32, chunks*n)
+			kernels.ParallelFor(chunks, 1, func(lo, hi int) {
+				tmp := make([]float32, n)
+				for c := lo; c < hi; c++ {
+					acc := part[c*n : (c+1)*n]
+					for r := c * rows / chunks; r < (c+1)*rows/chunks; r++ {
+						kernels.Mul(tmp, g[r*n:(r+1)*n], xd[r*n:(r+1)*n])
+						kernels.Axpy(rs[r], tmp, acc)
+					}
+				}
+			})
 			dw := w.grad()
-			tmp := make([]float32, n)
-			for r := 0; r < rows; r++ {
-				kernels.Mul(tmp, g[r*n:(r+1)*n], xd[r*n:(r+1)*n])
-				kernels.Axpy(rs[r], tmp, dw)
+			for c := 0; c < chunks; c++ {
+				kernels.Axpy(1, part[c*n:(c+1)*n], dw)
 			}
 		}
 	}, x, w)
 }
+
+// rmsnormDWChunks is the number of row chunks of RMSNorm's weight
+// gradient (partial sums computed in parallel).
+const rmsnormDWChunks = 8

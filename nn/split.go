@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/kernels"
+)
 
 // SplitLast cuts x [..., n1+n2+...] along its last dimension into values
 // [..., n1], [..., n2], ... (copies). Backward adds each part's gradient
@@ -22,24 +26,33 @@ func SplitLast(x *Value, sizes ...int) []*Value {
 	}
 	rows := numel(x.Shape[:len(x.Shape)-1])
 	xd := x.F32()
+	outs := make([]*Value, len(sizes))
+	for i, n := range sizes {
+		shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), n)
+		outs[i] = newOutDirty("split", shape) // every row copied below
+	}
+	grain := max(1, 16384/max(width, 1))
+	kernels.ParallelFor(rows, grain, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			off := r * width
+			for i, n := range sizes {
+				copy(outs[i].Data[r*n:(r+1)*n], xd[off:off+n])
+				off += n
+			}
+		}
+	})
 	parts := make([]*Value, len(sizes))
 	off := 0
 	for i, n := range sizes {
-		shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), n)
-		out := newOutDirty("split", shape) // every row copied
-		c0 := off
-		for r := 0; r < rows; r++ {
-			copy(out.Data[r*n:(r+1)*n], xd[r*width+c0:r*width+c0+n])
-		}
+		out, c0 := outs[i], off
 		parts[i] = finish(out, func() {
 			dx := x.grad()
 			g := out.Grad
-			for r := 0; r < rows; r++ {
-				d := dx[r*width+c0 : r*width+c0+n]
-				for j, v := range g[r*n : (r+1)*n] {
-					d[j] += v
+			kernels.ParallelFor(rows, grain, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					kernels.Axpy(1, g[r*n:(r+1)*n], dx[r*width+c0:r*width+c0+n])
 				}
-			}
+			})
 		}, x)
 		off += n
 	}
