@@ -13,14 +13,14 @@ import (
 type job struct {
 	fn     func(lo, hi int)
 	lo, hi int
-	wg     *sync.WaitGroup
+	wg     *doneGroup
 }
 
 var (
 	poolOnce sync.Once
 	poolJobs chan job
 	poolSize int
-	wgPool   = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	wgPool   = sync.Pool{New: func() any { return new(doneGroup) }}
 )
 
 func startPool() {
@@ -34,6 +34,7 @@ func startPool() {
 func poolWorker() {
 	for j := range poolJobs {
 		runPoolJob(j)
+		spinForJobs()
 	}
 }
 
@@ -78,16 +79,16 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		chunks = w
 	}
 	step := (n + chunks - 1) / chunks
-	wg := wgPool.Get().(*sync.WaitGroup)
+	wg := wgPool.Get().(*doneGroup)
 	for c := 1; c < chunks; c++ {
 		lo, hi := c*step, min((c+1)*step, n)
 		if lo >= hi {
 			continue
 		}
-		wg.Add(1)
+		wg.add(1)
 		poolJobs <- job{fn: fn, lo: lo, hi: hi, wg: wg}
 	}
 	fn(0, min(step, n))
-	wg.Wait()
+	wg.wait()
 	wgPool.Put(wg)
 }

@@ -14,7 +14,7 @@ func runPoolJob(j job) {
 	poolDepth.Add(1)
 	defer func() {
 		poolDepth.Add(-1)
-		j.wg.Done()
+		j.wg.done()
 	}()
 	j.fn(j.lo, j.hi)
 }

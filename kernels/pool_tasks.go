@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // ParallelTasks runs fn(0) .. fn(n-1), each task on one goroutine, the
 // tasks claimed in order by the caller and the pool workers as each
@@ -30,11 +27,11 @@ func ParallelTasks(n int, fn func(i int)) {
 	r.fn, r.n = fn, n
 	r.next.Store(0)
 	for c := 1; c < w; c++ {
-		r.wg.Add(1)
+		r.wg.add(1)
 		poolJobs <- job{fn: r.body, wg: &r.wg}
 	}
 	r.body(0, 0)
-	r.wg.Wait()
+	r.wg.wait()
 	putTaskRun(r)
 }
 
@@ -44,7 +41,7 @@ type taskRun struct {
 	fn   func(i int)
 	n    int
 	next atomic.Int64
-	wg   sync.WaitGroup
+	wg   doneGroup
 	body func(lo, hi int)
 }
 

@@ -4,12 +4,23 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForCoverage: every index of [0, n) is visited exactly once,
 // for many n and grains, with concurrent callers and nested calls (run it
 // with -race).
 func TestParallelForCoverage(t *testing.T) {
+	for _, spin := range []time.Duration{0, poolSpinDefault()} {
+		old := setPoolSpin(spin)
+		testParallelForCoverage(t)
+		setPoolSpin(old)
+	}
+}
+
+func poolSpinDefault() time.Duration { return max(time.Duration(poolSpin.Load()), 50*time.Microsecond) }
+
+func testParallelForCoverage(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
 	for g := 0; g < 4; g++ {
@@ -84,5 +95,16 @@ func TestParallelForChunks(t *testing.T) {
 	restore()
 	if calls != 1 {
 		t.Errorf("with one worker ParallelFor made %d calls", calls)
+	}
+}
+
+// TestSpinFromEnv: POPI_POOL_SPIN_US in µs; 0 turns spinning off; a
+// malformed or negative value keeps the default.
+func TestSpinFromEnv(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "250": 250 * time.Microsecond, "x": 100 * time.Microsecond, "-5": 100 * time.Microsecond} {
+		t.Setenv("POPI_POOL_SPIN_US", v)
+		if got := spinFromEnv(); got != want {
+			t.Errorf("POPI_POOL_SPIN_US=%q: %v, want %v", v, got, want)
+		}
 	}
 }
