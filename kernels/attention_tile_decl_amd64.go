@@ -12,6 +12,12 @@ func tile4x64AVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb in
 func tile1x64AVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 //go:noescape
+func tile4x32AVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+//go:noescape
+func tile1x32AVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
+
+//go:noescape
 func tile4x16AVX512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)
 
 //go:noescape

@@ -64,7 +64,7 @@ out = ['//go:build amd64 && !purego', '', '#include "textflag.h"', '',
 decl = ['//go:build amd64 && !purego', '', 'package kernels', '',
  '// Attention tile kernels (attention_tile_amd64.s): C[rows x cols] +=',
  '// A[rows x k] * B[k x cols].', '']
-for isa, shapes in (('AVX512', [(4, 4), (1, 4), (4, 1), (1, 1)]), ('AVX2', [(4, 2), (1, 2), (4, 1), (1, 1)])):
+for isa, shapes in (('AVX512', [(4, 4), (1, 4), (4, 2), (1, 2), (4, 1), (1, 1)]), ('AVX2', [(4, 2), (1, 2), (4, 1), (1, 1)])):
     for rows, nvec in shapes:
         name, code = gen(isa, rows, nvec)
         out.append(code)

@@ -5,6 +5,14 @@ package kernels
 // tileWide is the column count of the wide attention tile kernels.
 func tileWide() int { return 16 }
 
+// tileMid is the column count of the mid-width tile kernels: none on NEON.
+func tileMid() int { return 0 }
+
+// kTileMid is never called on arm64 (tileMid is 0).
+func kTileMid(nr int, c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int) {
+	panic("kernels: no mid-width tile kernel on arm64")
+}
+
 // kTile runs the NEON tile kernel with nr (4 or 1) rows and 16 (wide) or 4
 // columns: C[nr x cols] += A[nr x k] * B[k x cols].
 func kTile(nr int, wide bool, c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int) {

@@ -3,14 +3,14 @@
 package kernels
 
 // tileMulAddSIMD is tileMulAddGeneric on the assembly tile kernels: rows in
-// groups of 4 (then 1), columns in wide blocks, then single vectors, then a
-// scalar tail.
+// groups of 4 (then 1), columns in wide blocks, then (where the path has
+// them) one mid-width block, then single vectors, then a scalar tail.
 func tileMulAddSIMD(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, rows, k, cols int) {
 	checkTile(c, ldc, a, lda, b, ldb, rows, k, cols)
 	if rows == 0 || cols == 0 || k == 0 {
 		return
 	}
-	wide, w := tileWide(), simdW
+	wide, mid, w := tileWide(), tileMid(), simdW
 	for i := 0; i < rows; {
 		nr := 1
 		if rows-i >= 4 {
@@ -19,6 +19,10 @@ func tileMulAddSIMD(c []float32, ldc int, a []float32, lda int, b []float32, ldb
 		j := 0
 		for ; j+wide <= cols; j += wide {
 			kTile(nr, true, &c[i*ldc+j], ldc, &a[i*lda], lda, &b[j], ldb, k)
+		}
+		if mid > 0 && j+mid <= cols {
+			kTileMid(nr, &c[i*ldc+j], ldc, &a[i*lda], lda, &b[j], ldb, k)
+			j += mid
 		}
 		for ; j+w <= cols; j += w {
 			kTile(nr, false, &c[i*ldc+j], ldc, &a[i*lda], lda, &b[j], ldb, k)

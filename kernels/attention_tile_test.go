@@ -13,7 +13,7 @@ func TestTileMulAdd(t *testing.T) {
 	forPaths(t, func(t *testing.T, p Path) {
 		r := newRand()
 		for _, rows := range []int{0, 1, 3, 4, 5, 8, 9} {
-			for _, cols := range []int{0, 1, 4, 7, 8, 15, 16, 17, 33, 64, 65, 80, 130} {
+			for _, cols := range []int{0, 1, 4, 7, 8, 15, 16, 17, 32, 33, 48, 64, 65, 80, 100, 130} {
 				for _, k := range []int{0, 1, 2, 5, 64} {
 					lda, ldb, ldc := k+3, cols+5, cols+2
 					a := make([]float32, max(0, (rows-1)*lda+k))
