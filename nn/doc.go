@@ -16,10 +16,13 @@
 // concurrent rollouts may each call it, but no other goroutine may record a
 // graph meanwhile). v.Detach() cuts one value from the graph.
 //
-// Ops: Linear, MatMul, broadcasting Add/Sub/Mul/Div/Minimum/Maximum, Scale,
+// Ops: Linear, LinearStack (several weights side by side; one GEMM per pass
+// when their storage is stacked, as a model's fused Q/K/V and gate/up
+// rows), MatMul, broadcasting Add/Sub/Mul/Div/Minimum/Maximum, Scale,
 // AddScalar, Neg, Exp, Log, Sigmoid, LogSigmoid, SiLU, Clamp, Where, Sum,
-// Mean, MaskedSum/MaskedMean, Reshape, Transpose, Slice, Concat, Embedding,
-// fused RMSNorm, fused SwiGLU, RoPE (any positions, given cos/sin tables),
+// Mean, MaskedSum/MaskedMean, Reshape, Transpose, Slice, SplitLast, Concat,
+// Embedding, fused RMSNorm, fused SwiGLU (and SwiGLUStacked on a stacked
+// gate|up value), RoPE (any positions, given cos/sin tables),
 // fused causal GQA Attention (log-sum-exp saved, no T×T matrix) and
 // AttentionAt (queries continuing a shared prefix), Softmax,
 // LogSoftmax, TokenLogProbs (per-row target log-prob keeping only the
@@ -32,6 +35,12 @@
 // restore), SGD, WarmupCosine schedule, ClipGradNorm, ParamGroup/SplitDecay,
 // Freeze, gradient accumulation (gradients add up across Backward calls;
 // ScaleGrads/ZeroGrads).
+//
+// Memory: op outputs and intermediate gradients come from one pool of
+// buffers recycled by exact length. Values a graph builder marks
+// Transient (activations it never hands out) give their buffers back as
+// Backward passes them, so a training loop reuses its activation memory
+// instead of allocating and page-faulting it every step.
 //
 // Numerics are float32. SetDebug(true) scans every op's output and gradient
 // for NaN/Inf; Backward (and Value.Err) then return an error naming the op
