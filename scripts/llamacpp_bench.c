@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "ggml-backend.h"
 #include "llama.h"
@@ -27,6 +29,32 @@ static void quiet_log(enum ggml_log_level level, const char *text, void *user) {
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+// Paired runs (PAIR_IN / PAIR_OUT name two FIFOs): every timed decode rep waits for a byte on
+// PAIR_IN and passes one to PAIR_OUT when done, so two runners, this one and popi-go's
+// scripts/pairdecode, take turns rep by rep on the same machine state (the memory bandwidth of
+// this VM drifts within minutes). Unset: no waiting.
+static int pair_in = -1, pair_out = -1;
+
+static void pair_open(void) {
+    const char *in = getenv("PAIR_IN"), *out = getenv("PAIR_OUT");
+    if (!in || !out) return;
+    pair_in = open(in, O_RDWR);
+    pair_out = open(out, O_RDWR);
+    if (pair_in < 0 || pair_out < 0) {
+        fprintf(stderr, "cannot open PAIR_IN/PAIR_OUT\n");
+        exit(1);
+    }
+}
+
+static void pair_wait(void) {
+    char c;
+    if (pair_in >= 0 && read(pair_in, &c, 1) != 1) exit(1);
+}
+
+static void pair_pass(void) {
+    if (pair_out >= 0 && write(pair_out, "x", 1) != 1) exit(1);
 }
 
 static double median(double *v, int n) {
@@ -75,6 +103,8 @@ int main(int argc, char **argv) {
         if (prefills[n_prefills] > max_prefill) max_prefill = prefills[n_prefills];
         n_prefills++;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); // line by line, also into a file (pair_decode waits on it)
+    pair_open();
     llama_log_set(quiet_log, NULL);
     ggml_backend_load_all_from_path(argv[1]);
     llama_backend_init();
@@ -103,6 +133,7 @@ int main(int argc, char **argv) {
     if (!strstr(variant, "zen4")) printf("WARNING: libggml-cpu-zen4.so is not the CPU variant in use\n");
     printf("C: loaded in %.1fs, vocab %d, threads %d, n_ctx %u, batch %d, KV cache F16, flash attention off\nCPU variant loaded: %s\n",
            now() - t0, n_vocab, threads, llama_n_ctx(ctx), max_prefill, variant);
+    if (pair_in >= 0) n_prefills = 0; // paired runs time decode only
     int *toks = malloc(sizeof(int) * (max_prefill + 1));
     for (int i = 0; i <= max_prefill; i++) toks[i] = (i * 7919 + 11) % 8000;
     double *times = malloc(sizeof(double) * reps);
@@ -130,6 +161,7 @@ int main(int argc, char **argv) {
     if (n_decode > 0) {
         printf("C decode %d:", n_decode);
         for (int r = 0; r <= reps; r++) {
+            pair_wait();
             llama_memory_clear(llama_get_memory(ctx), 1);
             if (llama_decode(ctx, llama_batch_get_one(toks, 16))) return 1;
             int tok = toks[16];
@@ -142,9 +174,11 @@ int main(int argc, char **argv) {
                 tok = argmax_last(ctx, n_vocab);
             }
             double dt = now() - a;
+            pair_pass();
             if (r > 0) {
                 times[r - 1] = dt;
                 printf(" %.2f", n_decode / dt);
+                fflush(stdout);
             }
         }
         double med = median(times, reps);

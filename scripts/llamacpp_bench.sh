@@ -18,6 +18,8 @@
 # with gcc against the same prebuilt libllama and the llama.h of its release, from the git bundle
 # node-llama-cpp ships), as llama-bench does; node times through node-llama-cpp's JavaScript API
 # (adds ~1-2 ms per decode step); both runs both.
+# pair: decode only, llama.cpp's C runner and popi-go (scripts/pairdecode) alternating rep by
+# rep, so drifts in the memory bandwidth this VM gets hit both alike (decode is bandwidth bound).
 # Run it under the heavy-job lock: flock /tmp/popi-heavy.lock scripts/llamacpp_bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +72,35 @@ export_cached() { # out args...
   echo "$stamp" >"$out.stamp"
 }
 
+# pair_decode GGUF LABEL THREADS DTYPE: llama.cpp's runner and popi-go's scripts/pairdecode
+# (same random weights, built in memory) take turns rep by rep through two FIFOs, popi-go first;
+# reps of 64 greedy steps after a 16-token prompt; both print per-rep rates and a median.
+pair_decode() {
+  local f=$1 label=$2 t=$3 dt=$4 dir
+  dir=$(mktemp -d)
+  mkfifo "$dir/popi" "$dir/llamacpp"
+  go build -o "$dir/pairdecode" ./scripts/pairdecode
+  GOMAXPROCS=$t "$dir/pairdecode" -shape "$shape" -dtype "$dt" -tokens 64 -reps "$reps" \
+    -in "$dir/popi" -out "$dir/llamacpp" >"$dir/popi.out" 2>&1 &
+  local gopid=$!
+  PAIR_IN="$dir/llamacpp" PAIR_OUT="$dir/popi" "$gguf_dir/llamacpp_bench_c" "$bins" "$f" "$label" "$t" 16 64 "$reps" \
+    >"$dir/llamacpp.out" 2>&1 &
+  local cpid=$!
+  until grep -q "model built" "$dir/popi.out" && grep -q "loaded in" "$dir/llamacpp.out"; do
+    if ! kill -0 "$gopid" 2>/dev/null || ! kill -0 "$cpid" 2>/dev/null; then
+      cat "$dir/popi.out" "$dir/llamacpp.out"
+      echo "pair_decode: a runner exited before the start" >&2
+      kill "$gopid" "$cpid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 1
+  done
+  printf x >"$dir/popi" # popi-go takes the first turn
+  wait "$gopid" "$cpid"
+  grep -E "decode|SUMMARY" "$dir/popi.out" "$dir/llamacpp.out" | sed "s|$dir/||"
+  rm -rf "$dir"
+}
+
 echo "== correctness: tiny golden model through cmd/export and llama.cpp"
 "$exporter" -model "$golden" -o "$gguf_dir/tiny.gguf"
 "$exporter" -model "$golden/untied" -o "$gguf_dir/tiny-untied.gguf"
@@ -83,6 +114,10 @@ for dt in $dtypes; do
   label="$shape-$(echo "$dt" | tr a-z A-Z)"
   for t in $threads; do
     echo "== llama.cpp $label, $t thread(s) ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+    if [ "$runner" = pair ]; then
+      pair_decode "$f" "$label" "$t" "$dt"
+      continue
+    fi
     if [ "$runner" != node ]; then
       "$gguf_dir/llamacpp_bench_c" "$bins" "$f" "$label" "$t" 128,512 64 "$reps"
     fi

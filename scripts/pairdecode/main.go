@@ -1,0 +1,106 @@
+// Command pairdecode times popi-go's batch-1 decode on a random-weight model of a benchmark
+// shape, taking turns with llama.cpp's runner (scripts/llamacpp_bench.c) rep by rep through two
+// FIFOs, so both are measured on the same machine state; scripts/pair_decode.sh drives the pair.
+// Each rep: a 16-token prompt into an empty cache (untimed), then -tokens greedy steps (timed),
+// as the C runner does.
+//
+//	go run ./scripts/pairdecode -shape 1b -dtype bf16 -tokens 64 -reps 10 -in FIFO -out FIFO
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/popi-go/popi/llama"
+)
+
+func main() {
+	shape := flag.String("shape", "1b", "benchmark shape (llama.ShapeConfig)")
+	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16")
+	tokens := flag.Int("tokens", 64, "decode steps per rep")
+	reps := flag.Int("reps", 10, "timed reps (after one warm-up rep)")
+	in := flag.String("in", "", "FIFO to wait on before each rep (empty: no pairing)")
+	out := flag.String("out", "", "FIFO to signal after each rep")
+	flag.Parse()
+	var dt llama.DType
+	switch *dtype {
+	case "f32":
+		dt = llama.DTypeF32
+	case "bf16":
+		dt = llama.DTypeBF16
+	default:
+		log.Fatalf("unknown -dtype %q (want f32 or bf16)", *dtype)
+	}
+	if *tokens < 1 || *reps < 1 {
+		log.Fatal("-tokens and -reps must be positive")
+	}
+	cfg, err := llama.ShapeConfig(*shape)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var fin, fout *os.File
+	if *in != "" || *out != "" {
+		if fin, err = os.OpenFile(*in, os.O_RDWR, 0); err != nil {
+			log.Fatal(err)
+		}
+		if fout, err = os.OpenFile(*out, os.O_RDWR, 0); err != nil {
+			log.Fatal(err)
+		}
+	}
+	t0 := time.Now()
+	m, err := llama.NewRandomAs(cfg, 1, dt)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("popi-go: %s %s model built in %.1fs\n", *shape, *dtype, time.Since(t0).Seconds())
+	r := m.NewRunner()
+	c := m.NewKVCache(16 + *tokens + 1)
+	prompt := make([]int, 16)
+	for i := range prompt {
+		prompt[i] = (i*7919 + 11) % cfg.Vocab
+	}
+	var rates []float64
+	fmt.Printf("popi-go decode %d:", *tokens)
+	for rep := 0; rep <= *reps; rep++ {
+		if fin != nil {
+			var b [1]byte
+			if _, err := fin.Read(b[:]); err != nil {
+				log.Fatal(err)
+			}
+		}
+		c.Truncate(0)
+		batch := []llama.Seq{{Cache: c, Tokens: prompt}}
+		if err := r.Forward(batch); err != nil {
+			log.Fatal(err)
+		}
+		tok := []int{llama.Argmax(batch[0].Logits)}
+		a := time.Now()
+		for range *tokens {
+			batch[0].Tokens = tok
+			if err := r.Forward(batch); err != nil {
+				log.Fatal(err)
+			}
+			tok[0] = llama.Argmax(batch[0].Logits)
+		}
+		rate := float64(*tokens) / time.Since(a).Seconds()
+		if fout != nil {
+			if _, err := fout.Write([]byte{'x'}); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if rep > 0 {
+			rates = append(rates, rate)
+			fmt.Printf(" %.2f", rate)
+		}
+	}
+	sort.Float64s(rates)
+	med := rates[len(rates)/2]
+	if len(rates)%2 == 0 {
+		med = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
+	}
+	fmt.Printf(" tok/s\nSUMMARY popi-go %s-%s decode %d: %.2f tok/s (median of %d)\n", *shape, *dtype, *tokens, med, len(rates))
+}
