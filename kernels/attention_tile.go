@@ -25,3 +25,26 @@ func checkTile(c []float32, ldc int, a []float32, lda int, b []float32, ldb int,
 	need("A", a, rows, k, lda)
 	need("B", b, k, cols, ldb)
 }
+
+// tileMulAddTGeneric computes C[rows x cols] += Aᵀ·B where A is stored
+// k x rows: C[i][j] += Σ_p A[p*lda+i] * B[p*ldb+j]. It is the reference
+// of the transposed-A tile kernels (the attention backward's dV += Pᵀ·dO
+// and dK += dSᵀ·Q, with P and dS kept row-major).
+func tileMulAddTGeneric(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, rows, k, cols int) {
+	checkTileT(c, ldc, a, lda, b, ldb, rows, k, cols)
+	for p := 0; p < k; p++ {
+		bp := b[p*ldb : p*ldb+cols]
+		for i := 0; i < rows; i++ {
+			AxpyGeneric(a[p*lda+i], bp, c[i*ldc:i*ldc+cols])
+		}
+	}
+}
+
+// checkTileT is checkTile for A stored k x rows.
+func checkTileT(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, rows, k, cols int) {
+	checkTile(c, ldc, a, lda, b, ldb, 0, k, cols) // B only
+	checkTile(c, ldc, a, lda, b, ldb, rows, 0, cols)
+	if rows > 0 && k > 0 && (lda < rows || len(a) < (k-1)*lda+rows) {
+		panic("kernels: attention tile operand A (stored k x rows) too short")
+	}
+}

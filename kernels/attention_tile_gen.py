@@ -2,12 +2,14 @@
 import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Generates the attention tile kernels C[rows x cols] += A[rows x k] * B[k x cols].
-def gen(isa, rows, nvec):
+def gen(isa, rows, nvec, trans=False):
+    # trans: A is stored k x rows (element (i, p) at p*lda + i): the tile
+    # C += A^T-stored product the attention backward needs for dV and dK.
     R = 'Z' if isa == 'AVX512' else 'Y'
     vb = 64 if isa == 'AVX512' else 32
     w = 16 if isa == 'AVX512' else 8
     cols = nvec * w
-    name = 'tile%dx%d%s' % (rows, cols, isa)
+    name = ('tileT%dx%d%s' if trans else 'tile%dx%d%s') % (rows, cols, isa)
     L = []
     L.append('// func %s(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)' % name)
     L.append('TEXT ·%s(SB), NOSPLIT, $0-56' % name)
@@ -25,6 +27,8 @@ def gen(isa, rows, nvec):
     L.append('\tLEAQ (SI)(R8*2), R9')
     crow = ['(DI)', '(DI)(R10*1)', '(R11)', '(R11)(R10*1)']
     arow = ['(SI)', '(SI)(R8*1)', '(R9)', '(R9)(R8*1)']
+    if trans:
+        arow = ['(SI)', '4(SI)', '8(SI)', '12(SI)']
     acc = lambda r, v: '%s%d' % (R, r * nvec + v)
     nacc = rows * nvec
     breg = lambda v: '%s%d' % (R, nacc + v)
@@ -43,8 +47,11 @@ def gen(isa, rows, nvec):
         L.append('\tVBROADCASTSS %s, %s' % (arow[r], creg(r)))
         for v in range(nvec):
             L.append('\tVFMADD231PS %s, %s, %s' % (breg(v), creg(r), acc(r, v)))
-    L.append('\tADDQ $4, SI')
-    L.append('\tADDQ $4, R9')
+    if trans:
+        L.append('\tADDQ R8, SI')
+    else:
+        L.append('\tADDQ $4, SI')
+        L.append('\tADDQ $4, R9')
     L.append('\tADDQ R12, DX')
     L.append('\tDECQ CX')
     L.append('\tJMP %s_loop' % name)
@@ -65,13 +72,14 @@ decl = ['//go:build amd64 && !purego', '', 'package kernels', '',
  '// Attention tile kernels (attention_tile_amd64.s): C[rows x cols] +=',
  '// A[rows x k] * B[k x cols].', '']
 for isa, shapes in (('AVX512', [(4, 4), (1, 4), (4, 2), (1, 2), (4, 1), (1, 1)]), ('AVX2', [(4, 2), (1, 2), (4, 1), (1, 1)])):
-    for rows, nvec in shapes:
-        name, code = gen(isa, rows, nvec)
-        out.append(code)
-        out.append('')
-        decl.append('//go:noescape')
-        decl.append('func %s(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)' % name)
-        decl.append('')
+    for trans in (False, True):
+        for rows, nvec in shapes:
+            name, code = gen(isa, rows, nvec, trans)
+            out.append(code)
+            out.append('')
+            decl.append('//go:noescape')
+            decl.append('func %s(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k int)' % name)
+            decl.append('')
 open(os.path.join(HERE, 'attention_tile_amd64.s'), 'w').write('\n'.join(out))
 open(os.path.join(HERE, 'attention_tile_decl_amd64.go'), 'w').write('\n'.join(decl).rstrip() + '\n')
 

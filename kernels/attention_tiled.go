@@ -58,7 +58,6 @@ type attnScratch struct {
 	qs, dos, dqs, acc []float32 // R x d
 	kt, vt            []float32 // d x keysUsed: one kv head's keys/values, transposed
 	sc, dp            []float32 // R x attnBk
-	pt, dst           []float32 // attnBk x R
 	m, l, dd, ls      []float32 // R
 }
 
@@ -72,7 +71,6 @@ func grow(s []float32, n int) []float32 {
 func (sc *attnScratch) size(r, d int) {
 	sc.qs, sc.dos, sc.dqs, sc.acc = grow(sc.qs, r*d), grow(sc.dos, r*d), grow(sc.dqs, r*d), grow(sc.acc, r*d)
 	sc.sc, sc.dp = grow(sc.sc, r*attnBk), grow(sc.dp, r*attnBk)
-	sc.pt, sc.dst = grow(sc.pt, r*attnBk), grow(sc.dst, r*attnBk)
 	sc.m, sc.l, sc.dd, sc.ls = grow(sc.m, r), grow(sc.l, r), grow(sc.dd, r), grow(sc.ls, r)
 }
 
@@ -348,6 +346,7 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 	}
 	off := g * d
 	end := s.QPos0 + i1
+	tileT := attnTileTFor()
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
 		// P (in sc.sc) and dP = dO · V^T (in sc.dp).
@@ -361,15 +360,15 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 			expSubSum(sc.ls[r], p[:nv], p[:nv])
 			clear(p[nv:])
 			dd := sc.dd[r]
-			for jj := range nk {
-				ds := p[jj] * (dp[jj] - dd) * s.Scale
-				dp[jj] = ds
-				sc.pt[jj*rows+r] = p[jj]
-				sc.dst[jj*rows+r] = ds
+			p = p[:len(dp)]
+			for jj, v := range dp {
+				dp[jj] = p[jj] * (v - dd) * s.Scale // dS
 			}
 		}
-		attnTile(dv[j0*kvs+off:], kvs, sc.pt, rows, sc.dos, d, nk, rows, d)
-		attnTile(dk[j0*kvs+off:], kvs, sc.dst, rows, sc.qs, d, nk, rows, d)
+		// dV += Pᵀ·dO and dK += dSᵀ·Q read P and dS (rows x nk, row-major)
+		// as transposed A; dQ += dS·K.
+		tileT(dv[j0*kvs+off:], kvs, sc.sc, attnBk, sc.dos, d, nk, rows, d)
+		tileT(dk[j0*kvs+off:], kvs, sc.dp, attnBk, sc.qs, d, nk, rows, d)
 		attnTile(dqs, d, sc.dp, attnBk, k[j0*kvs+off:], kvs, rows, nk, d)
 	}
 	for r := 0; r < rows; r++ {
