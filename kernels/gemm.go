@@ -107,6 +107,15 @@ var gemmCallPool = sync.Pool{New: func() any {
 // packRange packs A micro-panels [lo, hi) of the current row block.
 func (g *gemmCall) packRange(lo, hi int) {
 	mr, ks := g.ar.mr, g.slots()
+	if g.transA && !g.ar.pairs && gemmPackGroup > 1 {
+		// Whole panels, gemmPackGroup at a time (copyRunsPanels).
+		full := min(hi, g.m/mr-g.t0)
+		for lo+1 < full {
+			np := min(gemmPackGroup, full-lo)
+			copyRunsPanels(g.ap[lo*mr*ks:], g.a[g.p0*g.lda+(g.t0+lo)*mr:], mr, g.lda, g.kl, np, mr*ks, g.ar.packT != nil)
+			lo += np
+		}
+	}
 	for t := lo; t < hi; t++ {
 		dst := g.ap[t*mr*ks : (t+1)*mr*ks]
 		if g.ar.pairs {
@@ -116,6 +125,11 @@ func (g *gemmCall) packRange(lo, hi int) {
 		}
 	}
 }
+
+// gemmPackGroup is how many A micro-panels of a transposed A (stored
+// k×m) are packed in one pass over the rows (copyRunsPanels); 1 packs
+// panel by panel (the benchmarks compare).
+var gemmPackGroup = 8
 
 // computeRange computes a share of the current block: B micro-panels
 // [lo, hi) when splitting columns, else A micro-panels [lo, hi).
@@ -307,6 +321,8 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 					work = nTiles
 				}
 				ParallelFor(work, 1, g.computeFn)
+			} else if gemmFuseGroup > 0 && g.nTiles*nr <= ar.nb {
+				g.computeFused(nt)
 			} else {
 				g.packFn(0, nt)
 				work := nt
@@ -325,57 +341,103 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 // gemmMacro computes, for one depth block, the C tiles of A micro-panels
 // [tlo, thi) (relative to block t0) and B micro-panels [jlo, jhi).
 func gemmMacro(ar *gemmArch, ap []float32, t0, tlo, thi, jlo, jhi, m, n, kl, p0 int, alpha float32, bs bSource, beta float32, c []float32, ldc int) {
-	mr, nr := ar.mr, ar.nr
+	nr := ar.nr
 	nbT := ar.nb / nr
 	ks := kl
 	if ar.pairs {
 		ks = (kl + 1) / 2
 	}
 	bbuf := getBuf(min(nbT, jhi-jlo) * nr * ks)
-	tmp := getBuf(mr * nr)
+	tmp := getBuf(ar.mr * nr)
 	defer putBuf(bbuf)
 	defer putBuf(tmp)
 	for j0 := jlo; j0 < jhi; j0 += nbT {
 		nj := min(nbT, jhi-j0)
 		bp := bbuf.s[:nj*nr*ks]
+		packBBlock(ar, bp, bs, n, j0, nj, p0, kl)
+		gemmTiles(ar, ap, bp, t0, tlo, thi, j0, nj, m, n, ks, alpha, beta, c, ldc, tmp.s)
+	}
+}
+
+// packBBlock packs B micro-panels [j0, j0+nj) of depth [p0, p0+kl) into bp.
+func packBBlock(ar *gemmArch, bp []float32, bs bSource, n, j0, nj, p0, kl int) {
+	nr := ar.nr
+	ks := len(bp) / (nj * nr)
+	for j := 0; j < nj; j++ {
+		col := (j0 + j) * nr
+		if ar.pairs {
+			packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, col, nr, p0, kl)
+		} else {
+			w, _ := ar.panelKernel(min(nr, n-col)) // a narrow last panel packs narrow
+			packBPanel(bp[j*nr*ks:(j*nr+w)*ks], bs, ar.packT, n, col, w, p0, kl)
+		}
+	}
+}
+
+// gemmTiles runs the micro-kernels on A micro-panels [tlo, thi) of ap
+// (panel t at ap[t*mr*ks], C rows from (t0+t)*mr) against the nj packed
+// B micro-panels bp (C columns from j0*nr); tmp holds an edge tile.
+func gemmTiles(ar *gemmArch, ap, bp []float32, t0, tlo, thi, j0, nj, m, n, ks int, alpha, beta float32, c []float32, ldc int, tmp []float32) {
+	mr, nr := ar.mr, ar.nr
+	for t := tlo; t < thi; t++ {
+		i := (t0 + t) * mr
+		rows := min(mr, m-i)
+		apanel := &ap[t*mr*ks]
 		for j := 0; j < nj; j++ {
 			col := (j0 + j) * nr
-			if ar.pairs {
-				packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, col, nr, p0, kl)
-			} else {
-				w, _ := ar.panelKernel(min(nr, n-col)) // a narrow last panel packs narrow
-				packBPanel(bp[j*nr*ks:(j*nr+w)*ks], bs, ar.packT, n, col, w, p0, kl)
+			cols := min(nr, n-col)
+			bpanel := &bp[j*nr*ks]
+			w, kern := ar.panelKernel(cols)
+			if rows == mr && cols == w {
+				kern(ks, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
+				continue
 			}
-		}
-		for t := tlo; t < thi; t++ {
-			i := (t0 + t) * mr
-			rows := min(mr, m-i)
-			apanel := &ap[t*mr*ks]
-			for j := 0; j < nj; j++ {
-				col := (j0 + j) * nr
-				cols := min(nr, n-col)
-				bpanel := &bp[j*nr*ks]
-				w, kern := ar.panelKernel(cols)
-				if rows == mr && cols == w {
-					kern(ks, apanel, bpanel, &c[i*ldc+col], ldc, alpha, beta)
-					continue
-				}
-				kern(ks, apanel, bpanel, &tmp.s[0], nr, alpha, 0)
-				for r := 0; r < rows; r++ {
-					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
-					src := tmp.s[r*nr : r*nr+cols]
-					if beta == 0 {
-						copy(dst, src)
-					} else {
-						for x := range dst {
-							dst[x] = src[x] + beta*dst[x]
-						}
+			kern(ks, apanel, bpanel, &tmp[0], nr, alpha, 0)
+			for r := 0; r < rows; r++ {
+				dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
+				src := tmp[r*nr : r*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+				} else {
+					for x := range dst {
+						dst[x] = src[x] + beta*dst[x]
 					}
 				}
 			}
 		}
 	}
 }
+
+// computeFused is the single-core schedule of a depth block when all of
+// B fits one packed block (nTiles*nr <= nb): B is packed once, then A is
+// packed gemmFuseGroup micro-panels at a time into a small buffer that
+// stays in L2 and is used at once, instead of first packing the whole A
+// block (megabytes, written to and read back from L3). The tiles and
+// their sums are the same as in the packed-first schedule.
+func (g *gemmCall) computeFused(nt int) {
+	ar := g.ar
+	mr, nr, ks := ar.mr, ar.nr, g.slots()
+	bbuf := getBuf(g.nTiles * nr * ks)
+	abuf := getBuf(gemmFuseGroup * mr * ks)
+	tmp := getBuf(mr * nr)
+	bp := bbuf.s[:g.nTiles*nr*ks]
+	packBBlock(ar, bp, g.bs, g.n, 0, g.nTiles, g.p0, g.kl)
+	t0, ap := g.t0, g.ap
+	for lo := 0; lo < nt; lo += gemmFuseGroup {
+		np := min(gemmFuseGroup, nt-lo)
+		g.t0, g.ap = t0+lo, abuf.s[:np*mr*ks]
+		g.packRange(0, np)
+		gemmTiles(ar, g.ap, bp, g.t0, 0, np, 0, g.nTiles, g.m, g.n, ks, g.alpha, g.beta, g.c, g.ldc, tmp.s)
+	}
+	g.t0, g.ap = t0, ap
+	putBuf(tmp)
+	putBuf(abuf)
+	putBuf(bbuf)
+}
+
+// gemmFuseGroup is the number of A micro-panels computeFused packs at a
+// time (0 disables computeFused; the benchmarks compare).
+var gemmFuseGroup = 8
 
 // Tall problems (m >= gemmRowSplitRows per worker) are cut into row
 // ranges, each an independent single-threaded blocked GEMM run as a

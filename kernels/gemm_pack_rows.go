@@ -41,3 +41,49 @@ func copyRuns(dst, src []float32, w, ld, kl int, fast bool) {
 // copyRunsAsm is the architecture's copyRuns for widths that are
 // multiples of 8 (nil: none).
 var copyRunsAsm func(dst, src *float32, w, ld, kl int)
+
+// copyRunsPanels packs np adjacent runs of every row at once: for p < kl
+// and g < np, dst[g*pstride+p*w : +w] = src[p*ld+g*w : +w]. This is the
+// packing of np consecutive micro-panels of an operand stored k×m (A of
+// a weight gradient, dyᵀ·x, stored tokens × features): one pass reads
+// np*w contiguous floats per row (whole cache lines) instead of w floats
+// at a large stride per panel, where the other half of each line was
+// evicted (rows ld*4 bytes apart share a few cache sets) before the next
+// panel's pass came back for it.
+//
+// fast selects copyRunsPanelsAsm for w == 8 (the assembly paths pass
+// true; the generic path keeps the Go loops as the twin).
+func copyRunsPanels(dst, src []float32, w, ld, kl, np, pstride int, fast bool) {
+	if kl <= 0 || np <= 0 {
+		return
+	}
+	_ = dst[(np-1)*pstride+(kl-1)*w+w-1]
+	_ = src[(kl-1)*ld+np*w-1]
+	if fast && copyRunsPanelsAsm != nil && w == 8 {
+		copyRunsPanelsAsm(&dst[0], &src[0], ld, kl, np, pstride)
+		return
+	}
+	for p := 0; p < kl; p++ {
+		row := src[p*ld : p*ld+np*w]
+		d := dst[p*w:]
+		switch w {
+		case 4: // 16-byte array moves are inlined (larger ones call memmove)
+			for g := 0; g < np; g++ {
+				*(*[4]float32)(d[g*pstride:]) = *(*[4]float32)(row[g*4:])
+			}
+		case 8:
+			for g := 0; g < np; g++ {
+				*(*[4]float32)(d[g*pstride:]) = *(*[4]float32)(row[g*8:])
+				*(*[4]float32)(d[g*pstride+4:]) = *(*[4]float32)(row[g*8+4:])
+			}
+		default:
+			for g := 0; g < np; g++ {
+				copy(d[g*pstride:g*pstride+w], row[g*w:g*w+w])
+			}
+		}
+	}
+}
+
+// copyRunsPanelsAsm is the architecture's copyRunsPanels for w == 8
+// (nil: none).
+var copyRunsPanelsAsm func(dst, src *float32, ld, kl, np, pstride int)

@@ -10,4 +10,13 @@ package kernels
 //go:noescape
 func copyRunsAVX2(dst, src *float32, w, ld, kl int)
 
-func init() { copyRunsAsm = copyRunsAVX2 }
+// copyRunsPanels8AVX2 (gemm_pack_rows_amd64.s) is copyRunsPanels for
+// w == 8 with one 32-byte move per run.
+//
+//go:noescape
+func copyRunsPanels8AVX2(dst, src *float32, ld, kl, np, pstride int)
+
+func init() {
+	copyRunsAsm = copyRunsAVX2
+	copyRunsPanelsAsm = copyRunsPanels8AVX2
+}

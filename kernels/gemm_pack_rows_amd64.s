@@ -78,3 +78,54 @@ w48:
 done:
 	VZEROUPPER
 	RET
+
+// func copyRunsPanels8AVX2(dst, src *float32, ld, kl, np, pstride int)
+// dst[g*pstride+p*8+j] = src[p*ld+g*8+j] for j < 8, g < np, p < kl:
+// row by row, the row's np runs to np panels pstride floats apart.
+TEXT ·copyRunsPanels8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	MOVQ kl+24(FP), CX
+	MOVQ np+32(FP), DX
+	MOVQ pstride+40(FP), R8
+	SHLQ $2, BX
+	SHLQ $2, R8
+	TESTQ CX, CX
+	JZ   pdone
+	TESTQ DX, DX
+	JZ   pdone
+
+prow:
+	MOVQ SI, R10
+	MOVQ DI, R11
+	MOVQ DX, R9
+	CMPQ R9, $2
+	JLT  plast
+
+ppair:
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, (R11)(R8*1)
+	ADDQ $64, R10
+	LEAQ (R11)(R8*2), R11
+	SUBQ $2, R9
+	CMPQ R9, $2
+	JGE  ppair
+	TESTQ R9, R9
+	JZ   pnext
+
+plast:
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (R11)
+
+pnext:
+	ADDQ BX, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  prow
+
+pdone:
+	VZEROUPPER
+	RET

@@ -56,3 +56,66 @@ func BenchmarkCopyRuns(b *testing.B) {
 		}
 	}
 }
+
+// TestCopyRunsPanels: the grouped packer equals packing each panel with
+// copyRuns, on the assembly and Go paths, for several widths, group
+// sizes, strides and unaligned offsets, and writes nothing outside the
+// panels' runs (the gaps between panels keep their guard values).
+func TestCopyRunsPanels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, w := range []int{4, 6, 8, 16} {
+		for _, np := range []int{1, 2, 3, 8, 9} {
+			for _, extra := range []int{0, 5, 64} {
+				ld := np*w + extra
+				for _, kl := range []int{1, 2, 7, 33} {
+					for _, fast := range []bool{true, false} {
+						off := rng.IntN(4)
+						src := make([]float32, off+(kl-1)*ld+np*w)
+						for i := range src {
+							src[i] = rng.Float32()
+						}
+						pstride := kl*w + 3 // a gap after every panel
+						got := make([]float32, off+np*pstride+11)
+						want := make([]float32, len(got))
+						for i := range got {
+							got[i], want[i] = -7, -7
+						}
+						copyRunsPanels(got[off:], src[off:], w, ld, kl, np, pstride, fast)
+						for g := 0; g < np; g++ {
+							copyRuns(want[off+g*pstride:off+g*pstride+kl*w], src[off+g*w:], w, ld, kl, false)
+						}
+						for i := range got {
+							if got[i] != want[i] {
+								t.Fatalf("w=%d np=%d ld=%d kl=%d fast=%v off=%d: dst[%d] = %v, want %v", w, np, ld, kl, fast, off, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPackTransA packs the LM head's weight-gradient A block (dyᵀ,
+// dy stored 2048 tokens × 4096, one 512-deep block of 171 8-row panels)
+// with np panels per pass over the rows (np=1: panel by panel).
+func BenchmarkPackTransA(b *testing.B) {
+	const kl, ld, panels, mr = 512, 4096, 171, 8
+	src := randF32(kl*ld, 3)
+	dst := make([]float32, panels*mr*kl)
+	for _, group := range []int{1, 2, 4, 8, 16, 32} {
+		b.Run(fmt.Sprintf("np=%d", group), func(b *testing.B) {
+			for range b.N {
+				for lo := 0; lo < panels; lo += group {
+					np := min(group, panels-lo)
+					if np == 1 {
+						copyRuns(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, true)
+						continue
+					}
+					copyRunsPanels(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, np, mr*kl, true)
+				}
+			}
+			b.ReportMetric(float64(4*kl*panels*mr*b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}

@@ -51,3 +51,50 @@ func TestSgemmSchedules(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmFusedPacking: on one core, the fused schedule (A packed a few
+// micro-panels at a time next to their use, B in one block) and the
+// grouped transposed-A packer give exactly the result of packing the
+// whole A block panel by panel first, on every path, and match the
+// float64 reference (runSgemmCase). Shapes cross several depth and row
+// blocks, end in partial A panels and narrow B panels, and include B
+// wider than one packed block (not fused).
+func TestSgemmFusedPacking(t *testing.T) {
+	defer limitWorkers(1)()
+	cases := []gemmCase{
+		{m: 1603, n: 100, k: 1100, alpha: 1, beta: 1, transA: true, padA: 5},     // weight-gradient-like, two row blocks
+		{m: 77, n: 256, k: 513, alpha: 0.5, beta: 0, transA: true, offA: 3},      // group cut short, partial panel
+		{m: 90, n: 300, k: 40, alpha: -1, beta: 0.25, transB: true, padC: 2},     // transposed B
+		{m: 41, n: 700, k: 64, alpha: 1, beta: -0.5, transA: true, transB: true}, // wide B: not fused
+	}
+	forEachPath(t, func(t *testing.T, p Path) {
+		rng := rand.New(rand.NewPCG(12, 4))
+		for _, tc := range cases {
+			if !runSgemmCase(t, rng, tc) {
+				return
+			}
+			am, ak := dims(tc.transA, tc.m, tc.k)
+			bk, bn := dims(tc.transB, tc.k, tc.n)
+			A := newOperand(rng, am, ak, tc.padA, tc.offA, float32(math.NaN()))
+			B := newOperand(rng, bk, bn, tc.padB, tc.offB, float32(math.NaN()))
+			C0 := makeC(rng, tc)
+			run := func(fuse, group int) []float32 {
+				oldF, oldG := gemmFuseGroup, gemmPackGroup
+				gemmFuseGroup, gemmPackGroup = fuse, group
+				defer func() { gemmFuseGroup, gemmPackGroup = oldF, oldG }()
+				c := append([]float32(nil), C0.buf...)
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, A.slice(), A.ld, B.slice(), B.ld, tc.beta, c[C0.off:C0.off+len(C0.slice())], C0.ld)
+				return c
+			}
+			ref := run(0, 1)
+			for _, v := range [][2]int{{0, 8}, {8, 8}, {3, 2}, {8, 1}} {
+				got := run(v[0], v[1])
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("%v: element %d: fuse=%d group=%d gives %v, unfused ungrouped %v", tc, i, v[0], v[1], got[i], ref[i])
+					}
+				}
+			}
+		}
+	})
+}
