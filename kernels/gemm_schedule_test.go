@@ -67,6 +67,9 @@ func TestSgemmFusedPacking(t *testing.T) {
 		{m: 90, n: 300, k: 40, alpha: -1, beta: 0.25, transB: true, padC: 2},     // transposed B
 		{m: 41, n: 700, k: 64, alpha: 1, beta: -0.5, transA: true, transB: true}, // wide B: not fused
 	}
+	if testing.Short() { // still two depth blocks everywhere, two row blocks on the generic path
+		cases[0].m, cases[0].n, cases[0].k = 1100, 50, 600
+	}
 	forEachPath(t, func(t *testing.T, p Path) {
 		rng := rand.New(rand.NewPCG(12, 4))
 		for _, tc := range cases {
