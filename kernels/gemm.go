@@ -287,8 +287,10 @@ func sgemmBlocked(ar *gemmArch, transA bool, m, n, k int, alpha float32, a []flo
 	mtPerBlock := (mTiles + nmb - 1) / nmb
 
 	workers := Workers()
-	parallel := workers > 1 && float64(m)*float64(n)*float64(k)*2 >= gemmFlopsSerial
-	if parallel && gemmRowSplit && !gemmStaticSplit && m >= gemmRowSplitRows*workers && !inPool() {
+	// Inside a pool task (a row-split part, a Linear backward task) the
+	// pool runs everything on this core anyway: take the serial schedule.
+	parallel := workers > 1 && !inPool() && float64(m)*float64(n)*float64(k)*2 >= gemmFlopsSerial
+	if parallel && gemmRowSplit && !gemmStaticSplit && m >= gemmRowSplitRows*workers {
 		sgemmRowSplit(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc, workers)
 		return
 	}
