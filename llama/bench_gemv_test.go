@@ -3,6 +3,8 @@ package llama
 import (
 	"fmt"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // BenchmarkColdGEMV is the decode-step matrix-vector product (Matrix.MulT
@@ -23,7 +25,7 @@ func BenchmarkColdGEMV(b *testing.B) {
 				for i := range u {
 					u[i] = 0x3f80 + uint16((i+c)%7) // 1.0 .. 1.05 in bf16
 				}
-				ws[c] = Matrix{Rows: n, Cols: k, DType: DTypeBF16, U16: u}
+				ws[c] = Matrix{Rows: n, Cols: k, DType: tensor.BF16, U16: u}
 			}
 			x := make([]float32, k)
 			for i := range x {

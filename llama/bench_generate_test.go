@@ -1,13 +1,17 @@
 package llama
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/popi-go/popi/tensor"
+)
 
 // BenchmarkGenerateGroup measures GRPO-style group sampling with
 // Runner.GenerateN: 8 completions of 32 tokens after a 16-token prompt,
 // temperature 1, top-p 0.95, no stop tokens (every completion runs to
 // MaxTokens), 30m preset in bf16.
 func BenchmarkGenerateGroup(b *testing.B) {
-	m := benchModel(b, "30m", DTypeBF16)
+	m := benchModel(b, "30m", tensor.BF16)
 	r := m.NewRunner()
 	prompt := make([]int, 16)
 	for i := range prompt {

@@ -1,6 +1,10 @@
 package llama
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/popi-go/popi/tensor"
+)
 
 // BenchmarkScore measures scoring 8 continuations of 64 tokens after a
 // 32-token prompt (Runner.Score: one prefill, one batched pass with every
@@ -14,7 +18,7 @@ func BenchmarkScore(b *testing.B) {
 			if shape == "5m-v128k" {
 				cfg.Vocab = 128256
 			}
-			m, err := NewRandomAs(cfg, 1, DTypeF32)
+			m, err := NewRandomAs(cfg, 1, tensor.F32)
 			if err != nil {
 				b.Fatal(err)
 			}

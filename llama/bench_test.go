@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/popi-go/popi/nn"
+	"github.com/popi-go/popi/tensor"
 )
 
 // Benchmark models. The 1B-shaped model (5 GB in f32) is only ever built
@@ -28,7 +29,7 @@ var benchModels = map[string]*Model{}
 
 // benchModel returns a random model of the named shape stored as dt,
 // dropping any other cached model first (memory is shared by the team).
-func benchModel(b *testing.B, shape string, dt DType) *Model {
+func benchModel(b *testing.B, shape string, dt tensor.DType) *Model {
 	key := fmt.Sprintf("%s/%v", shape, dt)
 	if m, ok := benchModels[key]; ok {
 		return m
@@ -55,12 +56,12 @@ func benchModel(b *testing.B, shape string, dt DType) *Model {
 // llama.cpp's BF16 path does.
 type benchVariant struct {
 	name string
-	dt   DType
+	dt   tensor.DType
 	dot  bool
 }
 
 func benchVariants() []benchVariant {
-	return []benchVariant{{"BF16", DTypeBF16, false}, {"BF16dot", DTypeBF16, true}, {"F32", DTypeF32, false}}
+	return []benchVariant{{"BF16", tensor.BF16, false}, {"BF16dot", tensor.BF16, true}, {"F32", tensor.F32, false}}
 }
 
 // BenchmarkDecode measures batch-1 greedy-style decoding with a KV cache:
@@ -139,7 +140,7 @@ const trainBatch, trainSeq = 8, 256
 // trainStepSetup returns the f32 model of shape with its AdamW optimizer (weight
 // decay on matrices) and a fixed batch of token ids.
 func trainStepSetup(b *testing.B, shape string) (*Trainable, *nn.AdamW, [][]int) {
-	m := benchModel(b, shape, DTypeF32)
+	m := benchModel(b, shape, tensor.F32)
 	tm := m.Trainable()
 	opt := nn.NewAdamW(nn.AdamWConfig{Beta1: 0.9, Beta2: 0.95}, nn.SplitDecay(tm.Params(), 0.1)...)
 	ids := make([][]int, trainBatch)

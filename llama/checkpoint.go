@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // Save writes the model as a Hugging Face model directory: config.json
@@ -17,21 +19,21 @@ func (m *Model) Save(dir string) error {
 		return fmt.Errorf("llama: save: %w", err)
 	}
 	var tensors []Tensor
-	dtypes := map[DType]bool{}
+	dtypes := map[tensor.DType]bool{}
 	m.forEachMatrix(func(name string, w *Matrix) {
 		dtypes[w.DType] = true
 		tensors = append(tensors, Tensor{Name: name, DType: w.DType, Shape: []int{w.Rows, w.Cols}, F32: w.F32, U16: w.U16})
 	})
 	m.forEachNorm(func(name string, w []float32) {
-		tensors = append(tensors, Tensor{Name: name, DType: DTypeF32, Shape: []int{len(w)}, F32: w})
+		tensors = append(tensors, Tensor{Name: name, DType: tensor.F32, Shape: []int{len(w)}, F32: w})
 	})
 	cfg := *m.Config
 	cfg.TorchDType = "float32"
 	if len(dtypes) == 1 {
 		switch {
-		case dtypes[DTypeBF16]:
+		case dtypes[tensor.BF16]:
 			cfg.TorchDType = "bfloat16"
-		case dtypes[DTypeF16]:
+		case dtypes[tensor.F16]:
 			cfg.TorchDType = "float16"
 		}
 	}

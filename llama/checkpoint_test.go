@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // Saving and loading reproduces the model exactly (f32 and bf16, tied and
@@ -88,14 +90,14 @@ func TestNewRandomAs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ConvertWeights(DTypeBF16); err != nil {
+	if err := a.ConvertWeights(tensor.BF16); err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewRandomAs(cfg, 11, DTypeBF16)
+	b, err := NewRandomAs(cfg, 11, tensor.BF16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Embed.U16) != len(a.Embed.U16) || b.Layers[0].Down.DType != DTypeBF16 {
+	if len(b.Embed.U16) != len(a.Embed.U16) || b.Layers[0].Down.DType != tensor.BF16 {
 		t.Fatal("NewRandomAs shapes/types differ")
 	}
 	for i := range a.Embed.U16 {
@@ -106,7 +108,7 @@ func TestNewRandomAs(t *testing.T) {
 	if d := maxAbsDiff(a.Layers[0].Down.ToF32(), b.Layers[0].Down.ToF32()); d != 0 {
 		t.Errorf("down_proj differs by %g", d)
 	}
-	c, _ := NewRandomAs(cfg, 12, DTypeBF16)
+	c, _ := NewRandomAs(cfg, 12, tensor.BF16)
 	if c.Embed.U16[0] == b.Embed.U16[0] && c.Embed.U16[1] == b.Embed.U16[1] {
 		t.Error("seed ignored")
 	}
@@ -119,7 +121,7 @@ func TestNewRandomAs(t *testing.T) {
 	if std := math.Sqrt(s2 / float64(len(w))); math.Abs(std-0.02) > 0.001 {
 		t.Errorf("init std %.4f, want 0.02", std)
 	}
-	if _, err := NewRandomAs(cfg, 1, DTypeQ8_0); err == nil {
+	if _, err := NewRandomAs(cfg, 1, tensor.Q8_0); err == nil {
 		t.Error("Q8_0 storage accepted")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 const tinyDir = "testdata/tiny-llama3"
@@ -270,7 +272,7 @@ func TestRoPEInvFreqTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	div := decodeF32(DTypeF32, raw, 8)
+	div := decodeF32(tensor.F32, raw, 8)
 	for i := range div {
 		got := float64(base[i]) / float64(inv[i])
 		if math.Abs(got-float64(div[i])) > 1e-5*float64(div[i]) {

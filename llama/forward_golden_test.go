@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 const goldenDir = "testdata/golden_tiny"
@@ -307,18 +309,18 @@ func TestUnfusedFallback(t *testing.T) {
 	// made before stay attached); converting to another type re-fuses.
 	fresh := loadGolden(t, ".", LoadOptions{})
 	q := &fresh.Layers[0].Q.F32[0]
-	if err := fresh.ConvertWeights(DTypeF32); err != nil {
+	if err := fresh.ConvertWeights(tensor.F32); err != nil {
 		t.Fatal(err)
 	}
 	if &fresh.Layers[0].Q.F32[0] != q {
 		t.Error("a no-op ConvertWeights moved the weights")
 	}
-	if err := m.ConvertWeights(DTypeBF16); err != nil {
+	if err := m.ConvertWeights(tensor.BF16); err != nil {
 		t.Fatal(err)
 	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
-		if !aliases(&l.qkv, &l.Q, &l.K, &l.V) || l.qkv.DType != DTypeBF16 {
+		if !aliases(&l.qkv, &l.Q, &l.K, &l.V) || l.qkv.DType != tensor.BF16 {
 			t.Fatalf("layer %d not fused after ConvertWeights", i)
 		}
 	}

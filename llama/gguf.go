@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"sort"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // GGUF value types.
@@ -47,7 +49,7 @@ const (
 type GGUFTensorInfo struct {
 	Name   string
 	Dims   []uint64 // GGUF order: Dims[0] is the fastest-varying (columns)
-	DType  DType
+	DType  tensor.DType
 	Offset int64 // absolute file offset of the data
 	Size   int64 // bytes
 	n      int64
@@ -301,16 +303,16 @@ func (g *ggufReader) array(et uint32, n int, depth int) (any, error) {
 	return nil, fmt.Errorf("unknown array element type %d", et)
 }
 
-func ggmlDType(t uint32) (DType, error) {
+func ggmlDType(t uint32) (tensor.DType, error) {
 	switch t {
 	case ggmlF32:
-		return DTypeF32, nil
+		return tensor.F32, nil
 	case ggmlF16:
-		return DTypeF16, nil
+		return tensor.F16, nil
 	case ggmlBF16:
-		return DTypeBF16, nil
+		return tensor.BF16, nil
 	case ggmlQ8_0:
-		return DTypeQ8_0, nil
+		return tensor.Q8_0, nil
 	}
 	return 0, fmt.Errorf("unsupported ggml tensor type %d (supported: F32, F16, BF16, Q8_0)", t)
 }
@@ -442,7 +444,7 @@ func parseGGUF(ra io.ReaderAt, size int64) (*GGUF, error) {
 			}
 			n *= int64(d)
 		}
-		if ti.DType == DTypeQ8_0 && ti.Dims[0]%q8Block != 0 {
+		if ti.DType == tensor.Q8_0 && ti.Dims[0]%q8Block != 0 {
 			return nil, fmt.Errorf("tensor %q: Q8_0 row length %d not a multiple of %d", name, ti.Dims[0], q8Block)
 		}
 		ti.n = n

@@ -3,6 +3,8 @@ package llama
 import (
 	"fmt"
 	"sort"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // Config builds a model Config from the llama.* metadata of a GGUF file
@@ -126,14 +128,14 @@ func (g *GGUF) ropeScaling(c *Config) error {
 		}
 		return nil
 	}
-	if len(ti.Dims) != 1 || int(ti.Dims[0]) != c.HeadDim/2 || ti.DType != DTypeF32 {
+	if len(ti.Dims) != 1 || int(ti.Dims[0]) != c.HeadDim/2 || ti.DType != tensor.F32 {
 		return fmt.Errorf("llama: gguf: rope_freqs.weight has dims %v %s, want [%d] F32", ti.Dims, ti.DType, c.HeadDim/2)
 	}
 	raw, err := g.ReadRaw("rope_freqs.weight")
 	if err != nil {
 		return err
 	}
-	div := decodeF32(DTypeF32, raw, int(ti.n))
+	div := decodeF32(tensor.F32, raw, int(ti.n))
 	factor := 1.0
 	for _, d := range div {
 		factor = max(factor, float64(d))

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // GGUFTensors is a GGUF file seen as a TensorSet: HF names, HF shapes, and the HF row order
@@ -124,7 +126,7 @@ func (t *GGUFTensors) Config() *Config { c := *t.cfg; return &c }
 func (t *GGUFTensors) Names() []string { return append([]string(nil), t.names...) }
 
 // Info returns the dtype and HF-order shape of a tensor.
-func (t *GGUFTensors) Info(name string) (DType, []int, bool) {
+func (t *GGUFTensors) Info(name string) (tensor.DType, []int, bool) {
 	gn, ok := t.toGGUF[name]
 	if !ok {
 		return 0, nil, false
@@ -180,12 +182,12 @@ func (t *GGUFTensors) ReadF32(name string) ([]float32, error) {
 }
 
 // ReadU16 returns the raw bits of an F16 or BF16 tensor in HF layout.
-func (t *GGUFTensors) ReadU16(name string) ([]uint16, DType, error) {
+func (t *GGUFTensors) ReadU16(name string) ([]uint16, tensor.DType, error) {
 	ti, err := t.lookup(name)
 	if err != nil {
 		return nil, 0, err
 	}
-	if ti.DType != DTypeBF16 && ti.DType != DTypeF16 {
+	if ti.DType != tensor.BF16 && ti.DType != tensor.F16 {
 		return nil, ti.DType, fmt.Errorf("llama: gguf: tensor %q is %s, not a 16-bit type", name, ti.DType)
 	}
 	out, err := readU16At(t.g.r, ti.Offset, ti.n)

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 func TestGGUFMatchesSafetensors(t *testing.T) {
@@ -46,7 +48,7 @@ func TestGGUFMatchesSafetensors(t *testing.T) {
 	g := gt.(*GGUFTensors).GGUF()
 	raw, _ := g.ReadRaw("blk.0.attn_q.weight")
 	hf, _ := st.ReadF32("model.layers.0.self_attn.q_proj.weight")
-	if reflect.DeepEqual(decodeF32(DTypeF32, raw, len(hf)), hf) {
+	if reflect.DeepEqual(decodeF32(tensor.F32, raw, len(hf)), hf) {
 		t.Fatal("expected permuted rows in the GGUF file")
 	}
 }
@@ -259,8 +261,8 @@ func TestGGUFTypesAndPermutation(t *testing.T) {
 		name string
 		typ  uint32
 		data []byte
-		dt   DType
-	}{{"f32", ggmlF32, f32, DTypeF32}, {"f16", ggmlF16, f16, DTypeF16}, {"bf16", ggmlBF16, bf, DTypeBF16}, {"q8", ggmlQ8_0, q8, DTypeQ8_0}} {
+		dt   tensor.DType
+	}{{"f32", ggmlF32, f32, tensor.F32}, {"f16", ggmlF16, f16, tensor.F16}, {"bf16", ggmlBF16, bf, tensor.BF16}, {"q8", ggmlQ8_0, q8, tensor.Q8_0}} {
 		for _, ver := range []uint32{2, 3} {
 			p := writeTemp(t, "m.gguf", smallLlamaGGUF(ver, tc.typ, tc.data))
 			ts, err := OpenTensors(p)
@@ -275,14 +277,14 @@ func TestGGUFTypesAndPermutation(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(got, hf) {
 				t.Fatalf("%s v%d: wrong values (%v)", tc.name, ver, err)
 			}
-			if tc.dt == DTypeF16 || tc.dt == DTypeBF16 {
+			if tc.dt == tensor.F16 || tc.dt == tensor.BF16 {
 				u, _, err := ts.ReadU16("model.layers.0.self_attn.q_proj.weight")
 				if err != nil {
 					t.Fatal(err)
 				}
 				for i := range u {
 					w := bf16ToF32(u[i])
-					if tc.dt == DTypeF16 {
+					if tc.dt == tensor.F16 {
 						w = f16ToF32(u[i])
 					}
 					if w != hf[i] {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/popi-go/popi/kernels"
+	"github.com/popi-go/popi/tensor"
 )
 
 // GGUFWriteOptions controls WriteGGUF.
@@ -34,17 +35,17 @@ type GGUFWriteOptions struct {
 type ggufTensorOut struct {
 	name  string
 	dims  []uint64
-	dtype DType
+	dtype tensor.DType
 	size  int64
 	write func(w io.Writer) error
 }
 
 // ggmlTypeID is the ggml type id of a stored dtype.
-func ggmlTypeID(dt DType) uint32 {
+func ggmlTypeID(dt tensor.DType) uint32 {
 	switch dt {
-	case DTypeF16:
+	case tensor.F16:
 		return ggmlF16
-	case DTypeBF16:
+	case tensor.BF16:
 		return ggmlBF16
 	}
 	return ggmlF32
@@ -94,7 +95,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 
 	// Tensors, in the order llama.cpp's converter writes a llama model.
 	var tensors []ggufTensorOut
-	stored := map[DType]bool{}
+	stored := map[tensor.DType]bool{}
 	addMatrix := func(name string, w *Matrix, heads int) error {
 		rows, cols := w.Rows, w.Cols
 		if n := rows * cols; len(w.F32)+len(w.U16) != n {
@@ -117,7 +118,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 	}
 	addF32 := func(name string, v []float32) {
 		tensors = append(tensors, ggufTensorOut{
-			name: name, dims: []uint64{uint64(len(v))}, dtype: DTypeF32, size: 4 * int64(len(v)),
+			name: name, dims: []uint64{uint64(len(v))}, dtype: tensor.F32, size: 4 * int64(len(v)),
 			write: func(out io.Writer) error { return writeF32s(out, v) },
 		})
 	}
@@ -197,9 +198,9 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 	}
 	fileType := uint32(0) // LLAMA_FTYPE_ALL_F32
 	switch {
-	case stored[DTypeF16]:
+	case stored[tensor.F16]:
 		fileType = 1 // MOSTLY_F16
-	case stored[DTypeBF16]:
+	case stored[tensor.BF16]:
 		fileType = 32 // MOSTLY_BF16
 	}
 
@@ -217,11 +218,11 @@ func checkShape(name string, w *Matrix, rows, cols int) error {
 		return fmt.Errorf("tensor %s has shape [%d %d], want [%d %d]", name, w.Rows, w.Cols, rows, cols)
 	}
 	switch w.DType {
-	case DTypeF32:
+	case tensor.F32:
 		if len(w.F32) != rows*cols {
 			return fmt.Errorf("tensor %s: %d f32 values, want %d", name, len(w.F32), rows*cols)
 		}
-	case DTypeBF16, DTypeF16:
+	case tensor.BF16, tensor.F16:
 		if len(w.U16) != rows*cols {
 			return fmt.Errorf("tensor %s: %d 16-bit values, want %d", name, len(w.U16), rows*cols)
 		}
@@ -293,7 +294,7 @@ func permutedRow(r, hd int) int {
 
 // writeMatrixRows writes w's rows in stored order as dt, applying the Q/K
 // row permutation when heads > 0.
-func writeMatrixRows(out io.Writer, w *Matrix, dt DType, heads int) error {
+func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error {
 	rows, cols := w.Rows, w.Cols
 	hd := 0
 	if heads > 0 {
@@ -310,25 +311,25 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt DType, heads int) error {
 			src = permutedRow(r, hd)
 		}
 		switch {
-		case dt == w.DType && dt != DTypeF32:
+		case dt == w.DType && dt != tensor.F32:
 			for j, v := range w.U16[src*cols : (src+1)*cols] {
 				le.PutUint16(buf[2*j:], v)
 			}
 		default:
 			w.Row(src, f32)
 			switch dt {
-			case DTypeF32:
+			case tensor.F32:
 				for j, v := range f32 {
 					le.PutUint32(buf[4*j:], math.Float32bits(v))
 				}
-			case DTypeBF16:
+			case tensor.BF16:
 				kernels.F32ToBF16(u16, f32)
-			case DTypeF16:
+			case tensor.F16:
 				kernels.F32ToF16(u16, f32)
 			default:
 				return fmt.Errorf("cannot store %v", dt)
 			}
-			if dt != DTypeF32 {
+			if dt != tensor.F32 {
 				for j, v := range u16 {
 					le.PutUint16(buf[2*j:], v)
 				}

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // tinyChatTemplate reads chat_template from a tokenizer_config.json.
@@ -150,9 +152,9 @@ func TestWriteGGUFRoundTrip(t *testing.T) {
 			if tc.golden == "" {
 				// f16: compare with the f32 weights rounded to f16.
 				m.forEachMatrix(func(name string, w *Matrix) {
-					c, _ := w.Convert(DTypeF16)
+					c, _ := w.Convert(tensor.F16)
 					u, dt, err := gt.ReadU16(name)
-					if err != nil || dt != DTypeF16 || !reflect.DeepEqual(u, c.U16) {
+					if err != nil || dt != tensor.F16 || !reflect.DeepEqual(u, c.U16) {
 						t.Errorf("%s: f16 data differs (%v, %v)", name, dt, err)
 					}
 				})
@@ -175,7 +177,7 @@ func TestWriteGGUFRoundTrip(t *testing.T) {
 					// Norm weights are stored F32 whatever the matrices' type:
 					// compare with the loaded model's values.
 					b, err := gt.ReadF32(n)
-					if err != nil || d2 != DTypeF32 || !reflect.DeepEqual(s1, s2) || !sameBits(w, b) {
+					if err != nil || d2 != tensor.F32 || !reflect.DeepEqual(s1, s2) || !sameBits(w, b) {
 						t.Errorf("%s: %v%v differs from the model's f32 norm (%v)", n, d2, s2, err)
 					}
 					continue
@@ -256,7 +258,7 @@ func TestWriteGGUFPadsVocab(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Vocab = 400
-	m, err := NewRandomAs(cfg, 3, DTypeBF16)
+	m, err := NewRandomAs(cfg, 3, tensor.BF16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +311,7 @@ func TestWriteGGUFErrors(t *testing.T) {
 	}
 	good := newModel(func(*Config) {})
 	mixed := newModel(func(*Config) {})
-	mixed.Layers[0].Up, _ = mixed.Layers[0].Up.Convert(DTypeBF16)
+	mixed.Layers[0].Up, _ = mixed.Layers[0].Up.Convert(tensor.BF16)
 	badShape := newModel(func(*Config) {})
 	badShape.Layers[1].K.F32 = badShape.Layers[1].K.F32[:10]
 	dir := t.TempDir()
@@ -387,7 +389,7 @@ func FuzzWriteGGUFRoundTrip(f *testing.F) {
 		if seed%2 == 0 {
 			cfg.RopeScaling = &RopeScaling{Type: "llama3", Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 64}
 		}
-		stored := []DType{DTypeF32, DTypeBF16, DTypeF16}[dt%3]
+		stored := []tensor.DType{tensor.F32, tensor.BF16, tensor.F16}[dt%3]
 		m, err := NewRandomAs(cfg, seed, stored)
 		if err != nil {
 			// Only configurations that fail validation may be refused.

@@ -3,6 +3,8 @@ package llama
 import (
 	"fmt"
 	"math"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // Layer holds the weights of one decoder block.
@@ -153,7 +155,7 @@ func (d dims) matrixShape(part string) (int, int) {
 
 // ConvertWeights re-stores every matrix as dt (F32, BF16 or F16), one matrix
 // at a time. Norm weights stay float32.
-func (m *Model) ConvertWeights(dt DType) error {
+func (m *Model) ConvertWeights(dt tensor.DType) error {
 	var err error
 	m.forEachMatrix(func(name string, w *Matrix) {
 		if err != nil || w.DType == dt {

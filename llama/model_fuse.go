@@ -1,6 +1,10 @@
 package llama
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/popi-go/popi/tensor"
+)
 
 // Inference multiplies the Q, K and V projections (and gate and up) as one
 // matrix each: Layer.Q/K/V are row ranges of one contiguous buffer, so one
@@ -14,7 +18,7 @@ func fuseRows(ms ...*Matrix) Matrix {
 	for _, m := range ms {
 		f.Rows += m.Rows
 	}
-	if f.DType == DTypeF32 {
+	if f.DType == tensor.F32 {
 		f.F32 = newF32Weights(f.Rows * f.Cols)
 	} else {
 		f.U16 = newU16Weights(f.Rows * f.Cols)
@@ -22,7 +26,7 @@ func fuseRows(ms ...*Matrix) Matrix {
 	off := 0
 	for _, m := range ms {
 		n := m.Rows * m.Cols
-		if f.DType == DTypeF32 {
+		if f.DType == tensor.F32 {
 			copy(f.F32[off:], m.F32)
 			m.F32 = f.F32[off : off+n : off+n]
 		} else {
@@ -71,7 +75,7 @@ func aliases(f *Matrix, parts ...*Matrix) bool {
 			return false
 		}
 		n := p.Rows * p.Cols
-		if f.DType == DTypeF32 {
+		if f.DType == tensor.F32 {
 			if len(p.F32) != n || off+n > len(f.F32) || (n > 0 && unsafe.SliceData(p.F32) != &f.F32[off]) {
 				return false
 			}

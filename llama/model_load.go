@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // LoadOptions controls how Load keeps the weights in memory.
@@ -16,16 +18,16 @@ type LoadOptions struct {
 	AllowBF16Dot bool
 }
 
-func (o LoadOptions) target() (DType, bool, error) {
+func (o LoadOptions) target() (tensor.DType, bool, error) {
 	switch strings.ToLower(o.WeightType) {
 	case "", "auto":
 		return 0, false, nil
 	case "f32", "float32":
-		return DTypeF32, true, nil
+		return tensor.F32, true, nil
 	case "bf16", "bfloat16":
-		return DTypeBF16, true, nil
+		return tensor.BF16, true, nil
 	case "f16", "float16":
-		return DTypeF16, true, nil
+		return tensor.F16, true, nil
 	}
 	return 0, false, fmt.Errorf("llama: unknown weight type %q (want auto, f32, bf16 or f16)", o.WeightType)
 }
@@ -58,10 +60,10 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 		want := dt
 		if force {
 			want = target
-		} else if dt != DTypeBF16 && dt != DTypeF16 {
-			want = DTypeF32
+		} else if dt != tensor.BF16 && dt != tensor.F16 {
+			want = tensor.F32
 		}
-		if (want == DTypeBF16 || want == DTypeF16) && dt == want {
+		if (want == tensor.BF16 || want == tensor.F16) && dt == want {
 			u, _, err := ts.ReadU16(name)
 			if err != nil {
 				return Matrix{}, fmt.Errorf("llama: read %s: %w", name, err)
@@ -85,7 +87,7 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 			return Matrix{}, fmt.Errorf("llama: tensor %s contains NaN or Inf", name)
 		}
 		w := NewMatrixF32(rows, cols, f)
-		if want != DTypeF32 {
+		if want != tensor.F32 {
 			if w, err = w.Convert(want); err != nil {
 				return Matrix{}, fmt.Errorf("llama: %s: %w", name, err)
 			}

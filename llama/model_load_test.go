@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // The GGUF file of the tiny model gives the same logits as safetensors.
@@ -98,7 +100,7 @@ func TestLoadErrors(t *testing.T) {
 			keep[i].F32[5] = float32(math.NaN())
 		}
 	}
-	if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), append(keep, Tensor{Name: "model.norm.weight", DType: DTypeF32, Shape: []int{64}, F32: m.Norm})); err != nil {
+	if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), append(keep, Tensor{Name: "model.norm.weight", DType: tensor.F32, Shape: []int{64}, F32: m.Norm})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Load(dir, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "NaN") {
@@ -119,7 +121,7 @@ func TestLoadRejectsNonFiniteHalf(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n == "model.layers.1.mlp.up_proj.weight" {
-			if tt.DType != DTypeBF16 {
+			if tt.DType != tensor.BF16 {
 				t.Fatalf("%s stored as %v", n, tt.DType)
 			}
 			tt.U16[17] = 0x7fc0 // bf16 NaN
@@ -135,7 +137,7 @@ func TestLoadRejectsNonFiniteHalf(t *testing.T) {
 			t.Errorf("%s: NaN bf16 weight: %v", wt, err)
 		}
 	}
-	if halfFinite([]uint16{0x7c00}, DTypeF16) || !halfFinite([]uint16{0x7bff, 0x3c00}, DTypeF16) {
+	if halfFinite([]uint16{0x7c00}, tensor.F16) || !halfFinite([]uint16{0x7bff, 0x3c00}, tensor.F16) {
 		t.Error("f16 finiteness check wrong")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/popi-go/popi/kernels"
+	"github.com/popi-go/popi/tensor"
 )
 
 // RandomInitStd is the standard deviation of NewRandom's matrices (the
@@ -19,14 +20,14 @@ const RandomInitStd = 0.02
 // in parallel and stays deterministic). Use ConvertWeights for 16-bit
 // storage, or NewRandomAs to build 16-bit matrices directly.
 func NewRandom(cfg *Config, seed uint64) (*Model, error) {
-	return NewRandomAs(cfg, seed, DTypeF32)
+	return NewRandomAs(cfg, seed, tensor.F32)
 }
 
 // NewRandomAs is NewRandom with the matrices stored as dt (F32, BF16 or
 // F16), generated chunk by chunk without a full float32 copy. The values
 // are those of NewRandom rounded to dt.
-func NewRandomAs(cfg *Config, seed uint64, dt DType) (*Model, error) {
-	if dt != DTypeF32 && dt != DTypeBF16 && dt != DTypeF16 {
+func NewRandomAs(cfg *Config, seed uint64, dt tensor.DType) (*Model, error) {
+	if dt != tensor.F32 && dt != tensor.BF16 && dt != tensor.F16 {
 		return nil, fmt.Errorf("llama: random model: cannot store weights as %v", dt)
 	}
 	m, err := newModel(cfg)
@@ -38,7 +39,7 @@ func NewRandomAs(cfg *Config, seed uint64, dt DType) (*Model, error) {
 	mat := func(rows, cols int) Matrix {
 		idx++
 		w := Matrix{Rows: rows, Cols: cols, DType: dt}
-		if dt == DTypeF32 {
+		if dt == tensor.F32 {
 			w.F32 = newF32Weights(rows * cols)
 		} else {
 			w.U16 = newU16Weights(rows * cols)
@@ -86,14 +87,14 @@ func fillNormal(w Matrix, std float64, seed, stream uint64) {
 	chunks := (n + randChunk - 1) / randChunk
 	kernels.ParallelFor(chunks, 1, func(lo, hi int) {
 		var buf []float32
-		if w.DType != DTypeF32 {
+		if w.DType != tensor.F32 {
 			buf = make([]float32, randChunk)
 		}
 		for c := lo; c < hi; c++ {
 			r := rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15*stream, uint64(c)))
 			a, b := c*randChunk, min((c+1)*randChunk, n)
 			var part []float32
-			if w.DType == DTypeF32 {
+			if w.DType == tensor.F32 {
 				part = w.F32[a:b]
 			} else {
 				part = buf[:b-a]
@@ -102,9 +103,9 @@ func fillNormal(w Matrix, std float64, seed, stream uint64) {
 				part[i] = float32(r.NormFloat64() * std)
 			}
 			switch w.DType {
-			case DTypeBF16:
+			case tensor.BF16:
 				kernels.F32ToBF16(w.U16[a:b], part)
-			case DTypeF16:
+			case tensor.F16:
 				kernels.F32ToF16(w.U16[a:b], part)
 			}
 		}
@@ -123,9 +124,9 @@ func isFinite(x []float32) bool {
 
 // halfFinite reports whether every bf16/f16 value is finite (exponent
 // not all ones).
-func halfFinite(u []uint16, dt DType) bool {
+func halfFinite(u []uint16, dt tensor.DType) bool {
 	mask := uint16(0x7f80) // bf16 exponent
-	if dt == DTypeF16 {
+	if dt == tensor.F16 {
 		mask = 0x7c00
 	}
 	for _, v := range u {

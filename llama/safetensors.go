@@ -9,13 +9,15 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // maxSafetensorsHeader caps the JSON header size (the format's own reference limit is 100 MB).
 const maxSafetensorsHeader = 100 << 20
 
 type stEntry struct {
-	dtype DType
+	dtype tensor.DType
 	shape []int
 	begin int64 // absolute file offset
 	size  int64
@@ -69,14 +71,14 @@ type stHeaderEntry struct {
 	DataOffsets []int64 `json:"data_offsets"`
 }
 
-func parseSafetensorsDType(s string) (DType, error) {
+func parseSafetensorsDType(s string) (tensor.DType, error) {
 	switch s {
 	case "F32":
-		return DTypeF32, nil
+		return tensor.F32, nil
 	case "BF16":
-		return DTypeBF16, nil
+		return tensor.BF16, nil
 	case "F16":
-		return DTypeF16, nil
+		return tensor.F16, nil
 	}
 	return 0, fmt.Errorf("unsupported dtype %q (want F32, BF16 or F16)", s)
 }
@@ -188,7 +190,7 @@ func (s *Safetensors) Path() string { return s.path }
 func (s *Safetensors) Names() []string { return append([]string(nil), s.names...) }
 
 // Info returns the dtype and shape of a tensor.
-func (s *Safetensors) Info(name string) (DType, []int, bool) {
+func (s *Safetensors) Info(name string) (tensor.DType, []int, bool) {
 	e, ok := s.entries[name]
 	if !ok {
 		return 0, nil, false
@@ -210,12 +212,12 @@ func (s *Safetensors) ReadF32(name string) ([]float32, error) {
 }
 
 // ReadU16 returns the raw bits of a BF16 or F16 tensor.
-func (s *Safetensors) ReadU16(name string) ([]uint16, DType, error) {
+func (s *Safetensors) ReadU16(name string) ([]uint16, tensor.DType, error) {
 	e, ok := s.entries[name]
 	if !ok {
 		return nil, 0, fmt.Errorf("llama: safetensors %s: no tensor %q", s.path, name)
 	}
-	if e.dtype != DTypeBF16 && e.dtype != DTypeF16 {
+	if e.dtype != tensor.BF16 && e.dtype != tensor.F16 {
 		return nil, e.dtype, fmt.Errorf("llama: safetensors %s: tensor %q is %s, not a 16-bit type", s.path, name, e.dtype)
 	}
 	out, err := readU16At(s.f, e.begin, e.n)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // maxIndexFile caps the size of a model.safetensors.index.json we are willing to read.
@@ -95,7 +97,7 @@ func OpenShardedSafetensors(indexPath string) (*ShardedSafetensors, error) {
 func (s *ShardedSafetensors) Names() []string { return append([]string(nil), s.names...) }
 
 // Info returns the dtype and shape of a tensor.
-func (s *ShardedSafetensors) Info(name string) (DType, []int, bool) {
+func (s *ShardedSafetensors) Info(name string) (tensor.DType, []int, bool) {
 	sh, ok := s.owner[name]
 	if !ok {
 		return 0, nil, false
@@ -113,7 +115,7 @@ func (s *ShardedSafetensors) ReadF32(name string) ([]float32, error) {
 }
 
 // ReadU16 returns the raw bits of a BF16 or F16 tensor.
-func (s *ShardedSafetensors) ReadU16(name string) ([]uint16, DType, error) {
+func (s *ShardedSafetensors) ReadU16(name string) ([]uint16, tensor.DType, error) {
 	sh, ok := s.owner[name]
 	if !ok {
 		return nil, 0, fmt.Errorf("llama: safetensors index %s: no tensor %q", s.path, name)

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 func TestSafetensorsGolden(t *testing.T) {
@@ -25,7 +27,7 @@ func TestSafetensorsGolden(t *testing.T) {
 	total := 0
 	for _, n := range names {
 		dt, shape, ok := ts.Info(n)
-		if !ok || dt != DTypeF32 {
+		if !ok || dt != tensor.F32 {
 			t.Fatalf("%s: %v %v", n, dt, ok)
 		}
 		cnt := 1
@@ -75,7 +77,7 @@ func TestSafetensorsBF16MatchesRoundedF32(t *testing.T) {
 	for _, n := range f32.Names() {
 		a, _ := f32.ReadF32(n)
 		bits, dt, err := b16.ReadU16(n)
-		if err != nil || dt != DTypeBF16 {
+		if err != nil || dt != tensor.BF16 {
 			t.Fatal(n, dt, err)
 		}
 		w, _ := b16.ReadF32(n)
@@ -112,11 +114,11 @@ func TestSafetensorsRoundTripF16AndSharded(t *testing.T) {
 	halfs := []uint16{0x0000, 0x8000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x7c00, 0xfc00, 0x3555}
 	want := []float32{0, float32(math.Copysign(0, -1)), 1, -2, 65504, 5.9604645e-08, 6.097555e-05, float32(math.Inf(1)), float32(math.Inf(-1)), 0.33325195}
 	tensors := []Tensor{
-		{Name: "b.half", DType: DTypeF16, Shape: []int{2, 5}, U16: halfs},
-		{Name: "a.f32", DType: DTypeF32, Shape: []int{3}, F32: []float32{1.5, -2, 3e-9}},
-		{Name: "c.bf16", DType: DTypeBF16, Shape: []int{1, 2}, U16: []uint16{0x3f80, 0xc040}},
-		{Name: "d.empty", DType: DTypeF32, Shape: []int{0, 4}, F32: []float32{}},
-		{Name: "e.scalar", DType: DTypeF32, Shape: []int{}, F32: []float32{7}},
+		{Name: "b.half", DType: tensor.F16, Shape: []int{2, 5}, U16: halfs},
+		{Name: "a.f32", DType: tensor.F32, Shape: []int{3}, F32: []float32{1.5, -2, 3e-9}},
+		{Name: "c.bf16", DType: tensor.BF16, Shape: []int{1, 2}, U16: []uint16{0x3f80, 0xc040}},
+		{Name: "d.empty", DType: tensor.F32, Shape: []int{0, 4}, F32: []float32{}},
+		{Name: "e.scalar", DType: tensor.F32, Shape: []int{}, F32: []float32{7}},
 	}
 	p := filepath.Join(dir, "x.safetensors")
 	if err := WriteSafetensors(p, tensors); err != nil {
@@ -186,7 +188,7 @@ func TestSafetensorsRoundTripF16AndSharded(t *testing.T) {
 			t.Fatalf("%s: %v %v %v", n, a, b, err)
 		}
 	}
-	if u, dt, err := sh.ReadU16("b.half"); err != nil || dt != DTypeF16 || !reflect.DeepEqual(u, halfs) {
+	if u, dt, err := sh.ReadU16("b.half"); err != nil || dt != tensor.F16 || !reflect.DeepEqual(u, halfs) {
 		t.Fatal(u, dt, err)
 	}
 	sh.Close()
@@ -215,13 +217,13 @@ func TestSafetensorsRoundTripF16AndSharded(t *testing.T) {
 func TestWriteSafetensorsRejects(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x.safetensors")
 	bad := [][]Tensor{
-		{{Name: "a", DType: DTypeF32, Shape: []int{2}, F32: []float32{1}}},
-		{{Name: "a", DType: DTypeBF16, Shape: []int{1}, F32: []float32{1}}},
-		{{Name: "a", DType: DTypeQ8_0, Shape: []int{32}}},
-		{{Name: "a", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}, {Name: "a", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
-		{{Name: "__metadata__", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
-		{{Name: "bad\xffname", DType: DTypeF32, Shape: []int{1}, F32: []float32{1}}},
-		{{Name: "a", DType: DTypeF32, Shape: []int{-1}, F32: []float32{}}},
+		{{Name: "a", DType: tensor.F32, Shape: []int{2}, F32: []float32{1}}},
+		{{Name: "a", DType: tensor.BF16, Shape: []int{1}, F32: []float32{1}}},
+		{{Name: "a", DType: tensor.Q8_0, Shape: []int{32}}},
+		{{Name: "a", DType: tensor.F32, Shape: []int{1}, F32: []float32{1}}, {Name: "a", DType: tensor.F32, Shape: []int{1}, F32: []float32{1}}},
+		{{Name: "__metadata__", DType: tensor.F32, Shape: []int{1}, F32: []float32{1}}},
+		{{Name: "bad\xffname", DType: tensor.F32, Shape: []int{1}, F32: []float32{1}}},
+		{{Name: "a", DType: tensor.F32, Shape: []int{-1}, F32: []float32{}}},
 	}
 	for i, ts := range bad {
 		if err := WriteSafetensors(p, ts); err == nil {
@@ -321,14 +323,14 @@ func TestOpenTensorsErrors(t *testing.T) {
 // TestChunkedRead checks the chunked decoders across chunk boundaries against decodeF32.
 func TestChunkedRead(t *testing.T) {
 	n := int64(readChunk/2 + 1000) // several chunks for every type
-	raw := make([]byte, byteSize(DTypeF32, n)+8)
+	raw := make([]byte, byteSize(tensor.F32, n)+8)
 	for i := range raw {
 		raw[i] = byte(i*7 + i>>9)
 	}
 	r := bytes.NewReader(raw)
-	for _, dt := range []DType{DTypeF32, DTypeBF16, DTypeF16, DTypeQ8_0} {
+	for _, dt := range []tensor.DType{tensor.F32, tensor.BF16, tensor.F16, tensor.Q8_0} {
 		m := n
-		if dt != DTypeF32 {
+		if dt != tensor.F32 {
 			m = n / 64 * 32
 		}
 		got, err := readF32At(r, 3, dt, m)
@@ -351,7 +353,7 @@ func TestChunkedRead(t *testing.T) {
 			t.Fatalf("u16 [%d]", i)
 		}
 	}
-	if _, err := readF32At(r, int64(len(raw))-2, DTypeF32, 4); err == nil {
+	if _, err := readF32At(r, int64(len(raw))-2, tensor.F32, 4); err == nil {
 		t.Fatal("read past end succeeded")
 	}
 }

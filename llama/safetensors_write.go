@@ -11,13 +11,15 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/popi-go/popi/tensor"
 )
 
-// Tensor is one named tensor to be written. Exactly one of F32 (DTypeF32) or
-// U16 (raw bits, DTypeBF16 or DTypeF16) holds the data, row-major.
+// Tensor is one named tensor to be written. Exactly one of F32 (tensor.F32) or
+// U16 (raw bits, tensor.BF16 or tensor.F16) holds the data, row-major.
 type Tensor struct {
 	Name  string
-	DType DType
+	DType tensor.DType
 	Shape []int
 	F32   []float32
 	U16   []uint16
@@ -32,11 +34,11 @@ func (t *Tensor) check() (int64, error) {
 		return 0, fmt.Errorf("tensor %q: %w", t.Name, err)
 	}
 	switch t.DType {
-	case DTypeF32:
+	case tensor.F32:
 		if int64(len(t.F32)) != n || t.U16 != nil {
 			return 0, fmt.Errorf("tensor %q: F32 needs %d values in F32, has %d (U16 %d)", t.Name, n, len(t.F32), len(t.U16))
 		}
-	case DTypeBF16, DTypeF16:
+	case tensor.BF16, tensor.F16:
 		if int64(len(t.U16)) != n || t.F32 != nil {
 			return 0, fmt.Errorf("tensor %q: %s needs %d values in U16, has %d (F32 %d)", t.Name, t.DType, n, len(t.U16), len(t.F32))
 		}
@@ -122,7 +124,7 @@ func WriteSafetensors(path string, tensors []Tensor) error {
 		var buf [4]byte
 		for i := range ts {
 			switch ts[i].DType {
-			case DTypeF32:
+			case tensor.F32:
 				for _, v := range ts[i].F32 {
 					binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
 					w.Write(buf[:4])
@@ -148,10 +150,10 @@ func ReadTensor(ts TensorSet, name string) (Tensor, error) {
 	t := Tensor{Name: name, Shape: shape}
 	var err error
 	switch dt {
-	case DTypeBF16, DTypeF16:
+	case tensor.BF16, tensor.F16:
 		t.U16, t.DType, err = ts.ReadU16(name)
 	default:
-		t.DType = DTypeF32
+		t.DType = tensor.F32
 		t.F32, err = ts.ReadF32(name)
 	}
 	return t, err

@@ -5,42 +5,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/popi-go/popi/tensor"
 )
-
-// DType is the element type of a stored tensor.
-type DType int
-
-// Supported tensor element types.
-const (
-	DTypeF32  DType = iota // IEEE float32
-	DTypeBF16              // bfloat16 (upper half of a float32)
-	DTypeF16               // IEEE half precision
-	DTypeQ8_0              // GGUF Q8_0: blocks of 32 int8 with one f16 scale
-)
-
-// String returns the safetensors/GGUF spelling of the type ("F32", "BF16", "F16", "Q8_0").
-func (d DType) String() string {
-	switch d {
-	case DTypeF32:
-		return "F32"
-	case DTypeBF16:
-		return "BF16"
-	case DTypeF16:
-		return "F16"
-	case DTypeQ8_0:
-		return "Q8_0"
-	}
-	return fmt.Sprintf("DType(%d)", int(d))
-}
 
 // TensorSet is a read-only collection of named tensors, keyed by Hugging Face names
 // (model.embed_tokens.weight, model.layers.N.self_attn.q_proj.weight, ...).
 // Shapes are row-major in HF order ([out, in] for linear weights) whatever the file format.
 type TensorSet interface {
-	Names() []string                              // HF names, sorted
-	Info(name string) (DType, []int, bool)        // dtype and shape (row-major, HF order), ok
-	ReadF32(name string) ([]float32, error)       // widened/dequantized copy
-	ReadU16(name string) ([]uint16, DType, error) // raw bf16/f16 bits; error if not 16-bit
+	Names() []string                                     // HF names, sorted
+	Info(name string) (tensor.DType, []int, bool)        // dtype and shape (row-major, HF order), ok
+	ReadF32(name string) ([]float32, error)              // widened/dequantized copy
+	ReadU16(name string) ([]uint16, tensor.DType, error) // raw bf16/f16 bits; error if not 16-bit
 }
 
 // TensorFile is a TensorSet backed by open files; Close releases them.

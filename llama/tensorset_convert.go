@@ -3,6 +3,8 @@ package llama
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // bf16ToF32 widens a bfloat16 bit pattern exactly.
@@ -33,22 +35,22 @@ func f16ToF32(h uint16) float32 {
 
 // decodeF32 converts little-endian bytes of the given dtype to float32.
 // len(raw) must be n*elemSize (Q8_0: n/32*34); callers validate.
-func decodeF32(dt DType, raw []byte, n int) []float32 {
+func decodeF32(dt tensor.DType, raw []byte, n int) []float32 {
 	out := make([]float32, n)
 	switch dt {
-	case DTypeF32:
+	case tensor.F32:
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
-	case DTypeBF16:
+	case tensor.BF16:
 		for i := range out {
 			out[i] = bf16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
-	case DTypeF16:
+	case tensor.F16:
 		for i := range out {
 			out[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
-	case DTypeQ8_0:
+	case tensor.Q8_0:
 		for b := 0; b < n/q8Block; b++ {
 			blk := raw[b*q8BlockBytes:]
 			d := f16ToF32(binary.LittleEndian.Uint16(blk))
@@ -66,13 +68,13 @@ const (
 )
 
 // byteSize is the storage size of n elements of dt, or -1 if n is not representable (Q8_0 needs n%32==0).
-func byteSize(dt DType, n int64) int64 {
+func byteSize(dt tensor.DType, n int64) int64 {
 	switch dt {
-	case DTypeF32:
+	case tensor.F32:
 		return 4 * n
-	case DTypeBF16, DTypeF16:
+	case tensor.BF16, tensor.F16:
 		return 2 * n
-	case DTypeQ8_0:
+	case tensor.Q8_0:
 		if n%q8Block != 0 {
 			return -1
 		}

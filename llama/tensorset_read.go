@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/popi-go/popi/tensor"
 )
 
 // readChunk is the transient buffer size used when decoding tensors from disk, so reading a
@@ -11,18 +13,18 @@ import (
 const readChunk = 4 << 20
 
 // chunkUnit is the smallest readable unit of dt in bytes and the elements it holds.
-func chunkUnit(dt DType) (bytes, elems int64) {
+func chunkUnit(dt tensor.DType) (bytes, elems int64) {
 	switch dt {
-	case DTypeF32:
+	case tensor.F32:
 		return 4, 1
-	case DTypeQ8_0:
+	case tensor.Q8_0:
 		return q8BlockBytes, q8Block
 	}
 	return 2, 1
 }
 
 // readF32At decodes n elements of dt stored at off into float32, reading in chunks.
-func readF32At(r io.ReaderAt, off int64, dt DType, n int64) ([]float32, error) {
+func readF32At(r io.ReaderAt, off int64, dt tensor.DType, n int64) ([]float32, error) {
 	size := byteSize(dt, n)
 	if size < 0 {
 		return nil, fmt.Errorf("cannot read %d elements of %s", n, dt)

@@ -39,11 +39,11 @@ func (m *Model) Trainable() *Trainable {
 	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers))}
 	mat := func(name string, w *Matrix) *nn.Value {
 		var v *nn.Value
-		if w.DType == DTypeF32 {
+		if w.DType == tensor.F32 {
 			v = nn.NewParam(w.F32, w.Rows, w.Cols)
 		} else {
 			dt := tensor.BF16
-			if w.DType == DTypeF16 {
+			if w.DType == tensor.F16 {
 				dt = tensor.F16
 			}
 			v = nn.Const(tensor.FromU16(dt, w.U16, w.Rows, w.Cols))
@@ -60,7 +60,7 @@ func (m *Model) Trainable() *Trainable {
 	// a Data slice whose capacity spans the group, so nn.LinearStack sees
 	// the parameters stacked and multiplies them in one GEMM.
 	stack := func(v *nn.Value, fused *Matrix, parts ...*Matrix) {
-		if fused.DType == DTypeF32 && len(v.Data) > 0 && aliases(fused, parts...) {
+		if fused.DType == tensor.F32 && len(v.Data) > 0 && aliases(fused, parts...) {
 			v.Data = fused.F32[:len(v.Data)]
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/popi-go/popi/kernels"
+	"github.com/popi-go/popi/tensor"
 )
 
 // Matrix is a linear-layer weight in Hugging Face layout: Rows×Cols row-major
@@ -12,18 +13,18 @@ import (
 // kernels widen on the fly; exactly one of F32 and U16 is set.
 type Matrix struct {
 	Rows, Cols int
-	DType      DType // DTypeF32, DTypeBF16 or DTypeF16
+	DType      tensor.DType // tensor.F32, tensor.BF16 or tensor.F16
 	F32        []float32
 	U16        []uint16
 }
 
 // NewMatrixF32 wraps f32 data of shape rows×cols.
 func NewMatrixF32(rows, cols int, data []float32) Matrix {
-	return Matrix{Rows: rows, Cols: cols, DType: DTypeF32, F32: data}
+	return Matrix{Rows: rows, Cols: cols, DType: tensor.F32, F32: data}
 }
 
 func (w *Matrix) half() kernels.Half {
-	if w.DType == DTypeF16 {
+	if w.DType == tensor.F16 {
 		return kernels.F16
 	}
 	return kernels.BF16
@@ -41,7 +42,7 @@ func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, al
 	if m == 0 {
 		return
 	}
-	if w.DType == DTypeF32 {
+	if w.DType == tensor.F32 {
 		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, ldy)
 		return
 	}
@@ -51,9 +52,9 @@ func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, al
 // Row widens row i into dst (len Cols).
 func (w *Matrix) Row(i int, dst []float32) {
 	switch w.DType {
-	case DTypeF32:
+	case tensor.F32:
 		copy(dst, w.F32[i*w.Cols:(i+1)*w.Cols])
-	case DTypeBF16:
+	case tensor.BF16:
 		kernels.BF16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
 	default:
 		kernels.F16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
@@ -63,7 +64,7 @@ func (w *Matrix) Row(i int, dst []float32) {
 // ToF32 returns the weights as a new float32 slice.
 func (w *Matrix) ToF32() []float32 {
 	out := make([]float32, w.Rows*w.Cols)
-	if w.DType == DTypeF32 {
+	if w.DType == tensor.F32 {
 		copy(out, w.F32)
 		return out
 	}
@@ -75,7 +76,7 @@ func (w *Matrix) ToF32() []float32 {
 
 // Convert returns a copy of w stored as dt (F32, BF16 or F16; 16-bit
 // targets round to nearest even).
-func (w *Matrix) Convert(dt DType) (Matrix, error) {
+func (w *Matrix) Convert(dt tensor.DType) (Matrix, error) {
 	if dt == w.DType {
 		c := *w
 		c.F32 = append([]float32(nil), w.F32...)
@@ -83,20 +84,20 @@ func (w *Matrix) Convert(dt DType) (Matrix, error) {
 		return c, nil
 	}
 	f := w.F32
-	if w.DType != DTypeF32 {
+	if w.DType != tensor.F32 {
 		f = w.ToF32()
 	}
 	out := Matrix{Rows: w.Rows, Cols: w.Cols, DType: dt}
 	switch dt {
-	case DTypeF32:
+	case tensor.F32:
 		out.F32 = f
-		if w.DType == DTypeF32 {
+		if w.DType == tensor.F32 {
 			out.F32 = append([]float32(nil), f...)
 		}
-	case DTypeBF16:
+	case tensor.BF16:
 		out.U16 = newU16Weights(len(f))
 		kernels.F32ToBF16(out.U16, f)
-	case DTypeF16:
+	case tensor.F16:
 		out.U16 = newU16Weights(len(f))
 		kernels.F32ToF16(out.U16, f)
 	default:

@@ -105,7 +105,7 @@ func makePlan(op string, as, bs []int) *bcastPlan {
 }
 
 func broadcastShape(a, b []int) ([]int, bool) {
-	return tensor.TryBroadcastShapes(a, b)
+	return tensor.BroadcastShapes(a, b)
 }
 
 // broadcastIndex returns, for every element of out in row-major order, the

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/popi-go/popi/kernels"
 )
@@ -14,7 +15,7 @@ func (t *Tensor) F32() []float32 {
 		return t.To(F32).f32
 	}
 	if t.IsContiguous() {
-		return t.f32[t.offset : t.offset+t.Numel()]
+		return t.f32[t.offset : t.offset+t.numel()]
 	}
 	return t.Clone().f32
 }
@@ -27,7 +28,7 @@ func (t *Tensor) U16() []uint16 {
 		panic("tensor: U16 of a " + t.dtype.String() + " tensor")
 	}
 	if t.IsContiguous() {
-		return t.u16[t.offset : t.offset+t.Numel()]
+		return t.u16[t.offset : t.offset+t.numel()]
 	}
 	return t.Clone().u16
 }
@@ -38,47 +39,22 @@ func (t *Tensor) To(dt DType) *Tensor {
 	if t.dtype == dt {
 		return t
 	}
-	c := New(dt, t.shape...)
+	c := newTensor(dt, t.shape...)
 	switch {
 	case t.dtype == F32:
-		src := t.F32()
-		if dt == BF16 {
-			kernels.F32ToBF16(c.u16, src)
-		} else {
-			kernels.F32ToF16(c.u16, src)
-		}
+		dt.FromF32(c.u16, t.F32())
 	case dt == F32:
-		src := t.U16()
-		if t.dtype == BF16 {
-			kernels.BF16ToF32(c.f32, src)
-		} else {
-			kernels.F16ToF32(c.f32, src)
-		}
+		t.dtype.ToF32(c.f32, t.U16())
 	default: // BF16 <-> F16 via f32
 		return t.To(F32).To(dt)
 	}
 	return c
 }
 
-// CopyFrom copies src's elements into t (same shape, any dtypes and layouts).
-func (t *Tensor) CopyFrom(src *Tensor) {
-	if !t.shape.Equal(src.shape) {
-		panic(fmt.Sprintf("tensor: CopyFrom shape %v into shape %v", src.shape, t.shape))
-	}
-	vals := src.To(t.dtype)
-	if t.dtype == F32 {
-		s := vals.F32()
-		t.forEach(func(i, p int) { t.f32[p] = s[i] })
-	} else {
-		s := vals.U16()
-		t.forEach(func(i, p int) { t.u16[p] = s[i] })
-	}
-}
-
 // AddFrom accumulates src's elements into t (t += src, same shape; t must be
 // F32, src any dtype and layout).
 func (t *Tensor) AddFrom(src *Tensor) {
-	if !t.shape.Equal(src.shape) {
+	if !slices.Equal(t.shape, src.shape) {
 		panic(fmt.Sprintf("tensor: AddFrom shape %v into shape %v", src.shape, t.shape))
 	}
 	if t.dtype != F32 {

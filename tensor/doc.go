@@ -1,11 +1,22 @@
-// Package tensor owns popi-go's n-dimensional array type: a dtype (F32, BF16
-// or F16), a shape, strides and an offset into storage that views share.
+// Package tensor owns popi-go's element types and the dtype-tagged storage
+// that nn and llama build on.
 //
-// Views (Reshape of a contiguous tensor, Transpose, Permute, Narrow/Slice)
-// never copy; Contiguous, Clone and To copy. MatMul and BatchedMatMul call
-// kernels.Sgemm / kernels.SgemmHalf directly on strided operands when each
-// matrix is a plain row-major or transposed 2-D layout, and copy only
-// otherwise. Random initialisation is seeded and deterministic.
+// DType is the one element-type enum of the module: F32, BF16, F16 (what
+// weights and activations are held in) and Q8_0 (a GGUF block type llama
+// reads and widens). Each dtype knows its block layout (BlockSize elements
+// in BlockBytes bytes; 1 element per block for the float types), so sizes
+// of stored data are computed in one place, and DType.Half is the one
+// mapping from a 16-bit dtype to the kernels package's Half selector.
+// DType.ToF32 and DType.FromF32 convert whole slices between float32 and
+// 16-bit storage with the kernels' vector conversions.
+//
+// Tensor is an n-dimensional strided view of F32 or 16-bit storage: nn's
+// Param and Const take one (a BF16/F16 tensor becomes a frozen 16-bit
+// weight that the GEMM kernels widen on the fly), llama wraps its weight
+// matrices as tensors to hand them to nn, and nn's Transpose and Slice
+// accumulate gradients through views. Reshape of a contiguous tensor,
+// Transpose and Slice never copy; Contiguous, Clone and To copy. RandN is
+// seeded and deterministic.
 //
 // Shape mismatches are programmer errors: they panic with a message naming
 // both shapes.

@@ -6,40 +6,77 @@ import (
 	"github.com/popi-go/popi/kernels"
 )
 
-// DType is the element type of a tensor's storage.
+// DType is the element type of stored numbers. Float types store one
+// element per block; block types (Q8_0) store BlockSize elements in
+// BlockBytes bytes.
 type DType uint8
 
 const (
 	F32  DType = iota // IEEE float32
-	BF16              // bfloat16 stored as uint16
-	F16               // IEEE binary16 stored as uint16
+	BF16              // bfloat16 (upper half of a float32), stored as uint16
+	F16               // IEEE binary16, stored as uint16
+	Q8_0              // GGUF Q8_0: blocks of 32 int8 with one f16 scale
 )
 
-// String returns the conventional name ("F32", "BF16", "F16").
+// dtypeInfo describes each DType, indexed by its value.
+var dtypeInfo = [...]struct {
+	name                  string
+	blockSize, blockBytes int
+}{
+	F32:  {"F32", 1, 4},
+	BF16: {"BF16", 1, 2},
+	F16:  {"F16", 1, 2},
+	Q8_0: {"Q8_0", 32, 34},
+}
+
+func (d DType) known() bool { return int(d) < len(dtypeInfo) }
+
+// String returns the safetensors/GGUF spelling ("F32", "BF16", "F16",
+// "Q8_0").
 func (d DType) String() string {
-	switch d {
-	case F32:
-		return "F32"
-	case BF16:
-		return "BF16"
-	case F16:
-		return "F16"
+	if d.known() {
+		return dtypeInfo[d].name
 	}
 	return fmt.Sprintf("DType(%d)", uint8(d))
 }
 
-// Size is the number of bytes of one element.
-func (d DType) Size() int {
-	if d == F32 {
-		return 4
+// BlockSize is the number of elements one block holds: 1 for the float
+// types, 32 for Q8_0. Data of a block type has a whole number of blocks
+// per row. It is 0 for an unknown dtype.
+func (d DType) BlockSize() int {
+	if d.known() {
+		return dtypeInfo[d].blockSize
 	}
-	return 2
+	return 0
 }
 
-// IsHalf reports whether d is a 16-bit format.
+// BlockBytes is the storage size of one block in bytes (the element size
+// of the float types). It is 0 for an unknown dtype.
+func (d DType) BlockBytes() int {
+	if d.known() {
+		return dtypeInfo[d].blockBytes
+	}
+	return 0
+}
+
+// Bytes is the storage size of n elements, or -1 when n is not a whole
+// number of blocks or d is unknown. n*BlockBytes must not overflow.
+func (d DType) Bytes(n int64) int64 {
+	if !d.known() {
+		return -1
+	}
+	bs := int64(dtypeInfo[d].blockSize)
+	if n%bs != 0 {
+		return -1
+	}
+	return n / bs * int64(dtypeInfo[d].blockBytes)
+}
+
+// IsHalf reports whether d is a 16-bit float format (BF16 or F16).
 func (d DType) IsHalf() bool { return d == BF16 || d == F16 }
 
-// Half returns the kernels half kind of a 16-bit dtype; it panics for F32.
+// Half returns the kernels' selector for a 16-bit dtype; it panics for any
+// other dtype.
 func (d DType) Half() kernels.Half {
 	switch d {
 	case BF16:
@@ -48,4 +85,32 @@ func (d DType) Half() kernels.Half {
 		return kernels.F16
 	}
 	panic("tensor: " + d.String() + " is not a 16-bit dtype")
+}
+
+// ToF32 widens 16-bit values of dtype d exactly: dst[i] = src[i] for
+// i < len(dst) (src must be at least as long). It panics unless d is BF16
+// or F16.
+func (d DType) ToF32(dst []float32, src []uint16) {
+	switch d {
+	case BF16:
+		kernels.BF16ToF32(dst, src)
+	case F16:
+		kernels.F16ToF32(dst, src)
+	default:
+		panic("tensor: ToF32 of " + d.String() + " values")
+	}
+}
+
+// FromF32 rounds float32 values to dtype d (nearest even): dst[i] = src[i]
+// for i < len(dst) (src must be at least as long). It panics unless d is
+// BF16 or F16.
+func (d DType) FromF32(dst []uint16, src []float32) {
+	switch d {
+	case BF16:
+		kernels.F32ToBF16(dst, src)
+	case F16:
+		kernels.F32ToF16(dst, src)
+	default:
+		panic("tensor: FromF32 to " + d.String() + " values")
+	}
 }

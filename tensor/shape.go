@@ -1,15 +1,9 @@
 package tensor
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
-// Shape lists the size of each dimension, outermost first.
-type Shape []int
-
-// Numel is the number of elements (1 for a scalar shape).
-func (s Shape) Numel() int {
+// numel is the number of elements of shape s (1 for a scalar shape).
+func numel(s []int) int {
 	n := 1
 	for _, d := range s {
 		n *= d
@@ -17,33 +11,8 @@ func (s Shape) Numel() int {
 	return n
 }
 
-// Equal reports whether s and t have the same dimensions.
-func (s Shape) Equal(t Shape) bool {
-	if len(s) != len(t) {
-		return false
-	}
-	for i := range s {
-		if s[i] != t[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// Clone returns a copy of s.
-func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
-
-// String formats s like [2 3 4].
-func (s Shape) String() string {
-	parts := make([]string, len(s))
-	for i, d := range s {
-		parts[i] = fmt.Sprint(d)
-	}
-	return "[" + strings.Join(parts, " ") + "]"
-}
-
-// ContiguousStrides returns the row-major strides of s.
-func ContiguousStrides(s Shape) []int {
+// contiguousStrides returns the row-major strides of s.
+func contiguousStrides(s []int) []int {
 	st := make([]int, len(s))
 	acc := 1
 	for i := len(s) - 1; i >= 0; i-- {
@@ -53,10 +22,40 @@ func ContiguousStrides(s Shape) []int {
 	return st
 }
 
-func checkShape(s Shape) {
+// checkShape returns a copy of shape, panicking on a negative dimension.
+func checkShape(shape []int) []int {
+	s := append([]int(nil), shape...)
 	for _, d := range s {
 		if d < 0 {
 			panic(fmt.Sprintf("tensor: negative dimension in shape %v", s))
 		}
 	}
+	return s
+}
+
+// BroadcastShapes returns the NumPy broadcast of shapes a and b, and
+// whether they broadcast at all.
+func BroadcastShapes(a, b []int) ([]int, bool) {
+	n := max(len(a), len(b))
+	out := make([]int, n)
+	for i := 0; i < n; i++ {
+		da, db := 1, 1
+		if j := len(a) - n + i; j >= 0 {
+			da = a[j]
+		}
+		if j := len(b) - n + i; j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		case db == 1:
+			out[i] = da
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/tensor"
 )
 
 func main() {
@@ -106,14 +107,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // randomDType maps -dtype to the type NewRandomAs builds (auto = f32).
-func randomDType(s string) (llama.DType, error) {
+func randomDType(s string) (tensor.DType, error) {
 	switch strings.ToLower(s) {
 	case "", "auto", "f32", "float32":
-		return llama.DTypeF32, nil
+		return tensor.F32, nil
 	case "bf16", "bfloat16":
-		return llama.DTypeBF16, nil
+		return tensor.BF16, nil
 	case "f16", "float16":
-		return llama.DTypeF16, nil
+		return tensor.F16, nil
 	}
 	return 0, fmt.Errorf("unknown -dtype %q (want auto, f32, bf16 or f16)", s)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/tensor"
 )
 
 const tiny = "../../llama/testdata/golden_tiny"
@@ -60,7 +61,7 @@ func TestExportRandom30m(t *testing.T) {
 		t.Fatal(err, se.String())
 	}
 	cfg, _ := benchConfig("30m")
-	want, err := llama.NewRandomAs(cfg, 1, llama.DTypeBF16)
+	want, err := llama.NewRandomAs(cfg, 1, tensor.BF16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/tensor"
 )
 
 func main() {
@@ -26,12 +27,12 @@ func main() {
 	in := flag.String("in", "", "FIFO to wait on before each rep (empty: no pairing)")
 	out := flag.String("out", "", "FIFO to signal after each rep")
 	flag.Parse()
-	var dt llama.DType
+	var dt tensor.DType
 	switch *dtype {
 	case "f32":
-		dt = llama.DTypeF32
+		dt = tensor.F32
 	case "bf16":
-		dt = llama.DTypeBF16
+		dt = tensor.BF16
 	default:
 		log.Fatalf("unknown -dtype %q (want f32 or bf16)", *dtype)
 	}

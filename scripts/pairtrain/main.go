@@ -16,6 +16,7 @@ import (
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/nn"
+	"github.com/popi-go/popi/tensor"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	m, err := llama.NewRandomAs(cfg, 1, llama.DTypeF32)
+	m, err := llama.NewRandomAs(cfg, 1, tensor.F32)
 	if err != nil {
 		log.Fatal(err)
 	}
