@@ -444,11 +444,11 @@ func parseGGUF(ra io.ReaderAt, size int64) (*GGUF, error) {
 			}
 			n *= int64(d)
 		}
-		if ti.DType == tensor.Q8_0 && ti.Dims[0]%q8Block != 0 {
-			return nil, fmt.Errorf("tensor %q: Q8_0 row length %d not a multiple of %d", name, ti.Dims[0], q8Block)
+		if bs := uint64(ti.DType.BlockSize()); ti.Dims[0]%bs != 0 {
+			return nil, fmt.Errorf("tensor %q: %s row length %d not a multiple of %d", name, ti.DType, ti.Dims[0], bs)
 		}
 		ti.n = n
-		ti.Size = byteSize(ti.DType, n)
+		ti.Size = ti.DType.Bytes(n)
 		if _, dup := out.byName[name]; dup {
 			return nil, fmt.Errorf("duplicate tensor %q", name)
 		}

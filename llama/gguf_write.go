@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/popi-go/popi/kernels"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -111,7 +110,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		stored[dt] = true
 		tensors = append(tensors, ggufTensorOut{
 			name: name, dims: []uint64{uint64(cols), uint64(rows)}, dtype: dt,
-			size:  byteSize(dt, int64(rows)*int64(cols)),
+			size:  dt.Bytes(int64(rows) * int64(cols)),
 			write: func(out io.Writer) error { return writeMatrixRows(out, w, dt, heads) },
 		})
 		return nil
@@ -300,7 +299,7 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 	if heads > 0 {
 		hd = rows / heads
 	}
-	elem := int(byteSize(dt, 1))
+	elem := int(dt.Bytes(1))
 	buf := make([]byte, cols*elem)
 	f32 := make([]float32, cols)
 	u16 := make([]uint16, cols)
@@ -322,10 +321,8 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 				for j, v := range f32 {
 					le.PutUint32(buf[4*j:], math.Float32bits(v))
 				}
-			case tensor.BF16:
-				kernels.F32ToBF16(u16, f32)
-			case tensor.F16:
-				kernels.F32ToF16(u16, f32)
+			case tensor.BF16, tensor.F16:
+				dt.FromF32(u16, f32)
 			default:
 				return fmt.Errorf("cannot store %v", dt)
 			}

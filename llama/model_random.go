@@ -102,11 +102,8 @@ func fillNormal(w Matrix, std float64, seed, stream uint64) {
 			for i := range part {
 				part[i] = float32(r.NormFloat64() * std)
 			}
-			switch w.DType {
-			case tensor.BF16:
-				kernels.F32ToBF16(w.U16[a:b], part)
-			case tensor.F16:
-				kernels.F32ToF16(w.U16[a:b], part)
+			if w.DType != tensor.F32 {
+				w.DType.FromF32(w.U16[a:b], part)
 			}
 		}
 	})

@@ -159,7 +159,7 @@ func parseSafetensors(r io.ReaderAt, fileSize int64) (*Safetensors, error) {
 		if b < 0 || e < b || e > dataSize {
 			return nil, fmt.Errorf("tensor %q: data_offsets [%d,%d] outside data area of %d bytes", name, b, e, dataSize)
 		}
-		if want := byteSize(dt, n); e-b != want {
+		if want := dt.Bytes(n); e-b != want {
 			return nil, fmt.Errorf("tensor %q: %d bytes for shape %v of %s, want %d", name, e-b, he.Shape, dt, want)
 		}
 		s.entries[name] = &stEntry{dtype: dt, shape: append([]int(nil), he.Shape...), begin: dataStart + b, size: e - b, n: n}

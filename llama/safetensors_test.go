@@ -323,7 +323,7 @@ func TestOpenTensorsErrors(t *testing.T) {
 // TestChunkedRead checks the chunked decoders across chunk boundaries against decodeF32.
 func TestChunkedRead(t *testing.T) {
 	n := int64(readChunk/2 + 1000) // several chunks for every type
-	raw := make([]byte, byteSize(tensor.F32, n)+8)
+	raw := make([]byte, tensor.F32.Bytes(n)+8)
 	for i := range raw {
 		raw[i] = byte(i*7 + i>>9)
 	}
@@ -337,7 +337,7 @@ func TestChunkedRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(dt, err)
 		}
-		want := decodeF32(dt, raw[3:3+byteSize(dt, m)], int(m))
+		want := decodeF32(dt, raw[3:3+dt.Bytes(m)], int(m))
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(want[i] != want[i] && got[i] != got[i]) {
 				t.Fatalf("%s [%d]: %g vs %g", dt, i, got[i], want[i])

@@ -45,7 +45,7 @@ func (t *Tensor) check() (int64, error) {
 	default:
 		return 0, fmt.Errorf("tensor %q: safetensors cannot store %s", t.Name, t.DType)
 	}
-	return byteSize(t.DType, n), nil
+	return t.DType.Bytes(n), nil
 }
 
 // EncodeSafetensorsHeader returns the padded JSON header (without the 8-byte length) for the

@@ -51,34 +51,14 @@ func decodeF32(dt tensor.DType, raw []byte, n int) []float32 {
 			out[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
 	case tensor.Q8_0:
-		for b := 0; b < n/q8Block; b++ {
-			blk := raw[b*q8BlockBytes:]
+		bs, bb := tensor.Q8_0.BlockSize(), tensor.Q8_0.BlockBytes()
+		for b := 0; b < n/bs; b++ {
+			blk := raw[b*bb:]
 			d := f16ToF32(binary.LittleEndian.Uint16(blk))
-			for j := 0; j < q8Block; j++ {
-				out[b*q8Block+j] = d * float32(int8(blk[2+j]))
+			for j := 0; j < bs; j++ {
+				out[b*bs+j] = d * float32(int8(blk[2+j]))
 			}
 		}
 	}
 	return out
-}
-
-const (
-	q8Block      = 32
-	q8BlockBytes = 34
-)
-
-// byteSize is the storage size of n elements of dt, or -1 if n is not representable (Q8_0 needs n%32==0).
-func byteSize(dt tensor.DType, n int64) int64 {
-	switch dt {
-	case tensor.F32:
-		return 4 * n
-	case tensor.BF16, tensor.F16:
-		return 2 * n
-	case tensor.Q8_0:
-		if n%q8Block != 0 {
-			return -1
-		}
-		return n / q8Block * q8BlockBytes
-	}
-	return -1
 }

@@ -12,25 +12,14 @@ import (
 // tensor costs its decoded size plus at most this much, never twice its size.
 const readChunk = 4 << 20
 
-// chunkUnit is the smallest readable unit of dt in bytes and the elements it holds.
-func chunkUnit(dt tensor.DType) (bytes, elems int64) {
-	switch dt {
-	case tensor.F32:
-		return 4, 1
-	case tensor.Q8_0:
-		return q8BlockBytes, q8Block
-	}
-	return 2, 1
-}
-
 // readF32At decodes n elements of dt stored at off into float32, reading in chunks.
 func readF32At(r io.ReaderAt, off int64, dt tensor.DType, n int64) ([]float32, error) {
-	size := byteSize(dt, n)
+	size := dt.Bytes(n)
 	if size < 0 {
 		return nil, fmt.Errorf("cannot read %d elements of %s", n, dt)
 	}
 	out := newF32Weights(int(n))
-	ub, ue := chunkUnit(dt)
+	ub, ue := int64(dt.BlockBytes()), int64(dt.BlockSize()) // chunks hold whole blocks
 	per := max(readChunk/ub, 1) * ub
 	buf := make([]byte, min(per, size))
 	var done int64

@@ -42,11 +42,7 @@ func (m *Model) Trainable() *Trainable {
 		if w.DType == tensor.F32 {
 			v = nn.NewParam(w.F32, w.Rows, w.Cols)
 		} else {
-			dt := tensor.BF16
-			if w.DType == tensor.F16 {
-				dt = tensor.F16
-			}
-			v = nn.Const(tensor.FromU16(dt, w.U16, w.Rows, w.Cols))
+			v = nn.Const(tensor.FromU16(w.DType, w.U16, w.Rows, w.Cols))
 		}
 		v.Name = name
 		return v

@@ -23,13 +23,6 @@ func NewMatrixF32(rows, cols int, data []float32) Matrix {
 	return Matrix{Rows: rows, Cols: cols, DType: tensor.F32, F32: data}
 }
 
-func (w *Matrix) half() kernels.Half {
-	if w.DType == tensor.F16 {
-		return kernels.F16
-	}
-	return kernels.BF16
-}
-
 // MulT computes y = x·Wᵀ + beta·y for m rows of x (m×Cols, packed) into y
 // (m×Rows, packed). allowBF16Dot lets bf16 weights use the bf16 dot-product
 // instructions (activations rounded to bf16).
@@ -46,19 +39,16 @@ func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, al
 		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, ldy)
 		return
 	}
-	kernels.SgemmHalf(w.half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, ldy, allowBF16Dot)
+	kernels.SgemmHalf(w.DType.Half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, ldy, allowBF16Dot)
 }
 
 // Row widens row i into dst (len Cols).
 func (w *Matrix) Row(i int, dst []float32) {
-	switch w.DType {
-	case tensor.F32:
+	if w.DType == tensor.F32 {
 		copy(dst, w.F32[i*w.Cols:(i+1)*w.Cols])
-	case tensor.BF16:
-		kernels.BF16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
-	default:
-		kernels.F16ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
+		return
 	}
+	w.DType.ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
 }
 
 // ToF32 returns the weights as a new float32 slice.
@@ -94,12 +84,9 @@ func (w *Matrix) Convert(dt tensor.DType) (Matrix, error) {
 		if w.DType == tensor.F32 {
 			out.F32 = append([]float32(nil), f...)
 		}
-	case tensor.BF16:
+	case tensor.BF16, tensor.F16:
 		out.U16 = newU16Weights(len(f))
-		kernels.F32ToBF16(out.U16, f)
-	case tensor.F16:
-		out.U16 = newU16Weights(len(f))
-		kernels.F32ToF16(out.U16, f)
+		dt.FromF32(out.U16, f)
 	default:
 		return Matrix{}, fmt.Errorf("llama: cannot store weights as %v", dt)
 	}

@@ -22,15 +22,9 @@ func Embedding(table *Value, ids []int) *Value {
 	}
 	out := newOutDirty("embedding", []int{len(ids), dim}) // every row copied
 	if table.half != nil {
-		u := table.half.U16()
-		bf := table.half.DType().Half() == kernels.BF16
+		u, dt := table.half.U16(), table.half.DType()
 		for i, id := range ids {
-			dst, src := out.Data[i*dim:(i+1)*dim], u[id*dim:(id+1)*dim]
-			if bf {
-				kernels.BF16ToF32(dst, src)
-			} else {
-				kernels.F16ToF32(dst, src)
-			}
+			dt.ToF32(out.Data[i*dim:(i+1)*dim], u[id*dim:(id+1)*dim])
 		}
 	} else {
 		for i, id := range ids {
