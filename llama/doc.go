@@ -9,7 +9,8 @@
 //     independent of the storage format. OpenTensors opens a model directory, a
 //     .safetensors file, a sharded model.safetensors.index.json, or a llama.cpp .gguf file
 //     (GGUF names are mapped to HF names and llama.cpp's Q/K row permutation is undone).
-//     Tensors are read on demand, never all at once. WriteSafetensors writes the standard
+//     Tensors are read on demand, never all at once; their element types are tensor.DType
+//     (F32, BF16, F16; GGUF Q8_0 is widened to F32). WriteSafetensors writes the standard
 //     layout atomically; WriteGGUF writes a model and its tokenizer as GGUF v3 that
 //     llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs divisors).
 //
@@ -19,10 +20,11 @@
 //     vocabularies), with the LLaMA-3 pre-tokenizer regex implemented by hand on raw bytes
 //     (invalid UTF-8 bytes are kept, each a non-letter character; the contraction
 //     alternative is case-insensitive with Unicode folding, so 'ſ counts as 's as in tiktoken
-//     and HF tokenizers). Encode optionally recognises special-token texts; Decode returns
-//     bytes; StreamDecoder never splits a UTF-8 character. TrainBPE builds small
-//     vocabularies with the same conventions, and the Write* methods save them as
-//     tokenizer.model, tokenizer.json and tokenizer_config.json.
+//     and HF tokenizers; the tests check it id for id against tiktoken-go on cl100k_base).
+//     Encode optionally recognises special-token texts; Decode returns bytes; StreamDecoder
+//     never splits a UTF-8 character. TrainBPE builds small vocabularies with the same
+//     conventions, and the Write* methods save them as tokenizer.model, tokenizer.json and
+//     tokenizer_config.json.
 //   - RenderChat / Tokenizer.EncodeChat: the Llama 3.2 Instruct chat template (contents
 //     trimmed like Jinja's trim, i.e. Python str.strip), and a plain mode for base models.
 //

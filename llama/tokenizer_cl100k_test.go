@@ -54,6 +54,7 @@ var cl100kFixedCorpus = []string{
 	// contractions, any case, and look-alikes that are not contractions
 	"I'm sure they'll say we'd've done it; DON'T, it'S, WE'RE, You'Ve, she'D, He'LL, I'M.",
 	"rock 'n' roll, 'tis, ''s, 'x, don’t (curly), '", "'s'", "'''s",
+	"'ſ 'ſt 'K 'İ 'ǅ", // case folding in (?i:...): long s, Kelvin sign, dotted I, titlecase
 	// numbers: groups of at most three digits, other scripts' digits
 	"1", "12", "123", "1234", "1234567890", "3.14159", "1,000,000", "-42", "0x1F", "v2.0.1",
 	"٣٤٥٦", "१२३४५", "Ⅻ ½ ²³", "２０２４年",
@@ -78,7 +79,7 @@ var cl100kFixedCorpus = []string{
 // class boundaries (letters, digits, spaces, newlines, apostrophes, marks,
 // emoji), plus random byte strings.
 func cl100kRandomCorpus(seed uint64, n int) []string {
-	pool := []rune("aZeE sStTmMlLdDvV'’0123456789 \t\n\r\n\u00a0\u3000.,!?-_()\"$%/\\ßçøéü" +
+	pool := []rune("aZeE sStTmMlLdDvVſK'’0123456789 \t\n\r\n\u00a0\u3000.,!?-_()\"$%/\\ßçøéü" +
 		"αβγЖжщ中文字日本ひらカタ한글ابجअआ्ि\u0301\u0308👍🏽‍❤️🇫🇷٣१Ⅻ½²")
 	r := rand.New(rand.NewPCG(seed, 1))
 	out := make([]string, 0, n)
