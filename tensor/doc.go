@@ -12,9 +12,9 @@
 //
 // Tensor is an n-dimensional strided view of F32 or 16-bit storage: nn's
 // Param and Const take one (a BF16/F16 tensor becomes a frozen 16-bit
-// weight that the GEMM kernels widen on the fly), llama wraps its weight
-// matrices as tensors to hand them to nn, and nn's Transpose and Slice
-// accumulate gradients through views. Reshape of a contiguous tensor,
+// weight that the GEMM kernels widen on the fly, which is how llama hands
+// its 16-bit weight matrices to nn without copying them), and nn's
+// Transpose and Slice accumulate gradients through views. Reshape of a contiguous tensor,
 // Transpose and Slice never copy; Contiguous, Clone and To copy. RandN is
 // seeded and deterministic.
 //

@@ -18,7 +18,9 @@ const (
 	Q8_0              // GGUF Q8_0: blocks of 32 int8 with one f16 scale
 )
 
-// dtypeInfo describes each DType, indexed by its value.
+// dtypeInfo describes each DType, indexed by its value. A new storage type
+// (e.g. GGUF's Q4_0, Q4_K, Q6_K blocks) is a new constant plus its row here;
+// Bytes, BlockSize and BlockBytes then size and chunk its data everywhere.
 var dtypeInfo = [...]struct {
 	name                  string
 	blockSize, blockBytes int
