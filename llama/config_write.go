@@ -3,6 +3,8 @@ package llama
 import (
 	"encoding/json"
 	"os"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 type hfRopeOut struct {
@@ -80,7 +82,7 @@ func WriteConfig(path string, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		_, err := f.Write(data)
 		return err
 	})

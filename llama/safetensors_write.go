@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // Tensor is one named tensor to be written. Exactly one of F32 (DTypeF32) or
@@ -113,7 +115,7 @@ func WriteSafetensors(path string, tensors []Tensor) error {
 	if err != nil {
 		return fmt.Errorf("llama: write safetensors: %w", err)
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		w := bufio.NewWriterSize(f, 1<<20)
 		var lb [8]byte
 		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))
