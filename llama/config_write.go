@@ -2,7 +2,6 @@ package llama
 
 import (
 	"encoding/json"
-	"os"
 
 	"github.com/popi-go/popi/internal/atomicfile"
 )
@@ -82,8 +81,5 @@ func WriteConfig(path string, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, 0o644, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
+	return atomicfile.WriteFile(path, data, 0o644)
 }
