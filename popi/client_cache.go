@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // cacheKey hashes the endpoint and the exact request body.
@@ -39,43 +41,11 @@ func readCache(dir, key string) (string, bool) {
 	return e.Content, true
 }
 
-// writeCache stores an answer atomically (temporary file in the same directory, then rename).
+// writeCache stores an answer atomically (internal/atomicfile; mode 0600 as before).
 func writeCache(dir, key string, request []byte, content string) error {
 	data, err := json.Marshal(cacheEntry{Request: request, Content: content})
 	if err != nil {
 		return fmt.Errorf("popi: cache: %w", err)
 	}
-	return writeFileAtomic(cachePath(dir, key), data)
-}
-
-// writeFileAtomic writes data to path via a temporary file and a rename, so readers see
-// the old file or the complete new one, never a partial write.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("popi: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(cachePath(dir, key), data, 0o600)
 }

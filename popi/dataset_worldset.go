@@ -26,3 +26,12 @@ func WorldDataset(w *world.World, heldOut bool) *Dataset {
 	sort.Slice(d.Users, func(i, j int) bool { return d.Users[i].ID < d.Users[j].ID })
 	return d
 }
+
+// WorldPairs converts persona-world pairs to preference pairs (true chosen first).
+func WorldPairs(ps []world.Pair) []PrefPair {
+	out := make([]PrefPair, len(ps))
+	for i, p := range ps {
+		out[i] = PrefPair{Prompt: p.Prompt, Chosen: p.Chosen, Rejected: p.Rejected}
+	}
+	return out
+}

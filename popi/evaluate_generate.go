@@ -8,6 +8,12 @@ import (
 	"github.com/popi-go/popi/llama"
 )
 
+// Generator is anything that answers a (system, user) prompt: a local model, or the
+// OpenAI-compatible Client.
+type Generator interface {
+	Generate(ctx context.Context, system, user string) (string, error)
+}
+
 // LocalGenerator answers rendered prompts with a local model through the chat template. It
 // implements Generator (one prompt) and batches many prompts in GenerateAll.
 type LocalGenerator struct {

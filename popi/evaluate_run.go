@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 )
 
@@ -127,7 +128,7 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 	if err := rep.Write(run.Path(o.Out+".md"), run.Path(o.Out+".json")); err != nil {
 		return nil, nil, err
 	}
-	if err := WriteJSON(run.Path(o.Out+"_details.json"), det); err != nil {
+	if err := atomicfile.WriteJSON(run.Path(o.Out+"_details.json"), det, fileMode); err != nil {
 		return nil, nil, err
 	}
 	var tr *Report

@@ -9,12 +9,6 @@ import (
 	"sync"
 )
 
-// Generator is anything that answers a (system, user) prompt: a local model, or the
-// OpenAI-compatible Client.
-type Generator interface {
-	Generate(ctx context.Context, system, user string) (string, error)
-}
-
 // Outcome is the result of comparing candidate A with candidate B.
 type Outcome int
 

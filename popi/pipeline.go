@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi/world"
 	"github.com/popi-go/popi/rl"
@@ -369,7 +370,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		return nil, err
 	}
 	if !resume {
-		if err := WriteJSON(run.Path("config.json"), cfg); err != nil {
+		if err := atomicfile.WriteJSON(run.Path("config.json"), cfg, fileMode); err != nil {
 			return nil, err
 		}
 	}
@@ -421,7 +422,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		}
 		got.Meta.Model = name
 		run.Logf("[summaries] %s: %d written, mean %.1f tokens\n", name, len(got.Tokens), meanInts(got.Tokens))
-		return got, WriteJSON(path, got)
+		return got, atomicfile.WriteJSON(path, got, fileMode)
 	}
 
 	if worldRun {
@@ -465,7 +466,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		run.Path("stage1_reward.png"), run.Path("stage1_reward.svg")); err != nil {
 		return nil, err
 	}
-	if err := saveModel(run.Path("models", "inference"), phi.Model, tok); err != nil {
+	if err := llama.SaveModelDir(run.Path("models", "inference"), phi.Model, tok, llama.SaveDirOptions{}); err != nil {
 		return nil, err
 	}
 	afterHeld, err := summarize("after_heldout", phi.Model, heldEps, cfg.SummaryTemperature, cfg.Seed+101)
@@ -523,7 +524,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 			if err := PlotCurve(m.String()+": preference loss", "loss", state2.History, run.Path(name+"_loss.png"), run.Path(name+"_loss.svg")); err != nil {
 				return nil, err
 			}
-			if err := saveModel(run.Path("models", m.Slug()), theta.Model, tok); err != nil {
+			if err := llama.SaveModelDir(run.Path("models", m.Slug()), theta.Model, tok, llama.SaveDirOptions{}); err != nil {
 				return nil, err
 			}
 			gens[m] = theta.Model
@@ -555,7 +556,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	if err := rep.Write(run.Path("results.md"), run.Path("results.json")); err != nil {
 		return nil, err
 	}
-	if err := WriteJSON(run.Path("results_details.json"), details); err != nil {
+	if err := atomicfile.WriteJSON(run.Path("results_details.json"), details, fileMode); err != nil {
 		return nil, err
 	}
 	res := &PipelineResult{Report: rep, Details: details, Stage1: state1}
@@ -568,10 +569,10 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 			return nil, err
 		}
 	}
-	if err := WriteJSON(run.Path("summaries_examples.json"), res.Examples); err != nil {
+	if err := atomicfile.WriteJSON(run.Path("summaries_examples.json"), res.Examples, fileMode); err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(run.Path("summaries.md"), []byte(SummaryExamplesMarkdown(res.Examples))); err != nil {
+	if err := atomicfile.WriteFile(run.Path("summaries.md"), []byte(SummaryExamplesMarkdown(res.Examples)), fileMode); err != nil {
 		return nil, err
 	}
 
@@ -640,28 +641,6 @@ func meanInts(xs []int) float64 {
 		return 0
 	}
 	return m
-}
-
-// saveModel writes a final model with its tokenizer as an HF directory, atomically (built
-// under a temporary name, then renamed into place).
-func saveModel(dir string, m *llama.Model, tok *llama.Tokenizer) error {
-	tmp := dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := m.Save(tmp); err != nil {
-		return err
-	}
-	if err := tok.SaveHF(tmp); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dir)
 }
 
 func summaryExamples(eps []Episode, before, after *Summaries, worldRun bool) []SummaryExample {

@@ -49,12 +49,7 @@ func NewChatEncoder(tok *llama.Tokenizer, cfg *llama.Config, plain bool) (*ChatE
 
 // Prompt tokenizes messages as a conversation ready for the assistant's reply.
 func (e *ChatEncoder) Prompt(m Messages) []int {
-	var msgs []llama.Message
-	if m.System != "" {
-		msgs = append(msgs, llama.Message{Role: "system", Content: m.System})
-	}
-	msgs = append(msgs, llama.Message{Role: "user", Content: m.User})
-	return e.Tok.EncodeChat(msgs, e.Opts)
+	return e.Tok.EncodeChat(m.Llama(), e.Opts)
 }
 
 // Reply tokenizes an assistant response followed by the end-of-turn token, the completion

@@ -200,8 +200,8 @@ func TrainPretrainTokenizer(chats []ChatExample, n, vocab int) (*llama.Tokenizer
 	}
 	texts := make([][]byte, n)
 	for i := range texts {
-		msgs := append(ChatToLlama(chats[i].Messages), llama.Message{Role: "assistant", Content: chats[i].Assistant})
-		texts[i] = []byte(llama.RenderChat(msgs, llama.ChatOptions{Date: "26 Jul 2024"}))
+		msgs := append(chats[i].Messages.Llama(), llama.Message{Role: "assistant", Content: chats[i].Assistant})
+		texts[i] = []byte(llama.RenderChat(msgs, llama.ChatOptions{Date: DefaultChatDate}))
 	}
 	tok, err := llama.TrainBPE(texts, vocab, PretrainSpecials)
 	if err != nil {

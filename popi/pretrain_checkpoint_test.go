@@ -81,7 +81,7 @@ func TestCommittedCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prompt := tok.EncodeChat(ChatToLlama(msg), llama.ChatOptions{AddGenerationPrompt: true, Date: "26 Jul 2024"})
+	prompt := tok.EncodeChat(msg.Llama(), llama.ChatOptions{AddGenerationPrompt: true, Date: DefaultChatDate})
 	comp, err := m.Generate(prompt, llama.GenerateOptions{MaxTokens: 160})
 	if err != nil {
 		t.Fatal(err)

@@ -30,15 +30,6 @@ var PretrainSpecials = []string{
 	"<|python_tag|>",
 }
 
-// ChatToLlama turns a rendered (system, user) prompt into Llama chat messages.
-func ChatToLlama(m Messages) []llama.Message {
-	var out []llama.Message
-	if strings.TrimSpace(m.System) != "" {
-		out = append(out, llama.Message{Role: "system", Content: m.System})
-	}
-	return append(out, llama.Message{Role: "user", Content: m.User})
-}
-
 // pretrainDate draws a "Today Date" for the chat template's system block, so the model
 // learns to ignore it (the pipeline renders prompts with the current date).
 func pretrainDate(rng *rand.Rand) string {
@@ -58,7 +49,7 @@ func EncodeChatExample(tok *llama.Tokenizer, ex ChatExample, date string) (promp
 	if strings.TrimSpace(ex.Assistant) == "" {
 		return nil, nil, errors.New("popi: chat example with an empty assistant target")
 	}
-	prompt = tok.EncodeChat(ChatToLlama(ex.Messages), llama.ChatOptions{AddGenerationPrompt: true, Date: date})
+	prompt = tok.EncodeChat(ex.Messages.Llama(), llama.ChatOptions{AddGenerationPrompt: true, Date: date})
 	target = append(tok.Encode(strings.TrimSpace(ex.Assistant), false), eot)
 	return prompt, target, nil
 }

@@ -17,7 +17,7 @@ type BaseEvalConfig struct {
 	MaxTokens int     // generation cap (160 if 0)
 	Seed      uint64  // sampling of pairs and of the sampled summaries
 	Temp      float64 // temperature of the sampled summaries (1 if 0)
-	Date      string  // chat template date ("26 Jul 2024" if empty)
+	Date      string  // chat template date (DefaultChatDate if empty)
 }
 
 // BaseEvalReport holds the quality checks of a base model on held-out users and topics.
@@ -107,7 +107,7 @@ func EvaluateBaseModel(m *llama.Model, tok *llama.Tokenizer, w *world.World, c B
 		c.Temp = 1
 	}
 	if c.Date == "" {
-		c.Date = "26 Jul 2024"
+		c.Date = DefaultChatDate
 	}
 	if c.N < 0 || c.Summaries < 0 || c.Shots < 0 || c.MaxTokens < 0 || c.Temp < 0 {
 		return nil, errors.New("popi: evaluate base model: negative size")
@@ -121,7 +121,7 @@ func EvaluateBaseModel(m *llama.Model, tok *llama.Tokenizer, w *world.World, c B
 		return nil, errors.New("popi: evaluate base model: tokenizer has no <|eot_id|>")
 	}
 	encode := func(msg Messages) []int {
-		return tok.EncodeChat(ChatToLlama(msg), llama.ChatOptions{AddGenerationPrompt: true, Date: c.Date})
+		return tok.EncodeChat(msg.Llama(), llama.ChatOptions{AddGenerationPrompt: true, Date: c.Date})
 	}
 	generate := func(prompt []int, temp float64, seed uint64) (string, bool, error) {
 		comp, err := m.Generate(prompt, llama.GenerateOptions{

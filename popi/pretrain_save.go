@@ -4,117 +4,56 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 )
 
 // SaveBaseModel writes a model and its tokenizer as one Hugging Face directory:
 // config.json, generation_config.json, model.safetensors, tokenizer.model (tiktoken
-// ranks), tokenizer.json, tokenizer_config.json and special_tokens_map.json. The
-// directory is built beside dir and renamed into place, so dir is either the old
-// complete directory or the new complete one; extra files (e.g. a README) already in
-// dir are carried over.
+// ranks), tokenizer.json, tokenizer_config.json (with PretrainChatTemplate) and
+// special_tokens_map.json, through llama.SaveModelDir: the directory is built beside dir
+// and swapped into place, so dir is either the old complete directory or the new complete
+// one; extra files (e.g. a README) already in dir are carried over.
 func SaveBaseModel(dir string, m *llama.Model, tok *llama.Tokenizer) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("popi: save base model: %w", err)
-	}
 	if m.Config.Vocab != tok.VocabSize() {
 		return fmt.Errorf("popi: save base model: model vocabulary %d != tokenizer vocabulary %d", m.Config.Vocab, tok.VocabSize())
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	err := llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{KeepOther: true, Extra: func(tmp string) error {
+		// Replace tokenizer_config.json by one that carries the chat template.
+		if err := tok.WriteTokenizerConfig(filepath.Join(tmp, "tokenizer_config.json"), "<|begin_of_text|>", "<|eot_id|>", PretrainChatTemplate); err != nil {
+			return fmt.Errorf("tokenizer config: %w", err)
+		}
+		gen := map[string]any{
+			"bos_token_id": m.Config.BOS,
+			"eos_token_id": m.Config.EOS,
+			"do_sample":    true,
+			"temperature":  0.6,
+			"top_p":        0.9,
+		}
+		if err := writeHFJSON(filepath.Join(tmp, "generation_config.json"), gen); err != nil {
+			return err
+		}
+		stm := map[string]any{}
+		if bos, ok := specialText(tok, m.Config.BOS); ok {
+			stm["bos_token"] = bos
+		}
+		if _, ok := tok.SpecialID("<|eot_id|>"); ok {
+			stm["eos_token"] = "<|eot_id|>"
+		}
+		if _, ok := tok.SpecialID("<|finetune_right_pad_id|>"); ok {
+			stm["pad_token"] = "<|finetune_right_pad_id|>"
+		}
+		return writeHFJSON(filepath.Join(tmp, "special_tokens_map.json"), stm)
+	}})
 	if err != nil {
 		return fmt.Errorf("popi: save base model: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("popi: save base model: %w", err)
-	}
-	if err := m.Save(tmp); err != nil {
-		return fmt.Errorf("popi: save base model: %w", err)
-	}
-	if err := tok.SaveHF(tmp); err != nil {
-		return fmt.Errorf("popi: save base model: tokenizer: %w", err)
-	}
-	// Replace tokenizer_config.json by one that carries the chat template.
-	if err := tok.WriteTokenizerConfig(filepath.Join(tmp, "tokenizer_config.json"), "<|begin_of_text|>", "<|eot_id|>", PretrainChatTemplate); err != nil {
-		return fmt.Errorf("popi: save base model: tokenizer config: %w", err)
-	}
-	gen := map[string]any{
-		"bos_token_id": m.Config.BOS,
-		"eos_token_id": m.Config.EOS,
-		"do_sample":    true,
-		"temperature":  0.6,
-		"top_p":        0.9,
-	}
-	if err := pretrainWriteJSON(filepath.Join(tmp, "generation_config.json"), gen); err != nil {
-		return err
-	}
-	stm := map[string]any{}
-	if bos, ok := pretrainSpecialText(tok, m.Config.BOS); ok {
-		stm["bos_token"] = bos
-	}
-	if _, ok := tok.SpecialID("<|eot_id|>"); ok {
-		stm["eos_token"] = "<|eot_id|>"
-	}
-	if _, ok := tok.SpecialID("<|finetune_right_pad_id|>"); ok {
-		stm["pad_token"] = "<|finetune_right_pad_id|>"
-	}
-	if err := pretrainWriteJSON(filepath.Join(tmp, "special_tokens_map.json"), stm); err != nil {
-		return err
-	}
-	for _, f := range []string{"generation_config.json", "special_tokens_map.json"} {
-		if err := os.Chmod(filepath.Join(tmp, f), 0o644); err != nil {
-			return fmt.Errorf("popi: save base model: %w", err)
-		}
-	}
-	// Carry over files that belong to the directory but not to the model (README.md).
-	if ents, err := os.ReadDir(dir); err == nil {
-		for _, e := range ents {
-			if e.IsDir() {
-				continue
-			}
-			if _, err := os.Stat(filepath.Join(tmp, e.Name())); err == nil {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				return fmt.Errorf("popi: save base model: %w", err)
-			}
-			if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o644); err != nil {
-				return fmt.Errorf("popi: save base model: %w", err)
-			}
-		}
-	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("popi: save base model: %w", err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("popi: save base model: %w", err)
-	}
-	ok = true
-	if old != "" {
-		os.RemoveAll(old)
 	}
 	return nil
 }
 
-func pretrainSpecialText(tok *llama.Tokenizer, id int) (string, bool) {
+func specialText(tok *llama.Tokenizer, id int) (string, bool) {
 	for s, v := range tok.Specials() {
 		if v == id {
 			return s, true
@@ -123,9 +62,9 @@ func pretrainSpecialText(tok *llama.Tokenizer, id int) (string, bool) {
 	return "", false
 }
 
-// pretrainWriteJSON writes v as indented JSON (HTML characters unescaped) through a
-// temporary file and a rename.
-func pretrainWriteJSON(path string, v any) error {
+// writeHFJSON writes v as indented JSON with HTML characters unescaped (special-token
+// texts such as "<|eot_id|>" stay readable, as in Hugging Face's files), mode 0644.
+func writeHFJSON(path string, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -133,7 +72,7 @@ func pretrainWriteJSON(path string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("popi: %s: %w", filepath.Base(path), err)
 	}
-	return writeFileAtomic(path, b.Bytes())
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // PretrainChatTemplate is the Jinja form of the chat template the base model is trained

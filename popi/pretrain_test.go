@@ -43,7 +43,7 @@ func TestEncodeChatExampleMatchesWholeConversation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs := append(ChatToLlama(ex.Messages), llama.Message{Role: "assistant", Content: ex.Assistant})
+		msgs := append(ex.Messages.Llama(), llama.Message{Role: "assistant", Content: ex.Assistant})
 		whole := tok.EncodeChat(msgs, llama.ChatOptions{Date: "03 Feb 2025"})
 		if got := append(slices.Clone(p), tg...); !slices.Equal(got, whole) {
 			t.Fatalf("example %d (%s): prompt+target != whole conversation\n%v\n%v", i, ex.Kind, got, whole)

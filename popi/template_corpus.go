@@ -13,15 +13,6 @@ type ChatExample struct {
 	Assistant string   `json:"assistant"`
 }
 
-// WorldPairs converts persona-world pairs to preference pairs (true chosen first).
-func WorldPairs(ps []world.Pair) []PrefPair {
-	out := make([]PrefPair, len(ps))
-	for i, p := range ps {
-		out[i] = PrefPair{Prompt: p.Prompt, Chosen: p.Chosen, Rejected: p.Rejected}
-	}
-	return out
-}
-
 // RenderWorldCorpus renders a persona-world pretraining corpus with the ELIX-family
 // templates, exactly as the models will see them later: summary writing through the
 // inference template, answers through the generator templates of set for the condition

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/popi-go/popi/llama"
 )
 
 // Messages is a rendered (system, user) prompt; applying a chat template is the model's job.
@@ -11,6 +13,10 @@ type Messages struct {
 	System string `json:"system"`
 	User   string `json:"user"`
 }
+
+// Llama is the prompt as Llama chat messages (llama.PromptMessages: a blank system
+// message is left out, as the Llama 3.2 template renders it).
+func (m Messages) Llama() []llama.Message { return llama.PromptMessages(m.System, m.User) }
 
 // TemplateSet selects the generator templates.
 type TemplateSet int

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // TransferTarget is a frozen generator the learned summaries are handed to (Tables 2-4).
@@ -85,5 +87,5 @@ func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluat
 	if err := rep.Write(run.Path("transfer.md"), run.Path("transfer.json")); err != nil {
 		return nil, err
 	}
-	return rep, WriteJSON(run.Path("transfer_details.json"), det)
+	return rep, atomicfile.WriteJSON(run.Path("transfer_details.json"), det, fileMode)
 }

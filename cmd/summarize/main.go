@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +45,28 @@ func readLines(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
+// usageError is a missing or inconsistent flag (exit status 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// readSignals reads the user's rendered signals from a file or renders a user's pairs of
+// an FSPO-style data file.
+func readSignals(fam popi.Family, file, data, user string, shots int) (string, error) {
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		return string(b), err
+	case data != "" && user != "":
+		d, err := popi.LoadFSPO(fam, data)
+		if err != nil {
+			return "", err
+		}
+		return popi.UserSignals(d, user, shots)
+	}
+	return "", usageError("give the user's signals with -signals FILE or -data FILE -user ID")
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("summarize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,63 +97,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	p := popi.Prompting{Family: fam}
-	rec, err := popi.ReadSummaryRecord(*out)
-	switch {
-	case err == nil:
-		fmt.Fprintf(stderr, "summarize: reusing the stored summary in %s\n", *out)
-	case !os.IsNotExist(err):
-		fmt.Fprintf(stderr, "summarize: %v\n", err)
-		return 1
-	default:
-		var signals string
-		switch {
-		case *signalsFile != "":
-			b, err := os.ReadFile(*signalsFile)
-			if err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-			signals = string(b)
-		case *data != "" && *user != "":
-			d, err := popi.LoadFSPO(fam, *data)
-			if err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-			if signals, err = popi.UserSignals(d, *user, *shots); err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-		default:
-			fmt.Fprintln(stderr, "summarize: give the user's signals with -signals FILE or -data FILE -user ID")
-			return 2
+	w := &popi.SummaryWriter{Model: *model, Plain: *plain, Family: fam, User: *user, MaxTokens: *maxTokens, Temperature: *temp, Seed: *seed}
+	rec, reused, err := popi.StoredSummary(*out, func() (*popi.SummaryRecord, error) {
+		signals, err := readSignals(fam, *signalsFile, *data, *user, *shots)
+		if err != nil {
+			return nil, err
 		}
 		if *model == "" {
-			fmt.Fprintln(stderr, "summarize: -model DIR (the trained inference model) is required to write a summary")
-			return 2
+			return nil, usageError("-model DIR (the trained inference model) is required to write a summary")
 		}
-		m, tok, err := popi.LoadBase(*model, "")
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		enc, err := popi.NewChatEncoder(tok, m.Config, *plain)
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		s := &popi.Summarizer{Model: m, Enc: enc, P: p, MaxTokens: *maxTokens, Temperature: *temp, Seed: *seed}
-		z, err := s.Summarize(ctx, signals, "")
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		rec = &popi.SummaryRecord{User: *user, Family: fam.String(), Model: *model, Signals: signals, Summary: z,
-			Tokens: enc.CountTokens(z), Seed: *seed, Temperature: *temp}
-		if err := popi.WriteJSON(*out, rec); err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
+		return w.Write(ctx, signals)
+	})
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "summarize: %v\n", err)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "summarize: %v\n", err)
+		return 1
+	case reused:
+		fmt.Fprintf(stderr, "summarize: reusing the stored summary in %s\n", *out)
 	}
 	fmt.Fprintf(stdout, "summary (%d tokens): %s\n", rec.Tokens, rec.Summary)
 	if *prompts == "" {
