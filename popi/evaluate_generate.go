@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // Generator is anything that answers a (system, user) prompt: a local model, or the
@@ -18,7 +19,7 @@ type Generator interface {
 // implements Generator (one prompt) and batches many prompts in GenerateAll.
 type LocalGenerator struct {
 	Model *llama.Model
-	Enc   *ChatEncoder
+	Enc   *prompt.ChatEncoder
 	// MaxTokens bounds a response; Temperature 0 is greedy decoding.
 	MaxTokens   int
 	Temperature float64
@@ -30,7 +31,7 @@ type LocalGenerator struct {
 
 // Generate implements Generator.
 func (g *LocalGenerator) Generate(ctx context.Context, system, user string) (string, error) {
-	out, err := g.GenerateAll(ctx, []Messages{{System: system, User: user}})
+	out, err := g.GenerateAll(ctx, []prompt.Messages{{System: system, User: user}})
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +40,7 @@ func (g *LocalGenerator) Generate(ctx context.Context, system, user string) (str
 
 // GenerateAll answers every prompt; response i depends only on the prompt, the seed and i's
 // position within its batch of Batch prompts.
-func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]string, error) {
+func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []prompt.Messages) ([]string, error) {
 	if g.Model == nil || g.Enc == nil {
 		return nil, errors.New("popi: LocalGenerator needs a model and an encoder")
 	}
@@ -77,11 +78,11 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]st
 
 // batchGenerator is implemented by generators that answer many prompts at once.
 type batchGenerator interface {
-	GenerateAll(ctx context.Context, msgs []Messages) ([]string, error)
+	GenerateAll(ctx context.Context, msgs []prompt.Messages) ([]string, error)
 }
 
 // generateAll answers msgs with g, batched when g supports it.
-func generateAll(ctx context.Context, g Generator, msgs []Messages) ([]string, error) {
+func generateAll(ctx context.Context, g Generator, msgs []prompt.Messages) ([]string, error) {
 	if b, ok := g.(batchGenerator); ok {
 		return b.GenerateAll(ctx, msgs)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // EvalRunOptions re-evaluates the saved models of a finished run.
@@ -61,12 +62,12 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := NewChatEncoder(tok, base.Config, cfg.Plain)
+	enc, err := prompt.NewChatEncoder(tok, base.Config, cfg.Plain)
 	if err != nil {
 		return nil, nil, err
 	}
 	tset, _ := cfg.templateSet()
-	prm := Prompting{Family: fam, Mode: mode, Templates: tset}
+	prm := prompt.Prompting{Family: fam, Mode: mode, Templates: tset}
 	var before, after Summaries
 	if err := ReadJSON(run.Path("summaries", "before_heldout.json"), &before); err != nil {
 		return nil, nil, err

@@ -12,6 +12,9 @@ import (
 
 	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/openai"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
 	"github.com/popi-go/popi/rl"
 )
@@ -112,7 +115,7 @@ func DefaultPipelineConfig() PipelineConfig {
 
 // Validate reports configuration errors before any work starts.
 func (c *PipelineConfig) Validate() error {
-	if _, err := ParseFamily(c.Family); err != nil {
+	if _, err := data.ParseFamily(c.Family); err != nil {
 		return err
 	}
 	if _, err := c.prefConfig(); err != nil {
@@ -128,7 +131,7 @@ func (c *PipelineConfig) Validate() error {
 		return err
 	}
 	if c.AlignXSplit != "" {
-		if _, err := ParseAlignXSplit(c.AlignXSplit); err != nil {
+		if _, err := data.ParseAlignXSplit(c.AlignXSplit); err != nil {
 			return err
 		}
 	}
@@ -166,12 +169,12 @@ func (c *PipelineConfig) prefConfig() (rl.PreferenceConfig, error) {
 	return pc, pc.Validate()
 }
 
-func (c *PipelineConfig) templateSet() (TemplateSet, error) {
+func (c *PipelineConfig) templateSet() (prompt.TemplateSet, error) {
 	switch strings.ToLower(c.Templates) {
 	case "", "paper":
-		return TemplatesPaper, nil
+		return prompt.TemplatesPaper, nil
 	case "alternative", "alt":
-		return TemplatesAlternative, nil
+		return prompt.TemplatesAlternative, nil
 	}
 	return 0, fmt.Errorf("popi: unknown template set %q (want paper or alternative)", c.Templates)
 }
@@ -230,8 +233,8 @@ func checkModelDir(dir string) error {
 }
 
 // pipelineData loads or generates the training and held-out datasets.
-func pipelineData(c *PipelineConfig, run *Run) (train, held *Dataset, fam Family, personaCheck bool, err error) {
-	fam, err = ParseFamily(c.Family)
+func pipelineData(c *PipelineConfig, run *Run) (train, held *data.Dataset, fam data.Family, personaCheck bool, err error) {
+	fam, err = data.ParseFamily(c.Family)
 	if err != nil {
 		return nil, nil, 0, false, err
 	}
@@ -250,51 +253,51 @@ func pipelineData(c *PipelineConfig, run *Run) (train, held *Dataset, fam Family
 		if err := w.WriteFSPO(hp, true); err != nil {
 			return nil, nil, 0, false, err
 		}
-		if train, err = LoadFSPO(fam, tp); err != nil {
+		if train, err = data.LoadFSPO(fam, tp); err != nil {
 			return nil, nil, 0, false, err
 		}
-		if held, err = LoadFSPO(fam, hp); err != nil {
+		if held, err = data.LoadFSPO(fam, hp); err != nil {
 			return nil, nil, 0, false, err
 		}
 		personaCheck = true
 	} else {
-		all, err := LoadFSPO(fam, c.DataFiles...)
+		all, err := data.LoadFSPO(fam, c.DataFiles...)
 		if err != nil {
 			return nil, nil, 0, false, err
 		}
 		if len(c.HeldOutFiles) > 0 {
 			train = all
-			if held, err = LoadFSPO(fam, c.HeldOutFiles...); err != nil {
+			if held, err = data.LoadFSPO(fam, c.HeldOutFiles...); err != nil {
 				return nil, nil, 0, false, err
 			}
-		} else if train, held, err = SplitUsers(all, c.HeldOutFrac, c.Seed); err != nil {
+		} else if train, held, err = data.SplitUsers(all, c.HeldOutFrac, c.Seed); err != nil {
 			return nil, nil, 0, false, err
 		}
 	}
-	if err := CheckDisjointUsers(train, held); err != nil {
+	if err := data.CheckDisjointUsers(train, held); err != nil {
 		return nil, nil, 0, false, err
 	}
 	return train, held, fam, personaCheck, nil
 }
 
 // alignXMode parses the AlignX signal setting.
-func (c *PipelineConfig) alignXMode() (SignalMode, error) {
+func (c *PipelineConfig) alignXMode() (data.SignalMode, error) {
 	switch strings.ToLower(c.AlignXSignals) {
 	case "", "raw":
-		return SignalsRaw, nil
+		return data.SignalsRaw, nil
 	case "direction":
-		return SignalsDirection, nil
+		return data.SignalsDirection, nil
 	}
 	return 0, fmt.Errorf("popi: unknown AlignX signal setting %q (want raw or direction)", c.AlignXSignals)
 }
 
 // pipelineEpisodes loads the data and draws the training and held-out episodes.
-func pipelineEpisodes(c *PipelineConfig, run *Run) (trainEps, heldEps []Episode, fam Family, mode SignalMode, worldRun bool, err error) {
-	fam, err = ParseFamily(c.Family)
+func pipelineEpisodes(c *PipelineConfig, run *Run) (trainEps, heldEps []data.Episode, fam data.Family, mode data.SignalMode, worldRun bool, err error) {
+	fam, err = data.ParseFamily(c.Family)
 	if err != nil {
 		return
 	}
-	if fam == FamilyAlignX {
+	if fam == data.FamilyAlignX {
 		if len(c.DataFiles) == 0 {
 			err = errors.New("popi: AlignX needs -data files")
 			return
@@ -302,38 +305,38 @@ func pipelineEpisodes(c *PipelineConfig, run *Run) (trainEps, heldEps []Episode,
 		if mode, err = c.alignXMode(); err != nil {
 			return
 		}
-		split := SplitArbitrary
+		split := data.SplitArbitrary
 		if c.AlignXSplit != "" {
-			if split, err = ParseAlignXSplit(c.AlignXSplit); err != nil {
+			if split, err = data.ParseAlignXSplit(c.AlignXSplit); err != nil {
 				return
 			}
 		}
-		var recs, tr, ho []AlignXRecord
-		if recs, err = LoadAlignX(c.DataFiles...); err != nil {
+		var recs, tr, ho []data.AlignXRecord
+		if recs, err = data.LoadAlignX(c.DataFiles...); err != nil {
 			return
 		}
 		if len(c.HeldOutFiles) > 0 {
 			tr = recs
-			if ho, err = LoadAlignX(c.HeldOutFiles...); err != nil {
+			if ho, err = data.LoadAlignX(c.HeldOutFiles...); err != nil {
 				return
 			}
-		} else if tr, ho, err = SplitAlignXUsers(recs, c.HeldOutFrac, c.Seed); err != nil {
+		} else if tr, ho, err = data.SplitAlignXUsers(recs, c.HeldOutFrac, c.Seed); err != nil {
 			return
 		}
-		if trainEps, err = AlignXEpisodes(tr, mode, SplitArbitrary, nil); err != nil {
+		if trainEps, err = data.AlignXEpisodes(tr, mode, data.SplitArbitrary, nil); err != nil {
 			return
 		}
-		heldEps, err = AlignXEpisodes(ho, mode, split, nil)
+		heldEps, err = data.AlignXEpisodes(ho, mode, split, nil)
 		return
 	}
-	var train, held *Dataset
+	var train, held *data.Dataset
 	if train, held, fam, worldRun, err = pipelineData(c, run); err != nil {
 		return
 	}
-	if trainEps, err = train.Episodes(EpisodeConfig{NumShots: c.Shots, NumTargets: c.TrainTargets, Seed: c.Seed}); err != nil {
+	if trainEps, err = train.Episodes(data.EpisodeConfig{NumShots: c.Shots, NumTargets: c.TrainTargets, Seed: c.Seed}); err != nil {
 		return
 	}
-	heldEps, err = held.Episodes(EpisodeConfig{NumShots: c.Shots, NumTargets: c.EvalTargets, Seed: c.Seed + 1})
+	heldEps, err = held.Episodes(data.EpisodeConfig{NumShots: c.Shots, NumTargets: c.EvalTargets, Seed: c.Seed + 1})
 	return
 }
 
@@ -386,7 +389,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 		heldEps = heldEps[:cfg.EvalUsers]
 	}
 	run.Logf("data: %s, %d training episodes, %d held-out episodes evaluated\n", fam, len(trainEps), len(heldEps))
-	if fam == FamilyAlignX && cfg.Stage1.RewardPairs != 1 {
+	if fam == data.FamilyAlignX && cfg.Stage1.RewardPairs != 1 {
 		run.Logf("AlignX episodes hold one target pair each: Stage-1 rewards use 1 pair\n")
 		cfg.Stage1.RewardPairs = 1
 	}
@@ -395,18 +398,18 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	if err != nil {
 		return nil, err
 	}
-	enc, err := NewChatEncoder(tok, base.Config, cfg.Plain)
+	enc, err := prompt.NewChatEncoder(tok, base.Config, cfg.Plain)
 	if err != nil {
 		return nil, err
 	}
 	run.Logf("base model %s: %d parameters, vocabulary %d\n", cfg.ModelDir, base.NumParams(), base.Config.Vocab)
-	prm := Prompting{Family: fam, Mode: mode, Templates: tset}
+	prm := prompt.Prompting{Family: fam, Mode: mode, Templates: tset}
 	obj, err := NewObjective(base, base, enc, prm, pref)
 	if err != nil {
 		return nil, err
 	}
 
-	summarize := func(name string, m *llama.Model, eps []Episode, temp float64, seed uint64) (*Summaries, error) {
+	summarize := func(name string, m *llama.Model, eps []data.Episode, temp float64, seed uint64) (*Summaries, error) {
 		path := run.Path("summaries", name+".json")
 		var s Summaries
 		if resume && exists(path) {
@@ -500,7 +503,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 			}
 			sub := trainEps
 			if cfg.Stage2Targets > 0 {
-				sub = make([]Episode, len(trainEps))
+				sub = make([]data.Episode, len(trainEps))
 				for i, ep := range trainEps {
 					ep.Targets = ep.Targets[:min(cfg.Stage2Targets, len(ep.Targets))]
 					sub[i] = ep
@@ -590,7 +593,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 
 // oracleLoss is the mean objective over the episodes' targets with each user's true persona
 // summary (persona world only).
-func oracleLoss(obj *Objective, eps []Episode) (float64, error) {
+func oracleLoss(obj *Objective, eps []data.Episode) (float64, error) {
 	sum, n := 0.0, 0
 	for i := range eps {
 		p, err := world.ParseSentence(eps[i].Persona)
@@ -612,15 +615,15 @@ func oracleLoss(obj *Objective, eps []Episode) (float64, error) {
 
 // pipelineJudge is the exact judge on the persona world, the LLM judge when configured, and
 // none on AlignX (which has no ground-truth persona: no win rate, as in the paper).
-func pipelineJudge(cfg *PipelineConfig, run *Run, fam Family, worldRun bool) (Judge, error) {
+func pipelineJudge(cfg *PipelineConfig, run *Run, fam data.Family, worldRun bool) (Judge, error) {
 	switch {
-	case cfg.JudgeURL != "" && fam != FamilyAlignX:
-		cl, err := NewClient(ClientConfig{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
+	case cfg.JudgeURL != "" && fam != data.FamilyAlignX:
+		cl, err := openai.NewClient(openai.Config{BaseURL: cfg.JudgeURL, Model: cfg.JudgeModel, APIKeyEnv: cfg.JudgeKeyEnv, CacheDir: run.Path("cache", "judge")})
 		if err != nil {
 			return nil, err
 		}
 		return &LLMJudge{Model: cl}, nil
-	case fam == FamilyAlignX:
+	case fam == data.FamilyAlignX:
 		return nil, nil
 	case worldRun:
 		return ExactJudge{}, nil
@@ -643,7 +646,7 @@ func meanInts(xs []int) float64 {
 	return m
 }
 
-func summaryExamples(eps []Episode, before, after *Summaries, worldRun bool) []SummaryExample {
+func summaryExamples(eps []data.Episode, before, after *Summaries, worldRun bool) []SummaryExample {
 	var out []SummaryExample
 	for i := range eps {
 		b, _ := before.Get(i, 0)
@@ -662,7 +665,7 @@ func summaryExamples(eps []Episode, before, after *Summaries, worldRun bool) []S
 
 // SummaryQuality is the mean fraction of persona attributes summaries state correctly
 // (persona world only), before and after Stage 1.
-func SummaryQuality(eps []Episode, before, after *Summaries) (b, a float64, n int) {
+func SummaryQuality(eps []data.Episode, before, after *Summaries) (b, a float64, n int) {
 	for i := range eps {
 		p, err := world.ParseSentence(eps[i].Persona)
 		if err != nil {

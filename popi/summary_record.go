@@ -7,6 +7,8 @@ import (
 	"io/fs"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // SummaryRecord is a user's stored preference summary (Algorithm 2 writes it once; every
@@ -36,7 +38,7 @@ func ReadSummaryRecord(path string) (*SummaryRecord, error) {
 
 // UserSignals renders the signals of one user of a dataset: its first shots pairs (the
 // family default when shots is 0).
-func UserSignals(d *Dataset, user string, shots int) (string, error) {
+func UserSignals(d *data.Dataset, user string, shots int) (string, error) {
 	u := d.User(user)
 	if u == nil {
 		return "", fmt.Errorf("popi: no user %q in the dataset (%d users)", user, len(d.Users))
@@ -47,7 +49,7 @@ func UserSignals(d *Dataset, user string, shots int) (string, error) {
 	if len(u.Pairs) < shots {
 		return "", fmt.Errorf("popi: user %q has %d pairs, %d requested as signals", user, len(u.Pairs), shots)
 	}
-	return RenderPreferencePairs(u.Pairs[:shots]), nil
+	return prompt.RenderPreferencePairs(u.Pairs[:shots]), nil
 }
 
 // StoredSummary is the reuse-or-write step of Algorithm 2: a user's summary is written
@@ -77,7 +79,7 @@ func StoredSummary(path string, write func() (*SummaryRecord, error)) (rec *Summ
 type SummaryWriter struct {
 	Model       string // inference model directory
 	Plain       bool   // plain template (base, non-instruct models)
-	Family      Family
+	Family      data.Family
 	User        string // recorded with the summary (may be empty)
 	MaxTokens   int
 	Temperature float64 // 0: greedy
@@ -90,11 +92,11 @@ func (w *SummaryWriter) Write(ctx context.Context, signals string) (*SummaryReco
 	if err != nil {
 		return nil, err
 	}
-	enc, err := NewChatEncoder(tok, m.Config, w.Plain)
+	enc, err := prompt.NewChatEncoder(tok, m.Config, w.Plain)
 	if err != nil {
 		return nil, err
 	}
-	s := &Summarizer{Model: m, Enc: enc, P: Prompting{Family: w.Family}, MaxTokens: w.MaxTokens, Temperature: w.Temperature, Seed: w.Seed}
+	s := &Summarizer{Model: m, Enc: enc, P: prompt.Prompting{Family: w.Family}, MaxTokens: w.MaxTokens, Temperature: w.Temperature, Seed: w.Seed}
 	z, err := s.Summarize(ctx, signals, "")
 	if err != nil {
 		return nil, err

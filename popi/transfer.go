@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/popi/openai"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // TransferTarget is a frozen generator the learned summaries are handed to (Tables 2-4).
@@ -60,7 +62,7 @@ func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluat
 		if err != nil {
 			return nil, fmt.Errorf("popi: transfer model: %w", err)
 		}
-		enc, err := NewChatEncoder(tok, m.Config, cfg.Plain)
+		enc, err := prompt.NewChatEncoder(tok, m.Config, cfg.Plain)
 		if err != nil {
 			return nil, err
 		}
@@ -68,7 +70,7 @@ func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluat
 			Gen: &LocalGenerator{Model: m, Enc: enc, MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature, Seed: cfg.Seed}})
 	}
 	if cfg.TransferURL != "" {
-		cl, err := NewClient(ClientConfig{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
+		cl, err := openai.NewClient(openai.Config{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
 			CacheDir: run.Path("cache", "transfer"), MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature})
 		if err != nil {
 			return nil, err

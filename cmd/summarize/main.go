@@ -20,6 +20,8 @@ import (
 	"syscall"
 
 	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 func main() {
@@ -52,13 +54,13 @@ func (e usageError) Error() string { return string(e) }
 
 // readSignals reads the user's rendered signals from a file or renders a user's pairs of
 // an FSPO-style data file.
-func readSignals(fam popi.Family, file, data, user string, shots int) (string, error) {
+func readSignals(fam data.Family, file, dataFile, user string, shots int) (string, error) {
 	switch {
 	case file != "":
 		b, err := os.ReadFile(file)
 		return string(b), err
-	case data != "" && user != "":
-		d, err := popi.LoadFSPO(fam, data)
+	case dataFile != "" && user != "":
+		d, err := data.LoadFSPO(fam, dataFile)
 		if err != nil {
 			return "", err
 		}
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	model := fs.String("model", "", "trained inference model directory (needed unless -out already holds the summary)")
 	family := fs.String("family", "elix", "dataset family (selects the templates): elix, review, roleplay")
 	signalsFile := fs.String("signals", "", "file with the user's rendered signals")
-	data := fs.String("data", "", "FSPO-style data file to take the user's signals from (with -user)")
+	dataFile := fs.String("data", "", "FSPO-style data file to take the user's signals from (with -user)")
 	user := fs.String("user", "", "user ID in -data")
 	shots := fs.Int("shots", 0, "signal pairs taken from -data (0: family default)")
 	out := fs.String("out", "", "summary file (JSON); an existing one is reused, not rewritten (required)")
@@ -91,15 +93,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "summarize: -out FILE is required (and no other arguments)")
 		return 2
 	}
-	fam, err := popi.ParseFamily(*family)
+	fam, err := data.ParseFamily(*family)
 	if err != nil {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 2
 	}
-	p := popi.Prompting{Family: fam}
+	p := prompt.Prompting{Family: fam}
 	w := &popi.SummaryWriter{Model: *model, Plain: *plain, Family: fam, User: *user, MaxTokens: *maxTokens, Temperature: *temp, Seed: *seed}
 	rec, reused, err := popi.StoredSummary(*out, func() (*popi.SummaryRecord, error) {
-		signals, err := readSignals(fam, *signalsFile, *data, *user, *shots)
+		signals, err := readSignals(fam, *signalsFile, *dataFile, *user, *shots)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 1
 	}
-	enc, err := popi.NewChatEncoder(tok, g.Config, *plain)
+	enc, err := prompt.NewChatEncoder(tok, g.Config, *plain)
 	if err != nil {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 1
