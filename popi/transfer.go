@@ -55,7 +55,11 @@ func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, met
 	return rep, details, err
 }
 
-func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluation, methods []Method) (*Report, error) {
+// transfer evaluates the run's summaries with the configured target generators (a local
+// model directory and/or an API model) and writes transfer.md, transfer.json and
+// transfer_details.json.
+func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method) (*Report, error) {
+	cfg, run := &s.plan.Config, s.run
 	var targets []TransferTarget
 	if cfg.TransferModelDir != "" {
 		m, tok, err := LoadBase(cfg.TransferModelDir, cfg.WeightType)
