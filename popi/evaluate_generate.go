@@ -41,6 +41,27 @@ func (g *LocalGenerator) Generate(ctx context.Context, system, user string) (str
 // GenerateAll answers every prompt; response i depends only on the prompt, the seed and i's
 // position within its batch of Batch prompts.
 func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []prompt.Messages) ([]string, error) {
+	rs, err := g.Replies(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Text
+	}
+	return out, nil
+}
+
+// Reply is one generated response.
+type Reply struct {
+	Text string // decoded up to the end token (prompt.ChatEncoder.DecodeReply)
+	// Ended reports that the model ended its turn with the end token, rather than hitting
+	// MaxTokens or the context length.
+	Ended bool
+}
+
+// Replies is GenerateAll with each response's end.
+func (g *LocalGenerator) Replies(ctx context.Context, msgs []prompt.Messages) ([]Reply, error) {
 	if g.Model == nil || g.Enc == nil {
 		return nil, errors.New("popi: LocalGenerator needs a model and an encoder")
 	}
@@ -52,7 +73,7 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []prompt.Messages
 		bs = 16
 	}
 	r := g.Model.NewRunner()
-	out := make([]string, len(msgs))
+	out := make([]Reply, len(msgs))
 	for s := 0; s < len(msgs); s += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -70,7 +91,7 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []prompt.Messages
 			return nil, fmt.Errorf("popi: generation: %w", err)
 		}
 		for i, c := range cs {
-			out[s+i] = g.Enc.DecodeReply(c.Tokens)
+			out[s+i] = Reply{Text: g.Enc.DecodeReply(c.Tokens), Ended: c.Finish == llama.FinishStop}
 		}
 	}
 	return out, nil

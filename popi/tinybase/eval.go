@@ -1,14 +1,18 @@
 package tinybase
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi"
 	"github.com/popi-go/popi/popi/data"
 	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
+	"github.com/popi-go/popi/rl"
 )
 
 // EvalConfig sizes Evaluate.
@@ -91,7 +95,10 @@ func (r *EvalReport) String() string {
 // Evaluate runs the quality checks of a pretrained base model on the world's
 // held-out users (unseen users and topics): persona fit of answers conditioned on the
 // correct summary, the log-prob margin signal the POPI objective rewards, and the
-// quality of the summaries it writes from preference pairs.
+// quality of the summaries it writes from preference pairs. Prompts go through
+// popi/prompt's ChatEncoder (dated c.Date), answers and summaries come from
+// popi.LocalGenerator one prompt at a time, and margins from popi.Objective with m as
+// both generator and reference (the margin with no user information is the reference's).
 func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig) (*EvalReport, error) {
 	if c.N == 0 {
 		c.N = 200
@@ -118,81 +125,86 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 	if len(users) == 0 {
 		return nil, errors.New("popi: evaluate base model: world has no held-out users")
 	}
-	eot, ok := tok.SpecialID("<|eot_id|>")
-	if !ok {
+	if _, ok := tok.SpecialID("<|eot_id|>"); !ok {
 		return nil, errors.New("popi: evaluate base model: tokenizer has no <|eot_id|>")
 	}
-	encode := func(msg prompt.Messages) []int {
-		return tok.EncodeChat(msg.Llama(), llama.ChatOptions{AddGenerationPrompt: true, Date: c.Date})
+	enc, err := prompt.NewChatEncoder(tok, m.Config, false)
+	if err != nil {
+		return nil, fmt.Errorf("popi: evaluate base model: %w", err)
 	}
-	generate := func(prompt []int, temp float64, seed uint64) (string, bool, error) {
-		comp, err := m.Generate(prompt, llama.GenerateOptions{
-			SampleOptions: llama.SampleOptions{Temperature: temp},
-			MaxTokens:     c.MaxTokens, Seed: seed, StopTokens: []int{eot},
-		})
-		if err != nil {
-			return "", false, err
-		}
-		ids := comp.Tokens
-		stopped := comp.Finish == llama.FinishStop
-		if stopped {
-			ids = ids[:len(ids)-1]
-		}
-		text, err := tok.Decode(ids)
-		return string(text), stopped, err
+	enc.Opts.Date = c.Date
+	e := &baseEval{c: c, users: users, rng: pretrainRNG(c.Seed),
+		pm:     prompt.Prompting{Family: data.FamilyELIX, Mode: data.SignalsRaw, Templates: prompt.TemplatesPaper},
+		greedy: &popi.LocalGenerator{Model: m, Enc: enc, MaxTokens: c.MaxTokens},
+		sample: &popi.LocalGenerator{Model: m, Enc: enc, MaxTokens: c.MaxTokens, Temperature: c.Temp}}
+	// Only the objective's log-probs are used, not its loss: any valid preference config.
+	if e.obj, err = popi.NewObjective(m, m, enc, e.pm, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 1}); err != nil {
+		return nil, err
 	}
-	target := func(s string) []int { return append(tok.Encode(strings.TrimSpace(s), false), eot) }
+	r := &EvalReport{}
+	if err := e.answers(r); err != nil {
+		return nil, err
+	}
+	if err := e.summaries(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// baseEval is one Evaluate call.
+type baseEval struct {
+	c              EvalConfig
+	users          []*world.User
+	rng            *rand.Rand
+	pm             prompt.Prompting
+	greedy, sample *popi.LocalGenerator
+	obj            *popi.Objective
+}
+
+// reply generates one response to msg (sampled with seed when sample is set).
+func (e *baseEval) reply(msg prompt.Messages, sample bool, seed uint64) (popi.Reply, error) {
+	g := e.greedy
+	if sample {
+		g = e.sample
+		g.Seed = seed
+	}
+	rs, err := g.Replies(context.Background(), []prompt.Messages{msg})
+	if err != nil {
+		return popi.Reply{}, err
+	}
+	return rs[0], nil
+}
+
+// answers scores c.N held-out pairs and answers their prompts with and without the
+// user's correct summary.
+func (e *baseEval) answers(r *EvalReport) error {
+	c := e.c
 	var tokLP float64
 	var tokN int
-	margin := func(msg prompt.Messages, p world.Pair, count bool) (float64, error) {
-		sc, err := m.Score(encode(msg), [][]int{target(p.Chosen), target(p.Rejected)})
-		if err != nil {
-			return 0, err
-		}
-		if count {
-			tokLP += sc[0].LogProb
-			tokN += len(sc[0].TokenLogProbs)
-		}
-		return sc[0].LogProb - sc[1].LogProb, nil
-	}
-
-	rng := pretrainRNG(c.Seed)
-	r := &EvalReport{}
 	var nWin, nLoss, nBeat, nAccS, nAccN, nAccP float64
 	for i := 0; i < c.N; i++ {
-		u := users[i%len(users)]
-		p := u.Pairs[(i/len(users))%len(u.Pairs)]
-		z := u.Persona.Summary()
-		withZ, err := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondSummary, p.Prompt, "", z)
-		if err != nil {
-			return nil, err
-		}
-		plain, err := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondPrompt, p.Prompt, "", "")
-		if err != nil {
-			return nil, err
-		}
+		u := e.users[i%len(e.users)]
+		wp := u.Pairs[(i/len(e.users))%len(u.Pairs)]
+		p := data.WorldPairs([]world.Pair{wp})[0]
+		withZ := prompt.Conditioning{Cond: prompt.CondSummary, Summary: u.Persona.Summary()}
 		var shots []world.Pair
-		for _, j := range rng.Perm(len(u.Pairs)) {
+		for _, j := range e.rng.Perm(len(u.Pairs)) {
 			if u.Pairs[j].Prompt != p.Prompt && len(shots) < c.Shots {
 				shots = append(shots, u.Pairs[j])
 			}
 		}
-		withP, err := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondSignals, p.Prompt, prompt.RenderPreferencePairs(data.WorldPairs(shots)), "")
+		withP := prompt.Conditioning{Cond: prompt.CondSignals, Signals: prompt.RenderPreferencePairs(data.WorldPairs(shots))}
+		lz, err := e.obj.PairLogProbs(withZ, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		mz, err := margin(withZ, p, true)
+		lp, err := e.obj.PairLogProbs(withP, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		mn, err := margin(plain, p, false)
-		if err != nil {
-			return nil, err
-		}
-		mp, err := margin(withP, p, false)
-		if err != nil {
-			return nil, err
-		}
+		tokLP += lz.Chosen
+		tokN += len(e.greedy.Enc.Reply(p.Chosen))
+		mz, mn, mp := lz.Chosen-lz.Rejected, lz.RefChosen-lz.RefRejected, lp.Chosen-lp.Rejected
 		r.MeanMarginSum += mz
 		r.MeanMarginNone += mn
 		if mz > mn {
@@ -207,21 +219,29 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 		if mp > 0 {
 			nAccP++
 		}
-		az, okz, err := generate(encode(withZ), 0, 0)
+		zm, err := e.pm.GeneratorMessages(withZ, p.Prompt)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		an, okn, err := generate(encode(plain), 0, 0)
+		nm, err := e.pm.GeneratorMessages(prompt.Conditioning{Cond: prompt.CondPrompt}, p.Prompt)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if !okz {
+		az, err := e.reply(zm, false, 0)
+		if err != nil {
+			return err
+		}
+		an, err := e.reply(nm, false, 0)
+		if err != nil {
+			return err
+		}
+		if !az.Ended {
 			r.Malformed++
 		}
-		if !okn {
+		if !an.Ended {
 			r.Malformed++
 		}
-		fz, fn := world.Fit(u.Persona, az), world.Fit(u.Persona, an)
+		fz, fn := world.Fit(u.Persona, az.Text), world.Fit(u.Persona, an.Text)
 		r.FitSummary += fz
 		r.FitNone += fn
 		if fz == 1 {
@@ -230,7 +250,7 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 		if fn == 1 {
 			r.ExactNone++
 		}
-		switch world.Prefer(u.Persona, az, an) {
+		switch world.Prefer(u.Persona, az.Text, an.Text) {
 		case 1:
 			nWin++
 		case -1:
@@ -251,41 +271,46 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 		r.MeanMarginNone /= n
 		r.ChosenTokenLP = tokLP / float64(max(1, tokN))
 	}
+	return nil
+}
 
-	addStats := func(st *SummaryStats, p world.Persona, text string, stopped bool) {
-		sc := world.ScoreSummary(p, text)
+// summaries has c.Summaries summaries written, greedy and sampled, from held-out users'
+// pairs and scores them against the true personas.
+func (e *baseEval) summaries(r *EvalReport) error {
+	c := e.c
+	addStats := func(st *SummaryStats, p world.Persona, rep popi.Reply) {
+		sc := world.ScoreSummary(p, rep.Text)
 		st.Accuracy += sc.Accuracy()
 		st.Wrong += float64(sc.Wrong)
 		st.Missing += float64(sc.Missing)
 		st.Words += float64(sc.Words)
-		if stopped && sc.Missing < world.NumAttrs {
+		if rep.Ended && sc.Missing < world.NumAttrs {
 			st.Parseable++
 		}
 	}
 	for i := 0; i < c.Summaries; i++ {
-		u := users[i%len(users)]
-		perm := rng.Perm(len(u.Pairs))
+		u := e.users[i%len(e.users)]
+		perm := e.rng.Perm(len(u.Pairs))
 		shots := make([]world.Pair, 0, c.Shots)
 		for _, j := range perm[:min(c.Shots, len(perm))] {
 			shots = append(shots, u.Pairs[j])
 		}
 		msg, err := prompt.InferenceMessages(data.FamilyELIX, data.SignalsRaw, prompt.RenderPreferencePairs(data.WorldPairs(shots)))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		prompt := encode(msg)
-		g, okg, err := generate(prompt, 0, 0)
+		g, err := e.reply(msg, false, 0)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		s, oks, err := generate(prompt, c.Temp, c.Seed+uint64(i))
+		s, err := e.reply(msg, true, c.Seed+uint64(i))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		addStats(&r.GreedySummary, u.Persona, g, okg)
-		addStats(&r.SampledSummary, u.Persona, s, oks)
+		addStats(&r.GreedySummary, u.Persona, g)
+		addStats(&r.SampledSummary, u.Persona, s)
 		if len(r.Examples) < 3 {
-			r.Examples = append(r.Examples, fmt.Sprintf("[%s] %q (%v)", u.Persona.Code(), g, world.ScoreSummary(u.Persona, g)))
+			r.Examples = append(r.Examples, fmt.Sprintf("[%s] %q (%v)", u.Persona.Code(), g.Text, world.ScoreSummary(u.Persona, g.Text)))
 		}
 	}
 	if c.Summaries > 0 {
@@ -299,5 +324,5 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 			st.Parseable /= n
 		}
 	}
-	return r, nil
+	return nil
 }
