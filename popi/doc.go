@@ -21,10 +21,13 @@
 //     overhead, win rate, aggregation over seeds and the Table-1-shaped reports;
 //   - evaluate*.go, transfer.go: held-out evaluation of the methods and transfer of
 //     summaries to other generators (Tables 2-4);
-//   - pipeline*.go, run*.go, plot.go: the run configuration resolved once into a plan, the
-//     whole run in phases (data, Stage 1, Stage 2, evaluation) in its directory (config,
-//     metrics JSONL, reward curves, atomic checkpoints, exact resume), and the
-//     re-evaluation of a finished run.
+//   - pipeline_config.go, plan.go: PipelineConfig (config.json) and Plan, the configuration
+//     parsed, checked and resolved once (what config.json records is what runs);
+//   - session.go, pipeline*.go, evaluate_run.go: the setup a run and its re-evaluation
+//     share (run directory, episodes, base model, judge), the run in phases (data, Stage 1,
+//     Stage 2, evaluation, transfer) and the re-evaluation of a finished run;
+//   - run*.go, plot.go, model_dir.go: the run directory (metrics JSONL, atomic files and
+//     checkpoints, exact resume), reward curves, and loading model directories.
 //
 // The built-in tiny base model's recipe (popi/tinybase) builds on this package, never the
 // other way round.

@@ -41,8 +41,8 @@ func buildFixture() (*tinyFixture, error) {
 	}
 	var texts [][]byte
 	for _, c := range chats {
-		texts = append(texts, []byte(llama.RenderChat([]llama.Message{{Role: "system", Content: c.Messages.System},
-			{Role: "user", Content: c.Messages.User}, {Role: "assistant", Content: c.Assistant}}, llama.ChatOptions{Date: prompt.DefaultChatDate})))
+		msgs := append(c.Messages.Llama(), llama.Message{Role: "assistant", Content: c.Assistant})
+		texts = append(texts, []byte(llama.RenderChat(msgs, llama.ChatOptions{Date: prompt.DefaultChatDate})))
 	}
 	for _, s := range w.Texts(200, 3) {
 		texts = append(texts, []byte(s))
