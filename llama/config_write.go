@@ -2,7 +2,8 @@ package llama
 
 import (
 	"encoding/json"
-	"os"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 type hfRopeOut struct {
@@ -80,8 +81,5 @@ func WriteConfig(path string, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
+	return atomicfile.WriteFile(path, data, 0o644)
 }

@@ -13,6 +13,10 @@
 //     (F32, BF16, F16; GGUF Q8_0 is widened to F32). WriteSafetensors writes the standard
 //     layout atomically; WriteGGUF writes a model and its tokenizer as GGUF v3 that
 //     llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs divisors).
+//     Every file is written through internal/atomicfile.
+//   - SaveModelDir (model_dir.go): the one model-directory saver (weights, config,
+//     tokenizer files and caller extras, swapped in whole by atomicfile.ReplaceDir), used
+//     for final models, training checkpoints and the built-in base model.
 //
 // Text (tokenizer*.go, bpe*.go, chat*.go):
 //   - Tokenizer: LLaMA-3 byte-level BPE, loadable from Meta's tokenizer.model (tiktoken rank
@@ -24,9 +28,13 @@
 //     Encode optionally recognises special-token texts; Decode returns bytes; StreamDecoder
 //     never splits a UTF-8 character. TrainBPE builds small vocabularies with the same
 //     conventions, and the Write* methods save them as tokenizer.model, tokenizer.json and
-//     tokenizer_config.json.
+//     tokenizer_config.json; ReadTokenizerConfig reads the chat template and EOS text back.
+//     SyntheticTokenizer builds an untrained byte-level vocabulary of any size for random
+//     benchmark models.
 //   - RenderChat / Tokenizer.EncodeChat: the Llama 3.2 Instruct chat template (contents
-//     trimmed like Jinja's trim, i.e. Python str.strip), and a plain mode for base models.
+//     trimmed like Jinja's trim, i.e. Python str.strip), and a plain mode for base models;
+//     PromptMessages turns a (system, user) prompt into messages, a blank system message
+//     left out as the template renders it.
 //
 // Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
 // the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -207,7 +208,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		return encodeGGUF(f, kv, tensors)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -115,7 +116,7 @@ func WriteSafetensors(path string, tensors []Tensor) error {
 	if err != nil {
 		return fmt.Errorf("llama: write safetensors: %w", err)
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		w := bufio.NewWriterSize(f, 1<<20)
 		var lb [8]byte
 		binary.LittleEndian.PutUint64(lb[:], uint64(len(hdr)))

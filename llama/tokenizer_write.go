@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // ordinaryIDs returns the ids of ordinary tokens in increasing order.
@@ -39,7 +41,7 @@ func (t *Tokenizer) WriteTiktoken(path string) error {
 			return fmt.Errorf("llama: write tiktoken: %w", err)
 		}
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error {
 		w := bufio.NewWriter(f)
 		for _, id := range ids {
 			w.WriteString(base64.StdEncoding.EncodeToString(t.tokens[id]))
@@ -186,7 +188,7 @@ func (t *Tokenizer) WriteTokenizerJSON(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error { _, err := f.Write(data); return err })
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // WriteTokenizerConfig atomically writes a HF tokenizer_config.json: added_tokens_decoder
@@ -231,7 +233,7 @@ func (t *Tokenizer) WriteTokenizerConfig(path, bosToken, eosToken, chatTemplate 
 	if err := enc.Encode(cfg); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error { _, err := f.Write(buf.Bytes()); return err })
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // SaveHF writes tokenizer.json, tokenizer_config.json (bos <|begin_of_text|> and eos

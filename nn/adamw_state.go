@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // AdamWState is AdamW's complete state: the step count and the first and
@@ -95,13 +96,14 @@ func readF32s(b []byte) []float32 {
 	return f
 }
 
-// Save writes the state to path atomically (temporary file, then rename).
+// Save writes the state to path atomically (internal/atomicfile: temporary file, fsync,
+// rename; mode 0600).
 func (s *AdamWState) Save(path string) error {
 	b, err := s.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 // ReadAdamWState reads a state written by Save.
@@ -115,28 +117,4 @@ func ReadAdamWState(path string) (*AdamWState, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &s, nil
-}
-
-// writeAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }

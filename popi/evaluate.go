@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // EvalConfig controls the held-out evaluation.
@@ -34,13 +36,13 @@ type MethodModel struct {
 // overhead in tokens over the Base-Model prompt) and win rate against the Base-Model's
 // responses by Judge (both orders, ties half).
 type Evaluation struct {
-	Enc      *ChatEncoder
-	P        Prompting
+	Enc      *prompt.ChatEncoder
+	P        prompt.Prompting
 	Base     *llama.Model // the Base-Model generator for margins (nil: accuracy not measured)
 	BaseResp Generator    // the Base-Model responder (nil: a LocalGenerator over Base)
 	Judge    Judge        // nil: win rate not measured
 	Config   EvalConfig
-	Episodes []Episode
+	Episodes []data.Episode
 	Before   *Summaries // πφ_ref summaries of Episodes
 	After    *Summaries // πφ summaries of Episodes
 	Dataset  string
@@ -72,7 +74,7 @@ func (e *Evaluation) logf(format string, args ...any) {
 	}
 }
 
-func (e *Evaluation) respond(ctx context.Context, g Generator, m *llama.Model, msgs []Messages) ([]string, error) {
+func (e *Evaluation) respond(ctx context.Context, g Generator, m *llama.Model, msgs []prompt.Messages) ([]string, error) {
 	if g == nil {
 		if m == nil {
 			return nil, errors.New("popi: no generator to answer with")
@@ -97,8 +99,8 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 			}
 		}
 	}
-	baseMsg := func(it item) (Messages, error) {
-		return e.P.GeneratorMessages(Conditioning{Cond: CondPrompt}, e.Episodes[it.ep].Targets[it.t].Prompt)
+	baseMsg := func(it item) (prompt.Messages, error) {
+		return e.P.GeneratorMessages(prompt.Conditioning{Cond: prompt.CondPrompt}, e.Episodes[it.ep].Targets[it.t].Prompt)
 	}
 	// Base-Model margins and responses, shared by every method.
 	var baseMargins []float64
@@ -118,7 +120,7 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 	}
 	var baseResp []string
 	if e.Judge != nil {
-		msgs := make([]Messages, len(judged))
+		msgs := make([]prompt.Messages, len(judged))
 		for k, it := range judged {
 			var err error
 			if msgs[k], err = baseMsg(it); err != nil {
@@ -198,7 +200,7 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 		}
 		// Win rate against the Base-Model's responses.
 		if e.Judge != nil {
-			msgs := make([]Messages, len(judged))
+			msgs := make([]prompt.Messages, len(judged))
 			for k, it := range judged {
 				c, err := cond(it.ep, it.t)
 				if err != nil {

@@ -6,13 +6,20 @@ import (
 	"fmt"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/prompt"
 )
+
+// Generator is anything that answers a (system, user) prompt: a local model, or the
+// OpenAI-compatible Client.
+type Generator interface {
+	Generate(ctx context.Context, system, user string) (string, error)
+}
 
 // LocalGenerator answers rendered prompts with a local model through the chat template. It
 // implements Generator (one prompt) and batches many prompts in GenerateAll.
 type LocalGenerator struct {
 	Model *llama.Model
-	Enc   *ChatEncoder
+	Enc   *prompt.ChatEncoder
 	// MaxTokens bounds a response; Temperature 0 is greedy decoding.
 	MaxTokens   int
 	Temperature float64
@@ -24,7 +31,7 @@ type LocalGenerator struct {
 
 // Generate implements Generator.
 func (g *LocalGenerator) Generate(ctx context.Context, system, user string) (string, error) {
-	out, err := g.GenerateAll(ctx, []Messages{{System: system, User: user}})
+	out, err := g.GenerateAll(ctx, []prompt.Messages{{System: system, User: user}})
 	if err != nil {
 		return "", err
 	}
@@ -33,7 +40,28 @@ func (g *LocalGenerator) Generate(ctx context.Context, system, user string) (str
 
 // GenerateAll answers every prompt; response i depends only on the prompt, the seed and i's
 // position within its batch of Batch prompts.
-func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]string, error) {
+func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []prompt.Messages) ([]string, error) {
+	rs, err := g.Replies(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Text
+	}
+	return out, nil
+}
+
+// Reply is one generated response.
+type Reply struct {
+	Text string // decoded up to the end token (prompt.ChatEncoder.DecodeReply)
+	// Ended reports that the model ended its turn with the end token, rather than hitting
+	// MaxTokens or the context length.
+	Ended bool
+}
+
+// Replies is GenerateAll with each response's end.
+func (g *LocalGenerator) Replies(ctx context.Context, msgs []prompt.Messages) ([]Reply, error) {
 	if g.Model == nil || g.Enc == nil {
 		return nil, errors.New("popi: LocalGenerator needs a model and an encoder")
 	}
@@ -45,7 +73,7 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]st
 		bs = 16
 	}
 	r := g.Model.NewRunner()
-	out := make([]string, len(msgs))
+	out := make([]Reply, len(msgs))
 	for s := 0; s < len(msgs); s += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -63,7 +91,7 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]st
 			return nil, fmt.Errorf("popi: generation: %w", err)
 		}
 		for i, c := range cs {
-			out[s+i] = g.Enc.DecodeReply(c.Tokens)
+			out[s+i] = Reply{Text: g.Enc.DecodeReply(c.Tokens), Ended: c.Finish == llama.FinishStop}
 		}
 	}
 	return out, nil
@@ -71,11 +99,11 @@ func (g *LocalGenerator) GenerateAll(ctx context.Context, msgs []Messages) ([]st
 
 // batchGenerator is implemented by generators that answer many prompts at once.
 type batchGenerator interface {
-	GenerateAll(ctx context.Context, msgs []Messages) ([]string, error)
+	GenerateAll(ctx context.Context, msgs []prompt.Messages) ([]string, error)
 }
 
 // generateAll answers msgs with g, batched when g supports it.
-func generateAll(ctx context.Context, g Generator, msgs []Messages) ([]string, error) {
+func generateAll(ctx context.Context, g Generator, msgs []prompt.Messages) ([]string, error) {
 	if b, ok := g.(batchGenerator); ok {
 		return b.GenerateAll(ctx, msgs)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 )
 
@@ -28,12 +29,97 @@ type EvalRunOptions struct {
 // <Out>.md, <Out>.json and <Out>_details.json there (and <Out>_transfer.* with transfer
 // targets).
 func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Writer) (*Report, *Report, error) {
+	s, err := reopenSession(dir, o, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.run.Close()
+	if o.Out == "" {
+		o.Out = "eval"
+	}
+	if err := s.loadEpisodes(); err != nil {
+		return nil, nil, err
+	}
+	if err := s.loadBase(); err != nil {
+		return nil, nil, err
+	}
+	c, run := &s.plan.Config, s.run
+	var before, after Summaries
+	if err := ReadJSON(run.Path("summaries", "before_heldout.json"), &before); err != nil {
+		return nil, nil, err
+	}
+	if o.Inference != "" {
+		phi, _, err := LoadBase(o.Inference, c.WeightType)
+		if err != nil {
+			return nil, nil, err
+		}
+		sm := &Summarizer{Model: phi, Enc: s.enc, P: s.plan.Prompting(), MaxTokens: c.Stage1.MaxTokens, Temperature: c.SummaryTemperature, TopP: c.Stage1.TopP, Seed: c.Seed + 101}
+		got, err := sm.Episodes(ctx, s.eps.Held, c.PromptDependent, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		after = *got
+	} else if err := ReadJSON(run.Path("summaries", "after_heldout.json"), &after); err != nil {
+		return nil, nil, err
+	}
+	held := s.eps.Held
+	if len(before.Tokens) != len(held) || len(after.Tokens) != len(held) {
+		return nil, nil, fmt.Errorf("popi: saved summaries cover %d/%d users, the run evaluates %d", len(before.Tokens), len(after.Tokens), len(held))
+	}
+	methods := s.plan.Methods
+	if o.Methods != "" {
+		if methods, err = ParseMethods(o.Methods); err != nil {
+			return nil, nil, err
+		}
+	}
+	var mms []MethodModel
+	for _, m := range methods {
+		g := s.base
+		if m.Aligned() {
+			p := run.Path("models", m.Slug())
+			if !exists(filepath.Join(p, "config.json")) {
+				return nil, nil, fmt.Errorf("popi: the run has no trained generator for %v (%s)", m, p)
+			}
+			if g, err = llama.Load(p, llama.LoadOptions{WeightType: c.WeightType}); err != nil {
+				return nil, nil, err
+			}
+		}
+		mms = append(mms, MethodModel{Method: m, Gen: g})
+	}
+	judge, err := s.judge()
+	if err != nil {
+		return nil, nil, err
+	}
+	ev := s.evaluation(&before, &after, judge, log)
+	rms, det, err := ev.Run(ctx, mms)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := BuildReport(fmt.Sprintf("POPI evaluation of %s, seed %d", dir, c.Seed), rms)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := rep.Write(run.Path(o.Out+".md"), run.Path(o.Out+".json")); err != nil {
+		return nil, nil, err
+	}
+	if err := atomicfile.WriteJSON(run.Path(o.Out+"_details.json"), det, fileMode); err != nil {
+		return nil, nil, err
+	}
+	var tr *Report
+	if s.plan.Transfers() {
+		if tr, err = s.transfer(ctx, ev, methods); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rep, tr, nil
+}
+
+// reopenSession reopens a finished run for re-evaluation: its config.json with o's judge
+// and transfer overrides, resolved into a plan.
+func reopenSession(dir string, o EvalRunOptions, log io.Writer) (*session, error) {
 	var cfg PipelineConfig
 	if err := ReadJSON(filepath.Join(dir, "config.json"), &cfg); err != nil {
-		return nil, nil, fmt.Errorf("popi: %s is not a run directory: %w", dir, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("popi: %s is not a run directory: %w", dir, err)
 	}
 	for k, v := range map[*string]string{&cfg.JudgeURL: o.JudgeURL, &cfg.JudgeModel: o.JudgeModel, &cfg.JudgeKeyEnv: o.JudgeKeyEnv,
 		&cfg.TransferModelDir: o.TransferModelDir, &cfg.TransferURL: o.TransferURL, &cfg.TransferModel: o.TransferModel, &cfg.TransferKeyEnv: o.TransferKey} {
@@ -41,100 +127,13 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 			*k = v
 		}
 	}
-	if o.Out == "" {
-		o.Out = "eval"
+	plan, err := openPlan(cfg)
+	if err != nil {
+		return nil, err
 	}
 	run, err := OpenRun(dir, true, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer run.Close()
-	_, heldEps, fam, mode, worldRun, err := pipelineEpisodes(&cfg, run)
-	if err != nil {
-		return nil, nil, err
-	}
-	if cfg.EvalUsers > 0 && cfg.EvalUsers < len(heldEps) {
-		heldEps = heldEps[:cfg.EvalUsers]
-	}
-	base, tok, err := LoadBase(cfg.ModelDir, cfg.WeightType)
-	if err != nil {
-		return nil, nil, err
-	}
-	enc, err := NewChatEncoder(tok, base.Config, cfg.Plain)
-	if err != nil {
-		return nil, nil, err
-	}
-	tset, _ := cfg.templateSet()
-	prm := Prompting{Family: fam, Mode: mode, Templates: tset}
-	var before, after Summaries
-	if err := ReadJSON(run.Path("summaries", "before_heldout.json"), &before); err != nil {
-		return nil, nil, err
-	}
-	if o.Inference != "" {
-		phi, _, err := LoadBase(o.Inference, cfg.WeightType)
-		if err != nil {
-			return nil, nil, err
-		}
-		sm := &Summarizer{Model: phi, Enc: enc, P: prm, MaxTokens: cfg.Stage1.MaxTokens, Temperature: cfg.SummaryTemperature, TopP: cfg.Stage1.TopP, Seed: cfg.Seed + 101}
-		s, err := sm.Episodes(ctx, heldEps, cfg.PromptDependent, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		after = *s
-	} else if err := ReadJSON(run.Path("summaries", "after_heldout.json"), &after); err != nil {
-		return nil, nil, err
-	}
-	if len(before.Tokens) != len(heldEps) || len(after.Tokens) != len(heldEps) {
-		return nil, nil, fmt.Errorf("popi: saved summaries cover %d/%d users, the run evaluates %d", len(before.Tokens), len(after.Tokens), len(heldEps))
-	}
-	mstr := o.Methods
-	if mstr == "" {
-		mstr = cfg.Methods
-	}
-	methods, err := ParseMethods(mstr)
-	if err != nil {
-		return nil, nil, err
-	}
-	var mms []MethodModel
-	for _, m := range methods {
-		g := base
-		if m.Aligned() {
-			p := run.Path("models", m.Slug())
-			if !exists(filepath.Join(p, "config.json")) {
-				return nil, nil, fmt.Errorf("popi: the run has no trained generator for %v (%s)", m, p)
-			}
-			if g, err = llama.Load(p, llama.LoadOptions{WeightType: cfg.WeightType}); err != nil {
-				return nil, nil, err
-			}
-		}
-		mms = append(mms, MethodModel{Method: m, Gen: g})
-	}
-	judge, err := pipelineJudge(&cfg, run, fam, worldRun)
-	if err != nil {
-		return nil, nil, err
-	}
-	ev := &Evaluation{Enc: enc, P: prm, Base: base, Judge: judge, Config: cfg.Eval, Episodes: heldEps, Before: &before, After: &after,
-		Dataset: fam.String(), Seed: cfg.Seed, Log: log}
-	ev.Config.Seed = cfg.Seed
-	rms, det, err := ev.Run(ctx, mms)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := BuildReport(fmt.Sprintf("POPI evaluation of %s, seed %d", dir, cfg.Seed), rms)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := rep.Write(run.Path(o.Out+".md"), run.Path(o.Out+".json")); err != nil {
-		return nil, nil, err
-	}
-	if err := WriteJSON(run.Path(o.Out+"_details.json"), det); err != nil {
-		return nil, nil, err
-	}
-	var tr *Report
-	if cfg.TransferModelDir != "" || cfg.TransferURL != "" {
-		if tr, err = runTransfer(ctx, &cfg, run, ev, methods); err != nil {
-			return nil, nil, err
-		}
-	}
-	return rep, tr, nil
+	return &session{plan: plan, run: run}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
 )
 
@@ -48,7 +50,7 @@ func TestTransferWinRateWithKnownGenerator(t *testing.T) {
 		before.PerEpisode = append(before.PerEpisode, "")
 		after.PerEpisode = append(after.PerEpisode, p.Summary())
 	}
-	ev := &Evaluation{Enc: f.Enc, P: Prompting{Family: FamilyELIX}, Judge: ExactJudge{}, Config: EvalConfig{MaxTokens: 8},
+	ev := &Evaluation{Enc: f.Enc, P: prompt.Prompting{Family: data.FamilyELIX}, Judge: ExactJudge{}, Config: EvalConfig{MaxTokens: 8},
 		Episodes: eps, Before: before, After: after, Dataset: "world"}
 	rep, _, err := Transfer(context.Background(), ev, []TransferTarget{{Name: "style", Gen: styleGen{}}}, AllMethods())
 	if err != nil {
@@ -94,7 +96,7 @@ func TestEvaluationLocalAndPersonalize(t *testing.T) {
 	f := getFixture(t)
 	m := f.model(t, 4)
 	eps := fixtureEpisodes(t, f, true, 1)
-	sum := &Summarizer{Model: m, Enc: f.Enc, P: Prompting{Family: FamilyELIX}, MaxTokens: 6, Temperature: 1, Seed: 3}
+	sum := &Summarizer{Model: m, Enc: f.Enc, P: prompt.Prompting{Family: data.FamilyELIX}, MaxTokens: 6, Temperature: 1, Seed: 3}
 	s, err := sum.Episodes(context.Background(), eps, false, nil)
 	if err != nil || len(s.PerEpisode) != len(eps) {
 		t.Fatalf("%v %+v", err, s)
@@ -103,7 +105,7 @@ func TestEvaluationLocalAndPersonalize(t *testing.T) {
 	if err != nil || len(sp.PerTarget) != len(eps) || len(sp.PerTarget[0]) != len(eps[0].Targets) {
 		t.Fatalf("prompt-dependent: %v", err)
 	}
-	ev := &Evaluation{Enc: f.Enc, P: Prompting{Family: FamilyELIX}, Base: m, Judge: ExactJudge{}, Config: EvalConfig{MaxTokens: 6, WinTargets: 1},
+	ev := &Evaluation{Enc: f.Enc, P: prompt.Prompting{Family: data.FamilyELIX}, Base: m, Judge: ExactJudge{}, Config: EvalConfig{MaxTokens: 6, WinTargets: 1},
 		Episodes: eps, Before: s, After: sp, Dataset: "world"}
 	rms, det, err := ev.Run(context.Background(), []MethodModel{{Method: MethodBase, Gen: m}, {Method: MethodPOPIInferenceOnly, Gen: m}, {Method: MethodRawPrompting, Gen: m}})
 	if err != nil {
@@ -116,11 +118,11 @@ func TestEvaluationLocalAndPersonalize(t *testing.T) {
 		t.Fatalf("judged %+v for %d episodes with 1 prompt each", rms[1].Judge, len(eps))
 	}
 	g := &LocalGenerator{Model: m, Enc: f.Enc, MaxTokens: 6}
-	z, resp, err := Personalize(context.Background(), sum, g, Prompting{Family: FamilyELIX}, EpisodeSignals(&eps[0]), []string{"why rain?", "what is a cat?"})
+	z, resp, err := Personalize(context.Background(), sum, g, prompt.Prompting{Family: data.FamilyELIX}, prompt.EpisodeSignals(&eps[0]), []string{"why rain?", "what is a cat?"})
 	if err != nil || len(resp) != 2 {
 		t.Fatalf("%v %d", err, len(resp))
 	}
-	again, _ := Respond(context.Background(), g, Prompting{Family: FamilyELIX}, z, []string{"why rain?", "what is a cat?"})
+	again, _ := Respond(context.Background(), g, prompt.Prompting{Family: data.FamilyELIX}, z, []string{"why rain?", "what is a cat?"})
 	if !slices2Equal(resp, again) {
 		t.Fatal("responses with the stored summary differ")
 	}

@@ -7,13 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-)
 
-// Generator is anything that answers a (system, user) prompt: a local model, or the
-// OpenAI-compatible Client.
-type Generator interface {
-	Generate(ctx context.Context, system, user string) (string, error)
-}
+	"github.com/popi-go/popi/popi/prompt"
+)
 
 // Outcome is the result of comparing candidate A with candidate B.
 type Outcome int
@@ -88,10 +84,10 @@ func jsonInner(s string) string {
 }
 
 // JudgeMessages renders the judge prompt with output1 as model 'm' and output2 as 'M'.
-func JudgeMessages(instruction, description, output1, output2 string) Messages {
+func JudgeMessages(instruction, description, output1, output2 string) prompt.Messages {
 	r := strings.NewReplacer("{instruction}", jsonInner(instruction), "{description}", jsonInner(description),
 		"{output_1}", jsonInner(output1), "{output_2}", jsonInner(output2))
-	return Messages{System: JudgeSystemPrompt, User: r.Replace(JudgeUserTemplate)}
+	return prompt.Messages{System: JudgeSystemPrompt, User: r.Replace(JudgeUserTemplate)}
 }
 
 // LLMJudge is the LLM-as-a-judge of the paper: it asks Model both orders and combines
@@ -118,7 +114,7 @@ func (j *LLMJudge) Compare(ctx context.Context, instruction, description, a, b s
 	if j.Model == nil {
 		return Verdict{}, errors.New("popi: LLMJudge has no model")
 	}
-	orders := [2]Messages{JudgeMessages(instruction, description, a, b), JudgeMessages(instruction, description, b, a)}
+	orders := [2]prompt.Messages{JudgeMessages(instruction, description, a, b), JudgeMessages(instruction, description, b, a)}
 	var v Verdict
 	var errs [2]error
 	var wg sync.WaitGroup

@@ -7,7 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/popi-go/popi/popi/openai"
+	"github.com/popi-go/popi/popi/openai/openaitest"
 	"github.com/popi-go/popi/popi/world"
 )
 
@@ -29,15 +32,27 @@ func judgeOutputs(t *testing.T, user string) (m, M string) {
 	return m, M
 }
 
-func judgeClient(t *testing.T, answer func(m, M string) string) *Client {
-	srv, _ := chatServer(t, func(_ int, req chatRequest, _ *http.Request) (int, map[string]string, string) {
+// testClient is a client of the fake server at url without retries' waiting to speak of
+// (1 ms backoff).
+func testClient(t *testing.T, url string, cfg openai.Config) *openai.Client {
+	t.Helper()
+	cfg.BaseURL, cfg.Model, cfg.BackoffBase = url+"/v1", "judge-model", time.Millisecond
+	c, err := openai.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func judgeClient(t *testing.T, answer func(m, M string) string) *openai.Client {
+	srv, _ := openaitest.Server(t, func(_ int, req openaitest.Request, _ *http.Request) (int, map[string]string, string) {
 		if len(req.Messages) != 2 || req.Messages[0].Content != JudgeSystemPrompt {
 			return 400, nil, `{"error":"not a judge request"}`
 		}
 		m, M := judgeOutputs(t, req.Messages[1].Content)
-		return 200, nil, completion(answer(m, M))
+		return 200, nil, openaitest.Completion(answer(m, M))
 	})
-	c, _ := testClient(t, srv.URL, ClientConfig{MaxRetries: -1})
+	c := testClient(t, srv.URL, openai.Config{MaxRetries: -1})
 	return c
 }
 
@@ -97,8 +112,8 @@ func TestLLMJudgeOverHTTP(t *testing.T) {
 			t.Fatalf("odd answer %q: %+v %v", odd, v, err)
 		}
 	}
-	srv, _ := chatServer(t, func(int, chatRequest, *http.Request) (int, map[string]string, string) { return 503, nil, "down" })
-	c, _ := testClient(t, srv.URL, ClientConfig{MaxRetries: 1})
+	srv, _ := openaitest.Server(t, func(int, openaitest.Request, *http.Request) (int, map[string]string, string) { return 503, nil, "down" })
+	c := testClient(t, srv.URL, openai.Config{MaxRetries: 1})
 	if _, err := (&LLMJudge{Model: c}).Compare(ctx, "q", "d", "x", "y"); err == nil {
 		t.Fatal("server errors not reported")
 	}

@@ -3,6 +3,9 @@ package popi
 import (
 	"fmt"
 	"strings"
+
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // Method is one of the compared personalization methods of section 5.1.
@@ -97,16 +100,16 @@ const (
 )
 
 // Condition is what the method's generator is conditioned on, and from which summaries.
-func (m Method) Condition() (Condition, SummarySource) {
+func (m Method) Condition() (prompt.Condition, SummarySource) {
 	switch m {
 	case MethodRawPrompting, MethodRawAligned:
-		return CondSignals, NoSummary
+		return prompt.CondSignals, NoSummary
 	case MethodInferencePrompting, MethodInferenceAligned:
-		return CondSummary, SummaryBefore
+		return prompt.CondSummary, SummaryBefore
 	case MethodPOPIInferenceOnly, MethodPOPIFull:
-		return CondSummary, SummaryAfter
+		return prompt.CondSummary, SummaryAfter
 	}
-	return CondPrompt, NoSummary
+	return prompt.CondPrompt, NoSummary
 }
 
 // Summaries holds one preference summary per episode (prompt-independent) or per episode
@@ -145,27 +148,27 @@ func (s *Summaries) Get(ep, target int) (string, error) {
 
 // Conditioner returns the conditioning function of method m for episodes eps: raw signals,
 // or the summaries of the right source.
-func Conditioner(m Method, eps []Episode, before, after *Summaries) func(ep, target int) (Conditioning, error) {
+func Conditioner(m Method, eps []data.Episode, before, after *Summaries) func(ep, target int) (prompt.Conditioning, error) {
 	cond, src := m.Condition()
-	return func(ep, target int) (Conditioning, error) {
+	return func(ep, target int) (prompt.Conditioning, error) {
 		switch {
-		case cond == CondSignals:
-			return Conditioning{Cond: CondSignals, Signals: EpisodeSignals(&eps[ep])}, nil
-		case cond == CondSummary:
+		case cond == prompt.CondSignals:
+			return prompt.Conditioning{Cond: prompt.CondSignals, Signals: prompt.EpisodeSignals(&eps[ep])}, nil
+		case cond == prompt.CondSummary:
 			s := before
 			if src == SummaryAfter {
 				s = after
 			}
 			z, err := s.Get(ep, target)
 			if err != nil {
-				return Conditioning{}, fmt.Errorf("%v: %w", m, err)
+				return prompt.Conditioning{}, fmt.Errorf("%v: %w", m, err)
 			}
 			if strings.TrimSpace(z) == "" {
 				// An empty summary states nothing: the generator sees the prompt alone.
-				return Conditioning{Cond: CondPrompt}, nil
+				return prompt.Conditioning{Cond: prompt.CondPrompt}, nil
 			}
-			return Conditioning{Cond: CondSummary, Summary: z}, nil
+			return prompt.Conditioning{Cond: prompt.CondSummary, Summary: z}, nil
 		}
-		return Conditioning{Cond: CondPrompt}, nil
+		return prompt.Conditioning{Cond: prompt.CondPrompt}, nil
 	}
 }

@@ -2,6 +2,9 @@ package popi
 
 import (
 	"testing"
+
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 func TestMethods(t *testing.T) {
@@ -30,20 +33,20 @@ func TestMethods(t *testing.T) {
 	if aligned != 3 {
 		t.Fatalf("%d aligned methods", aligned)
 	}
-	eps := []Episode{{Signals: []PrefPair{{Prompt: "p", Chosen: "c", Rejected: "r"}}}}
+	eps := []data.Episode{{Signals: []data.PrefPair{{Prompt: "p", Chosen: "c", Rejected: "r"}}}}
 	before := &Summaries{PerEpisode: []string{"z0"}}
 	after := &Summaries{PromptDependent: true, PerTarget: [][]string{{"a0", "a1"}}}
-	for m, want := range map[Method]Conditioning{
-		MethodBase:               {Cond: CondPrompt},
-		MethodInferencePrompting: {Cond: CondSummary, Summary: "z0"},
-		MethodPOPIFull:           {Cond: CondSummary, Summary: "a1"},
+	for m, want := range map[Method]prompt.Conditioning{
+		MethodBase:               {Cond: prompt.CondPrompt},
+		MethodInferencePrompting: {Cond: prompt.CondSummary, Summary: "z0"},
+		MethodPOPIFull:           {Cond: prompt.CondSummary, Summary: "a1"},
 	} {
 		c, err := Conditioner(m, eps, before, after)(0, 1)
 		if err != nil || c != want {
 			t.Fatalf("%v: %+v %v", m, c, err)
 		}
 	}
-	if c, _ := Conditioner(MethodRawAligned, eps, nil, nil)(0, 0); c.Cond != CondSignals || c.Signals == "" {
+	if c, _ := Conditioner(MethodRawAligned, eps, nil, nil)(0, 0); c.Cond != prompt.CondSignals || c.Signals == "" {
 		t.Fatalf("%+v", c)
 	}
 	if _, err := Conditioner(MethodPOPIFull, eps, before, after)(0, 5); err == nil {

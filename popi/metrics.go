@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // PairMargin holds, for one held-out target pair, the log-probability margin
@@ -44,7 +46,7 @@ type TokenCounter interface {
 // the tokens of the conditioned messages minus those of the Base-Model's messages for
 // the same user prompt. A negative difference means the two do not belong together and
 // is an error.
-func ContextOverhead(tc TokenCounter, base, conditioned Messages) (int, error) {
+func ContextOverhead(tc TokenCounter, base, conditioned prompt.Messages) (int, error) {
 	b := tc.CountTokens(base.System) + tc.CountTokens(base.User)
 	c := tc.CountTokens(conditioned.System) + tc.CountTokens(conditioned.User)
 	if c < b {

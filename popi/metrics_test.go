@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 func TestRewardAccuracy(t *testing.T) {
@@ -33,11 +36,11 @@ type wordCounter struct{}
 func (wordCounter) CountTokens(s string) int { return len(strings.Fields(s)) }
 
 func TestContextOverhead(t *testing.T) {
-	base, err := GeneratorMessages(TemplatesPaper, FamilyELIX, SignalsRaw, CondPrompt, "why is the sky blue", "", "")
+	base, err := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondPrompt, "why is the sky blue", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cond, err := GeneratorMessages(TemplatesPaper, FamilyELIX, SignalsRaw, CondSummary, "why is the sky blue", "", "short answers for kids")
+	cond, err := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondSummary, "why is the sky blue", "", "short answers for kids")
 	if err != nil {
 		t.Fatal(err)
 	}

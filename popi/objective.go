@@ -8,37 +8,10 @@ import (
 	"sync"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
-
-// Conditioning is what a generator sees besides the user prompt: nothing (the Base-Model),
-// the raw user signals, or a preference summary.
-type Conditioning struct {
-	Cond    Condition
-	Signals string // CondSignals
-	Summary string // CondSummary
-}
-
-// Prompting fixes how prompts are rendered for a dataset: family, signal mode and template set.
-type Prompting struct {
-	Family    Family
-	Mode      SignalMode
-	Templates TemplateSet
-}
-
-// GeneratorMessages renders the generator prompt for one user prompt under c.
-func (p Prompting) GeneratorMessages(c Conditioning, prompt string) (Messages, error) {
-	return GeneratorMessages(p.Templates, p.Family, p.Mode, c.Cond, prompt, c.Signals, c.Summary)
-}
-
-// InferenceMessages renders the inference-model prompt for an episode's signals; with a
-// non-empty prompt, the prompt-dependent variant (Appendix B).
-func (p Prompting) InferenceMessages(signals, prompt string) (Messages, error) {
-	if prompt != "" {
-		return InferenceMessagesPromptDependent(p.Family, signals, prompt)
-	}
-	return InferenceMessages(p.Family, p.Mode, signals)
-}
 
 // Objective evaluates the summary-augmented preference objective: Eq. 1 (DPO) or Eq. 2
 // (IPO) of the paper,
@@ -55,8 +28,8 @@ func (p Prompting) InferenceMessages(signals, prompt string) (Messages, error) {
 type Objective struct {
 	Gen  *llama.Model // πθ
 	Ref  *llama.Model // πθ_ref
-	Enc  *ChatEncoder
-	P    Prompting
+	Enc  *prompt.ChatEncoder
+	P    prompt.Prompting
 	Pref rl.PreferenceConfig
 
 	mu        sync.Mutex
@@ -66,7 +39,7 @@ type Objective struct {
 }
 
 // NewObjective checks its inputs and returns an objective with an empty reference cache.
-func NewObjective(gen, ref *llama.Model, enc *ChatEncoder, p Prompting, pref rl.PreferenceConfig) (*Objective, error) {
+func NewObjective(gen, ref *llama.Model, enc *prompt.ChatEncoder, p prompt.Prompting, pref rl.PreferenceConfig) (*Objective, error) {
 	if gen == nil || ref == nil || enc == nil {
 		return nil, errors.New("popi: NewObjective: generator, reference and encoder are required")
 	}
@@ -91,9 +64,9 @@ func (o *Objective) RefScorings() int {
 	return o.refScores
 }
 
-func pairKey(p PrefPair) string { return p.Prompt + "\x00" + p.Chosen + "\x00" + p.Rejected }
+func pairKey(p data.PrefPair) string { return p.Prompt + "\x00" + p.Chosen + "\x00" + p.Rejected }
 
-func checkPair(p PrefPair) error {
+func checkPair(p data.PrefPair) error {
 	if strings.TrimSpace(p.Prompt) == "" || strings.TrimSpace(p.Chosen) == "" || strings.TrimSpace(p.Rejected) == "" {
 		return errors.New("popi: preference pair with an empty prompt or response")
 	}
@@ -102,7 +75,7 @@ func checkPair(p PrefPair) error {
 
 // ScorePair returns log π(y_c|prefix) and log π(y_r|prefix) with one shared prefill of
 // the rendered messages m.
-func ScorePair(r *llama.Runner, enc *ChatEncoder, m Messages, p PrefPair) (chosen, rejected float64, err error) {
+func ScorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
 	sc, err := r.Score(enc.Prompt(m), [][]int{enc.Reply(p.Chosen), enc.Reply(p.Rejected)})
 	if err != nil {
 		return 0, 0, err
@@ -116,7 +89,7 @@ func ScorePair(r *llama.Runner, enc *ChatEncoder, m Messages, p PrefPair) (chose
 
 // Reference returns the cached reference log-probs of a pair, log πref(y|x) for y_c and
 // y_r, scoring them on first use.
-func (o *Objective) Reference(p PrefPair) (chosen, rejected float64, err error) {
+func (o *Objective) Reference(p data.PrefPair) (chosen, rejected float64, err error) {
 	if err := checkPair(p); err != nil {
 		return 0, 0, err
 	}
@@ -126,7 +99,7 @@ func (o *Objective) Reference(p PrefPair) (chosen, rejected float64, err error) 
 	if v, ok := o.cache[k]; ok {
 		return v[0], v[1], nil
 	}
-	m, err := o.P.GeneratorMessages(Conditioning{Cond: CondPrompt}, p.Prompt)
+	m, err := o.P.GeneratorMessages(prompt.Conditioning{Cond: prompt.CondPrompt}, p.Prompt)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -141,7 +114,7 @@ func (o *Objective) Reference(p PrefPair) (chosen, rejected float64, err error) 
 
 // PairLogProbs scores one pair under conditioning c with the generator and fills in the
 // cached reference.
-func (o *Objective) PairLogProbs(c Conditioning, p PrefPair) (rl.PairLogProbs, error) {
+func (o *Objective) PairLogProbs(c prompt.Conditioning, p data.PrefPair) (rl.PairLogProbs, error) {
 	rc, rr, err := o.Reference(p)
 	if err != nil {
 		return rl.PairLogProbs{}, err
@@ -160,7 +133,7 @@ func (o *Objective) PairLogProbs(c Conditioning, p PrefPair) (rl.PairLogProbs, e
 }
 
 // Loss is the mean objective ℓ over pairs with the generator conditioned by c.
-func (o *Objective) Loss(c Conditioning, pairs []PrefPair) (float64, error) {
+func (o *Objective) Loss(c prompt.Conditioning, pairs []data.PrefPair) (float64, error) {
 	if len(pairs) == 0 {
 		return 0, errors.New("popi: objective over no pairs")
 	}
@@ -189,11 +162,11 @@ func (o *Objective) NoInformationLoss() (float64, error) {
 
 // SummaryLoss is the objective of a sampled summary over pairs; a blank summary gets
 // NoInformationLoss.
-func (o *Objective) SummaryLoss(summary string, pairs []PrefPair) (float64, error) {
+func (o *Objective) SummaryLoss(summary string, pairs []data.PrefPair) (float64, error) {
 	if strings.TrimSpace(summary) == "" {
 		return o.NoInformationLoss()
 	}
-	return o.Loss(Conditioning{Cond: CondSummary, Summary: summary}, pairs)
+	return o.Loss(prompt.Conditioning{Cond: prompt.CondSummary, Summary: summary}, pairs)
 }
 
 // DefaultAlpha is the paper's KL weight: 0.002·β for DPO, 0.002·2/β for IPO.

@@ -4,11 +4,13 @@ import (
 	"math"
 	"testing"
 
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
-func worldPairs(f *tinyFixture, n int) []PrefPair {
-	return WorldPairs(f.World.Train[0].Pairs[:n])
+func worldPairs(f *tinyFixture, n int) []data.PrefPair {
+	return data.WorldPairs(f.World.Train[0].Pairs[:n])
 }
 
 // The objective equals Eq. 1 / Eq. 2 computed by hand from independently scored
@@ -16,7 +18,7 @@ func worldPairs(f *tinyFixture, n int) []PrefPair {
 func TestObjectiveMatchesHandComputation(t *testing.T) {
 	f := getFixture(t)
 	gen, ref := f.model(t, 1), f.model(t, 2)
-	p := Prompting{Family: FamilyELIX}
+	p := prompt.Prompting{Family: data.FamilyELIX}
 	pairs := worldPairs(f, 3)
 	summary := f.World.Train[0].Persona.Summary()
 	for _, pc := range []rl.PreferenceConfig{{Kind: rl.DPOLoss, Beta: 0.1}, {Kind: rl.IPOLoss, Beta: 0.05}, {Kind: rl.DPOLoss, Beta: 0.01}} {
@@ -30,8 +32,8 @@ func TestObjectiveMatchesHandComputation(t *testing.T) {
 		}
 		want := 0.0
 		for _, pr := range pairs {
-			gm, _ := GeneratorMessages(TemplatesPaper, FamilyELIX, SignalsRaw, CondSummary, pr.Prompt, "", summary)
-			rm, _ := GeneratorMessages(TemplatesPaper, FamilyELIX, SignalsRaw, CondPrompt, pr.Prompt, "", "")
+			gm, _ := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondSummary, pr.Prompt, "", summary)
+			rm, _ := prompt.GeneratorMessages(prompt.TemplatesPaper, data.FamilyELIX, data.SignalsRaw, prompt.CondPrompt, pr.Prompt, "", "")
 			g, err := gen.Score(f.Enc.Prompt(gm), [][]int{f.Enc.Reply(pr.Chosen), f.Enc.Reply(pr.Rejected)})
 			if err != nil {
 				t.Fatal(err)
@@ -59,8 +61,8 @@ func TestObjectiveMatchesHandComputation(t *testing.T) {
 func TestObjectiveHandNumbers(t *testing.T) {
 	f := getFixture(t)
 	m := f.model(t, 1)
-	dpo, _ := NewObjective(m, m, f.Enc, Prompting{}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
-	ipo, _ := NewObjective(m, m, f.Enc, Prompting{}, rl.PreferenceConfig{Kind: rl.IPOLoss, Beta: 0.1})
+	dpo, _ := NewObjective(m, m, f.Enc, prompt.Prompting{}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
+	ipo, _ := NewObjective(m, m, f.Enc, prompt.Prompting{}, rl.PreferenceConfig{Kind: rl.IPOLoss, Beta: 0.1})
 	if l, _ := dpo.NoInformationLoss(); math.Abs(l-math.Ln2) > 1e-12 {
 		t.Fatalf("DPO loss at h=0: %v, want ln 2", l)
 	}
@@ -85,7 +87,7 @@ func TestObjectiveHandNumbers(t *testing.T) {
 		t.Fatalf("alpha IPO %v", a)
 	}
 	// With the generator equal to the reference and the Base-Model condition, h = 0 exactly.
-	l, err := dpo.Loss(Conditioning{Cond: CondPrompt}, worldPairs(f, 2))
+	l, err := dpo.Loss(prompt.Conditioning{Cond: prompt.CondPrompt}, worldPairs(f, 2))
 	if err != nil || math.Abs(l-math.Ln2) > 1e-12 {
 		t.Fatalf("base condition loss %v (%v), want ln 2", l, err)
 	}
@@ -94,7 +96,7 @@ func TestObjectiveHandNumbers(t *testing.T) {
 // The reference term is scored once per distinct pair, however often it is used.
 func TestObjectiveReferenceCached(t *testing.T) {
 	f := getFixture(t)
-	obj, _ := NewObjective(f.model(t, 1), f.model(t, 2), f.Enc, Prompting{}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
+	obj, _ := NewObjective(f.model(t, 1), f.model(t, 2), f.Enc, prompt.Prompting{}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
 	pairs := worldPairs(f, 4)
 	for _, s := range []string{"a child", "an expert who likes short answers", "negative tone"} {
 		if _, err := obj.SummaryLoss(s, pairs); err != nil {
@@ -107,16 +109,16 @@ func TestObjectiveReferenceCached(t *testing.T) {
 	if n := obj.RefScorings(); n != 4 {
 		t.Fatalf("reference scored %d times for 4 distinct pairs", n)
 	}
-	if _, err := obj.SummaryLoss("x", []PrefPair{{Prompt: "p", Chosen: "", Rejected: "r"}}); err == nil {
+	if _, err := obj.SummaryLoss("x", []data.PrefPair{{Prompt: "p", Chosen: "", Rejected: "r"}}); err == nil {
 		t.Fatal("empty response accepted")
 	}
 	if _, err := obj.SummaryLoss("x", nil); err == nil {
 		t.Fatal("no pairs accepted")
 	}
-	if _, err := NewObjective(nil, nil, f.Enc, Prompting{}, rl.PreferenceConfig{Beta: 0.1}); err == nil {
+	if _, err := NewObjective(nil, nil, f.Enc, prompt.Prompting{}, rl.PreferenceConfig{Beta: 0.1}); err == nil {
 		t.Fatal("nil models accepted")
 	}
-	if _, err := NewObjective(obj.Gen, obj.Ref, f.Enc, Prompting{}, rl.PreferenceConfig{Beta: 0}); err == nil {
+	if _, err := NewObjective(obj.Gen, obj.Ref, f.Enc, prompt.Prompting{}, rl.PreferenceConfig{Beta: 0}); err == nil {
 		t.Fatal("beta 0 accepted")
 	}
 }

@@ -231,12 +231,21 @@ func TestPipelineAlignX(t *testing.T) {
 	cfg.Family, cfg.DataFiles, cfg.HeldOutFrac = "alignx", []string{data}, 0.34
 	cfg.Loss, cfg.Beta = "ipo", 0.05 // the IPO objective (Eq. 2) end to end
 	cfg.Stage1.RewardPairs = 3       // forced to 1 for one-target episodes
-	res, err := RunPipeline(context.Background(), cfg, filepath.Join(t.TempDir(), "run"), false, nil)
+	out := filepath.Join(t.TempDir(), "run")
+	res, err := RunPipeline(context.Background(), cfg, out, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Report.Runs) != 7 {
 		t.Fatalf("%d rows", len(res.Report.Runs))
+	}
+	// config.json records what ran: one reward pair, the run's seed in every stage.
+	var saved PipelineConfig
+	if err := ReadJSON(filepath.Join(out, "config.json"), &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Stage1.RewardPairs != 1 || saved.Stage1.Seed != cfg.Seed || saved.Stage2.Seed != cfg.Seed || saved.Eval.Seed != cfg.Seed {
+		t.Fatalf("config.json does not say what ran: %+v", saved)
 	}
 	for _, r := range res.Report.Runs {
 		if r.Acc == nil || r.WinRate != nil || r.Dataset != "alignx" {

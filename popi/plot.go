@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // PlotCurve draws a training curve like the paper's Figure 4: the per-step mean as a solid
@@ -74,7 +76,7 @@ func PlotCurve(title, ylabel string, hist []StepRecord, paths ...string) error {
 		if _, err := w.WriteTo(&buf); err != nil {
 			return fmt.Errorf("popi: plot %s: %w", path, err)
 		}
-		if err := WriteFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, buf.Bytes(), fileMode); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/nn"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -22,7 +23,7 @@ import (
 // An LMPolicy is not safe for concurrent use.
 type LMPolicy struct {
 	Model *llama.Model
-	Enc   *ChatEncoder
+	Enc   *prompt.ChatEncoder
 	// Temperature of the log-probs (0 or 1: plain log-softmax).
 	Temperature float64
 
@@ -32,7 +33,7 @@ type LMPolicy struct {
 
 // NewLMPolicy wraps m. enc decodes completions into text; it may be nil when only log-probs
 // are needed (a reference Scorer).
-func NewLMPolicy(m *llama.Model, enc *ChatEncoder) (*LMPolicy, error) {
+func NewLMPolicy(m *llama.Model, enc *prompt.ChatEncoder) (*LMPolicy, error) {
 	if m == nil {
 		return nil, errors.New("popi: NewLMPolicy: nil model")
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
 )
 
@@ -14,7 +15,7 @@ type tinyFixture struct {
 	World *world.World
 	Tok   *llama.Tokenizer
 	Cfg   *llama.Config
-	Enc   *ChatEncoder
+	Enc   *prompt.ChatEncoder
 }
 
 var (
@@ -34,14 +35,14 @@ func buildFixture() (*tinyFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	chats, err := RenderWorldCorpus(exs, TemplatesPaper)
+	chats, err := prompt.RenderWorldCorpus(exs, prompt.TemplatesPaper)
 	if err != nil {
 		return nil, err
 	}
 	var texts [][]byte
 	for _, c := range chats {
-		texts = append(texts, []byte(llama.RenderChat([]llama.Message{{Role: "system", Content: c.Messages.System},
-			{Role: "user", Content: c.Messages.User}, {Role: "assistant", Content: c.Assistant}}, llama.ChatOptions{Date: DefaultChatDate})))
+		msgs := append(c.Messages.Llama(), llama.Message{Role: "assistant", Content: c.Assistant})
+		texts = append(texts, []byte(llama.RenderChat(msgs, llama.ChatOptions{Date: prompt.DefaultChatDate})))
 	}
 	for _, s := range w.Texts(200, 3) {
 		texts = append(texts, []byte(s))
@@ -54,7 +55,7 @@ func buildFixture() (*tinyFixture, error) {
 	bos, _ := tok.SpecialID("<|begin_of_text|>")
 	cfg := &llama.Config{Vocab: tok.VocabSize(), Hidden: 64, Intermediate: 172, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 16,
 		RMSNormEps: 1e-5, RopeTheta: 500000, TieWordEmbeddings: true, BOS: bos, EOS: []int{eot}, MaxPositions: 2048, TorchDType: "float32"}
-	enc, err := NewChatEncoder(tok, cfg, false)
+	enc, err := prompt.NewChatEncoder(tok, cfg, false)
 	if err != nil {
 		return nil, err
 	}

@@ -7,12 +7,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
 func testSeqs(f *tinyFixture) []rl.Sequence {
-	p1 := f.Enc.Prompt(Messages{System: "s", User: "tell me about rain"})
-	p2 := f.Enc.Prompt(Messages{User: "why is the sky blue"})
+	p1 := f.Enc.Prompt(prompt.Messages{System: "s", User: "tell me about rain"})
+	p2 := f.Enc.Prompt(prompt.Messages{User: "why is the sky blue"})
 	return []rl.Sequence{
 		{Prompt: p1, Completion: f.Enc.Reply("rain is water")},
 		{Prompt: p1, Completion: f.Enc.Reply("it is wet and cold")},
@@ -123,7 +124,7 @@ func TestPolicySampleAndClone(t *testing.T) {
 	f := getFixture(t)
 	m := f.model(t, 3)
 	p, _ := NewLMPolicy(m, f.Enc)
-	pr := rl.Prompt{IDs: f.Enc.Prompt(Messages{User: "hello"})}
+	pr := rl.Prompt{IDs: f.Enc.Prompt(prompt.Messages{User: "hello"})}
 	opts := rl.SampleOptions{Temperature: 1, MaxTokens: 12}
 	a, err := p.Sample(context.Background(), pr, 4, opts, rand.New(rand.NewPCG(5, 5)))
 	if err != nil {

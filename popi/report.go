@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 // RunMetrics are the metrics of one method on one dataset for one seed. A nil metric was
@@ -194,7 +196,7 @@ func (r *Report) JSON() ([]byte, error) {
 // Write stores the Markdown and JSON forms atomically; an empty path skips that form.
 func (r *Report) Write(markdownPath, jsonPath string) error {
 	if markdownPath != "" {
-		if err := writeFileAtomic(markdownPath, []byte(r.Markdown())); err != nil {
+		if err := atomicfile.WriteFile(markdownPath, []byte(r.Markdown()), fileMode); err != nil {
 			return err
 		}
 	}
@@ -203,7 +205,7 @@ func (r *Report) Write(markdownPath, jsonPath string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(jsonPath, data); err != nil {
+		if err := atomicfile.WriteFile(jsonPath, data, fileMode); err != nil {
 			return err
 		}
 	}

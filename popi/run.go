@@ -101,42 +101,9 @@ func (r *Run) Metric(rec map[string]any) error {
 	return nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same directory and a
-// rename, so readers see the old or the new file, never a part.
-func WriteFileAtomic(path string, data []byte) (err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// WriteJSON writes v as indented JSON, atomically.
-func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("popi: %s: %w", filepath.Base(path), err)
-	}
-	return WriteFileAtomic(path, append(b, '\n'))
-}
+// fileMode is the mode of the files popi writes (run directories, reports, summary
+// records): 0600, the mode they had before internal/atomicfile, when os.CreateTemp made them.
+const fileMode = 0o600
 
 // ReadJSON decodes a JSON file into v, rejecting unknown fields and trailing data.
 func ReadJSON(path string, v any) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/nn"
 )
@@ -31,48 +32,20 @@ type StepRecord struct {
 	Std  float64 `json:"std"`  // reward std (Stage 1), 0 for Stage 2
 }
 
-// SaveCheckpoint writes a checkpoint directory: the model in Hugging Face format
-// (config.json, model.safetensors), the tokenizer files, optimizer.bin (AdamW state) and
-// state.json. The directory is assembled under a temporary name and renamed into place, so
-// dir always holds a complete checkpoint (the previous one survives as dir+".old" until
-// the new one is in place).
+// SaveCheckpoint writes a checkpoint directory through llama.SaveModelDir: the model in
+// Hugging Face format (config.json, model.safetensors), the tokenizer files, optimizer.bin
+// (AdamW state) and state.json. The directory is assembled under a temporary name and
+// swapped into place, so dir always holds a complete checkpoint (the previous one survives
+// as dir+".old" until the new one is in place; CheckpointDir finds it there).
 func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState) error {
-	tmp := dir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := m.Save(tmp); err != nil {
-		return fmt.Errorf("popi: checkpoint model: %w", err)
-	}
-	if tok != nil {
-		if err := tok.SaveHF(tmp); err != nil {
-			return fmt.Errorf("popi: checkpoint tokenizer: %w", err)
+	return llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{Extra: func(tmp string) error {
+		if opt != nil {
+			if err := opt.State().Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
+				return fmt.Errorf("popi: checkpoint optimizer: %w", err)
+			}
 		}
-	}
-	if opt != nil {
-		if err := opt.State().Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
-			return fmt.Errorf("popi: checkpoint optimizer: %w", err)
-		}
-	}
-	if err := WriteJSON(filepath.Join(tmp, "state.json"), st); err != nil {
-		return err
-	}
-	old := dir + ".old"
-	if err := os.RemoveAll(old); err != nil {
-		return err
-	}
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return os.RemoveAll(old)
+		return atomicfile.WriteJSON(filepath.Join(tmp, "state.json"), st, fileMode)
+	}})
 }
 
 // CheckpointDir returns the directory holding a complete checkpoint at dir: dir itself, or

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/popi-go/popi/internal/atomicfile"
 )
 
 func TestRunMetricsAndProgress(t *testing.T) {
@@ -78,7 +80,7 @@ func FuzzReadTrainState(f *testing.F) {
 		if err := ReadJSON(p, &st); err != nil {
 			return
 		}
-		if err := WriteJSON(p, st); err != nil {
+		if err := atomicfile.WriteJSON(p, st, fileMode); err != nil {
 			t.Fatal(err)
 		}
 		var again TrainState

@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
 	"github.com/popi-go/popi/rl"
 )
@@ -59,7 +61,7 @@ func (c Stage1Config) Validate() error {
 // stage1Data is the payload of a Stage-1 prompt: the target pairs its reward uses.
 type stage1Data struct {
 	Episode int
-	Pairs   []PrefPair
+	Pairs   []data.PrefPair
 	Persona string // the episode's ground-truth persona (diagnostics only; may be empty)
 }
 
@@ -67,21 +69,21 @@ type stage1Data struct {
 // (rendered through the chat template) with its target pairs cut into chunks of
 // rewardPairs, one prompt per chunk. With promptDependent each prompt holds one target pair
 // and its inference prompt includes that pair's user prompt.
-func Stage1Prompts(enc *ChatEncoder, p Prompting, eps []Episode, rewardPairs int, promptDependent bool) ([]rl.Prompt, error) {
+func Stage1Prompts(enc *prompt.ChatEncoder, p prompt.Prompting, eps []data.Episode, rewardPairs int, promptDependent bool) ([]rl.Prompt, error) {
 	if rewardPairs <= 0 {
 		return nil, errors.New("popi: Stage1Prompts: rewardPairs must be > 0")
 	}
 	var out []rl.Prompt
 	for i := range eps {
 		ep := &eps[i]
-		sig := EpisodeSignals(ep)
+		sig := prompt.EpisodeSignals(ep)
 		if promptDependent {
 			for _, t := range ep.Targets {
 				m, err := p.InferenceMessages(sig, t.Prompt)
 				if err != nil {
 					return nil, fmt.Errorf("popi: episode %d (user %s): %w", i, ep.UserID, err)
 				}
-				out = append(out, rl.Prompt{IDs: enc.Prompt(m), Text: m.User, Data: &stage1Data{Episode: i, Pairs: []PrefPair{t}, Persona: ep.Persona}})
+				out = append(out, rl.Prompt{IDs: enc.Prompt(m), Text: m.User, Data: &stage1Data{Episode: i, Pairs: []data.PrefPair{t}, Persona: ep.Persona}})
 			}
 			continue
 		}
@@ -121,7 +123,7 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 			}
 			sum := 0.0
 			for j, pp := range d.Pairs {
-				l, err := obj.SummaryLoss(c.Text, []PrefPair{pp})
+				l, err := obj.SummaryLoss(c.Text, []data.PrefPair{pp})
 				if err != nil {
 					return nil, fmt.Errorf("summary %d: %w", i, err)
 				}

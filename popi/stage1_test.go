@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -43,7 +45,7 @@ func TestStage1RaisesReward(t *testing.T) {
 	eps := fixtureEpisodes(t, f, false, 1)[:1]
 	cfg := Stage1Config{Steps: 10, BatchSize: 1, GroupSize: 8, LR: 5e-2, Warmup: 0, Alpha: 0, Temperature: 1,
 		MaxTokens: 1, RewardPairs: 2, Seed: 1}
-	prompts, err := Stage1Prompts(f.Enc, Prompting{Family: FamilyELIX}, eps, 2, false)
+	prompts, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 2, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestStage1RaisesReward(t *testing.T) {
 			v.Data[i] *= 4
 		}
 	}
-	obj, err := NewObjective(gen, gen, f.Enc, Prompting{Family: FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 1})
+	obj, err := NewObjective(gen, gen, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +106,10 @@ func TestStage1Errors(t *testing.T) {
 		}
 	}
 	eps := fixtureEpisodes(t, f, false, 1)[:1]
-	if _, err := Stage1Prompts(f.Enc, Prompting{Family: FamilyELIX}, eps, 99, false); err == nil {
+	if _, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 99, false); err == nil {
 		t.Fatal("episodes with too few targets made prompts")
 	}
-	pd, err := Stage1Prompts(f.Enc, Prompting{Family: FamilyELIX}, eps, 1, true)
+	pd, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 1, true)
 	if err != nil || len(pd) != len(eps[0].Targets) {
 		t.Fatalf("prompt-dependent prompts: %d, %v", len(pd), err)
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -42,7 +44,7 @@ func (c Stage2Config) Validate() error {
 // prompt rendered under cond(episode, target) through the chat template, the responses as
 // assistant turns, and the reference log-probs from obj's cache (the prompt-only reference
 // generator; scored once per pair however many methods or steps use it).
-func Stage2Examples(obj *Objective, eps []Episode, cond func(ep, target int) (Conditioning, error)) ([]rl.PreferenceExample, error) {
+func Stage2Examples(obj *Objective, eps []data.Episode, cond func(ep, target int) (prompt.Conditioning, error)) ([]rl.PreferenceExample, error) {
 	var out []rl.PreferenceExample
 	for i := range eps {
 		for j, t := range eps[i].Targets {
@@ -50,7 +52,7 @@ func Stage2Examples(obj *Objective, eps []Episode, cond func(ep, target int) (Co
 			if err != nil {
 				return nil, fmt.Errorf("popi: episode %d target %d: %w", i, j, err)
 			}
-			if c.Cond == CondSummary && c.Summary == "" {
+			if c.Cond == prompt.CondSummary && c.Summary == "" {
 				continue // an empty summary carries nothing to train on
 			}
 			rc, rr, err := obj.Reference(t)

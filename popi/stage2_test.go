@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -15,7 +17,7 @@ func TestStage2LowersLoss(t *testing.T) {
 	f := getFixture(t)
 	base := f.model(t, 21)
 	eps := fixtureEpisodes(t, f, false, 1)[:3]
-	obj, err := NewObjective(base, base, f.Enc, Prompting{Family: FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
+	obj, err := NewObjective(base, base, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestStage2LowersLoss(t *testing.T) {
 		t.Fatalf("reference re-scored: %d", obj.RefScorings())
 	}
 	lossOn := func(p *LMPolicy) float64 {
-		o, _ := NewObjective(p.Model, base, f.Enc, Prompting{Family: FamilyELIX}, obj.Pref)
+		o, _ := NewObjective(p.Model, base, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, obj.Pref)
 		sum := 0.0
 		for i := range eps {
 			c, _ := cond(i, 0)

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
@@ -15,7 +17,7 @@ func BenchmarkStage1Step(b *testing.B) {
 	f := getFixture(b)
 	base := f.model(b, 1)
 	eps := fixtureEpisodes(b, f, false, 1)[:4]
-	prompts, err := Stage1Prompts(f.Enc, Prompting{Family: FamilyELIX}, eps, 2, false)
+	prompts, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 2, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -42,8 +44,8 @@ func BenchmarkStage1Step(b *testing.B) {
 func BenchmarkObjectivePairs(b *testing.B) {
 	f := getFixture(b)
 	m := f.model(b, 1)
-	obj, _ := NewObjective(m, m, f.Enc, Prompting{Family: FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
-	pairs := WorldPairs(f.World.Train[0].Pairs[:4])
+	obj, _ := NewObjective(m, m, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
+	pairs := data.WorldPairs(f.World.Train[0].Pairs[:4])
 	z := f.World.Train[0].Persona.Summary()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

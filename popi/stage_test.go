@@ -12,20 +12,22 @@ import (
 	"testing"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
 )
 
-func fixtureEpisodes(t testing.TB, f *tinyFixture, heldOut bool, perUser int) []Episode {
+func fixtureEpisodes(t testing.TB, f *tinyFixture, heldOut bool, perUser int) []data.Episode {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "w.jsonl")
 	if err := f.World.WriteFSPO(p, heldOut); err != nil {
 		t.Fatal(err)
 	}
-	d, err := LoadFSPO(FamilyELIX, p)
+	d, err := data.LoadFSPO(data.FamilyELIX, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eps, err := d.Episodes(EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
+	eps, err := d.Episodes(data.EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func (w *cancelWriter) Write(b []byte) (int, error) {
 
 func newStage1(t testing.TB, f *tinyFixture, base *llama.Model, cfg Stage1Config) *Stage1 {
 	t.Helper()
-	obj, err := NewObjective(base, base, f.Enc, Prompting{Family: FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
+	obj, err := NewObjective(base, base, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestStage1ResumeEqualsUninterrupted(t *testing.T) {
 	eps := fixtureEpisodes(t, f, false, 1)[:4]
 	cfg := Stage1Config{Steps: 4, BatchSize: 2, GroupSize: 3, LR: 1e-3, Warmup: 1, Alpha: -1, Temperature: 1,
 		MaxTokens: 8, RewardPairs: 2, Seed: 9, CheckpointEvery: 1}
-	prompts, err := Stage1Prompts(f.Enc, Prompting{Family: FamilyELIX}, eps, 2, false)
+	prompts, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 2, false)
 	if err != nil {
 		t.Fatal(err)
 	}

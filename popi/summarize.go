@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // Summarizer writes preference summaries with an inference model πφ (Algorithm 2, line 1):
@@ -15,8 +17,8 @@ import (
 // the reply, up to the end-of-turn token, is the summary.
 type Summarizer struct {
 	Model       *llama.Model
-	Enc         *ChatEncoder
-	P           Prompting
+	Enc         *prompt.ChatEncoder
+	P           prompt.Prompting
 	MaxTokens   int
 	Temperature float64 // 0: greedy
 	TopP        float64
@@ -30,12 +32,12 @@ func (s *Summarizer) gen() *LocalGenerator {
 
 // Summarize writes one summary of rendered user signals; a non-empty prompt selects the
 // prompt-dependent variant.
-func (s *Summarizer) Summarize(ctx context.Context, signals, prompt string) (string, error) {
-	m, err := s.P.InferenceMessages(signals, prompt)
+func (s *Summarizer) Summarize(ctx context.Context, signals, userPrompt string) (string, error) {
+	m, err := s.P.InferenceMessages(signals, userPrompt)
 	if err != nil {
 		return "", err
 	}
-	out, err := s.gen().GenerateAll(ctx, []Messages{m})
+	out, err := s.gen().GenerateAll(ctx, []prompt.Messages{m})
 	if err != nil {
 		return "", err
 	}
@@ -44,14 +46,14 @@ func (s *Summarizer) Summarize(ctx context.Context, signals, prompt string) (str
 
 // Episodes writes a summary for every episode (or, promptDependent, for every target of
 // every episode), batched, reporting progress to log.
-func (s *Summarizer) Episodes(ctx context.Context, eps []Episode, promptDependent bool, log io.Writer) (*Summaries, error) {
+func (s *Summarizer) Episodes(ctx context.Context, eps []data.Episode, promptDependent bool, log io.Writer) (*Summaries, error) {
 	if len(eps) == 0 {
 		return nil, errors.New("popi: no episodes to summarize")
 	}
 	out := &Summaries{PromptDependent: promptDependent, Meta: SummariesMeta{Temperature: s.Temperature, Seed: s.Seed}}
-	var msgs []Messages
+	var msgs []prompt.Messages
 	for i := range eps {
-		sig := EpisodeSignals(&eps[i])
+		sig := prompt.EpisodeSignals(&eps[i])
 		if promptDependent {
 			for _, t := range eps[i].Targets {
 				m, err := s.P.InferenceMessages(sig, t.Prompt)
@@ -106,7 +108,7 @@ func (s *Summarizer) Episodes(ctx context.Context, eps []Episode, promptDependen
 
 // Personalize is Algorithm 2: one summary of the user's signals, then a response to every
 // prompt from the generator conditioned on that same summary.
-func Personalize(ctx context.Context, s *Summarizer, gen Generator, p Prompting, signals string, prompts []string) (string, []string, error) {
+func Personalize(ctx context.Context, s *Summarizer, gen Generator, p prompt.Prompting, signals string, prompts []string) (string, []string, error) {
 	z, err := s.Summarize(ctx, signals, "")
 	if err != nil {
 		return "", nil, err
@@ -117,12 +119,12 @@ func Personalize(ctx context.Context, s *Summarizer, gen Generator, p Prompting,
 
 // Respond answers prompts with gen conditioned on a stored summary (Algorithm 2, lines
 // 2-4); an empty summary leaves the prompts unconditioned.
-func Respond(ctx context.Context, gen Generator, p Prompting, summary string, prompts []string) ([]string, error) {
-	c := Conditioning{Cond: CondSummary, Summary: summary}
+func Respond(ctx context.Context, gen Generator, p prompt.Prompting, summary string, prompts []string) ([]string, error) {
+	c := prompt.Conditioning{Cond: prompt.CondSummary, Summary: summary}
 	if strings.TrimSpace(summary) == "" {
-		c = Conditioning{Cond: CondPrompt}
+		c = prompt.Conditioning{Cond: prompt.CondPrompt}
 	}
-	msgs := make([]Messages, len(prompts))
+	msgs := make([]prompt.Messages, len(prompts))
 	for i, x := range prompts {
 		var err error
 		if msgs[i], err = p.GeneratorMessages(c, x); err != nil {
@@ -130,45 +132,4 @@ func Respond(ctx context.Context, gen Generator, p Prompting, summary string, pr
 		}
 	}
 	return generateAll(ctx, gen, msgs)
-}
-
-// SummaryRecord is a user's stored preference summary (Algorithm 2 writes it once; every
-// later generation for the user reuses it).
-type SummaryRecord struct {
-	User        string  `json:"user,omitempty"`
-	Family      string  `json:"family"`
-	Model       string  `json:"model"`
-	Signals     string  `json:"signals"`
-	Summary     string  `json:"summary"`
-	Tokens      int     `json:"tokens"`
-	Seed        uint64  `json:"seed"`
-	Temperature float64 `json:"temperature"`
-}
-
-// ReadSummaryRecord reads a stored summary, checking it is complete.
-func ReadSummaryRecord(path string) (*SummaryRecord, error) {
-	var r SummaryRecord
-	if err := ReadJSON(path, &r); err != nil {
-		return nil, err
-	}
-	if r.Signals == "" || r.Family == "" {
-		return nil, fmt.Errorf("popi: %s: summary record without signals or family", path)
-	}
-	return &r, nil
-}
-
-// UserSignals renders the signals of one user of a dataset: its first shots pairs (the
-// family default when shots is 0).
-func UserSignals(d *Dataset, user string, shots int) (string, error) {
-	u := d.User(user)
-	if u == nil {
-		return "", fmt.Errorf("popi: no user %q in the dataset (%d users)", user, len(d.Users))
-	}
-	if shots <= 0 {
-		shots = d.Family.DefaultShots()
-	}
-	if len(u.Pairs) < shots {
-		return "", fmt.Errorf("popi: user %q has %d pairs, %d requested as signals", user, len(u.Pairs), shots)
-	}
-	return RenderPreferencePairs(u.Pairs[:shots]), nil
 }

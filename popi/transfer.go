@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+
+	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/popi/openai"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // TransferTarget is a frozen generator the learned summaries are handed to (Tables 2-4).
@@ -51,14 +55,18 @@ func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, met
 	return rep, details, err
 }
 
-func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluation, methods []Method) (*Report, error) {
+// transfer evaluates the run's summaries with the configured target generators (a local
+// model directory and/or an API model) and writes transfer.md, transfer.json and
+// transfer_details.json.
+func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method) (*Report, error) {
+	cfg, run := &s.plan.Config, s.run
 	var targets []TransferTarget
 	if cfg.TransferModelDir != "" {
 		m, tok, err := LoadBase(cfg.TransferModelDir, cfg.WeightType)
 		if err != nil {
 			return nil, fmt.Errorf("popi: transfer model: %w", err)
 		}
-		enc, err := NewChatEncoder(tok, m.Config, cfg.Plain)
+		enc, err := prompt.NewChatEncoder(tok, m.Config, cfg.Plain)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +74,7 @@ func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluat
 			Gen: &LocalGenerator{Model: m, Enc: enc, MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature, Seed: cfg.Seed}})
 	}
 	if cfg.TransferURL != "" {
-		cl, err := NewClient(ClientConfig{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
+		cl, err := openai.NewClient(openai.Config{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
 			CacheDir: run.Path("cache", "transfer"), MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature})
 		if err != nil {
 			return nil, err
@@ -85,5 +93,5 @@ func runTransfer(ctx context.Context, cfg *PipelineConfig, run *Run, ev *Evaluat
 	if err := rep.Write(run.Path("transfer.md"), run.Path("transfer.json")); err != nil {
 		return nil, err
 	}
-	return rep, WriteJSON(run.Path("transfer_details.json"), det)
+	return rep, atomicfile.WriteJSON(run.Path("transfer_details.json"), det, fileMode)
 }

@@ -9,11 +9,12 @@
 // -random builds the weights as llama's BenchmarkDecode/BenchmarkPrefill do
 // (llama.NewRandomAs with seed 1 and the benchmark configs) and gives them a
 // synthetic byte-level BPE vocabulary of the model's size (the 1b shape ends
-// with the 256 Llama 3 special tokens at 128000..128255, as the real one).
+// with the 256 Llama 3 special tokens at 128000..128255, as the real one:
+// llama.SyntheticTokenizer). With -model, chat_template and eos_token come from the
+// tokenizer_config.json beside the model (llama.ReadTokenizerConfig).
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if m, err = llama.NewRandomAs(cfg, *seed, dt); err != nil {
 			return err
 		}
-		if tok, err = syntheticTokenizer(cfg.Vocab); err != nil {
+		if tok, err = llama.SyntheticTokenizer(cfg.Vocab); err != nil {
 			return err
 		}
 		if opts.Name == "" {
@@ -90,9 +91,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if opts.Name == "" {
 			opts.Name = strings.TrimSuffix(filepath.Base(filepath.Clean(*model)), ".gguf")
 		}
-		if err := readTokenizerConfig(*model, &opts); err != nil {
+		tc, err := llama.ReadTokenizerConfig(*model)
+		if err != nil {
 			return err
 		}
+		opts.ChatTemplate, opts.EOSToken = tc.ChatTemplate, tc.EOSToken
 	}
 	if err := llama.WriteGGUF(*out, m, tok, opts); err != nil {
 		return err
@@ -125,83 +128,4 @@ func benchConfig(shape string) (*llama.Config, error) {
 		return nil, fmt.Errorf("unknown -random shape %q (want 1b or 30m)", shape)
 	}
 	return llama.ShapeConfig(shape)
-}
-
-// syntheticTokenizer builds a byte-level BPE vocabulary of exactly vocab ids:
-// the 256 bytes, then two-byte and three-byte sequences in lexicographic
-// order (every multi-byte token splits into lower-ranked tokens, so it is a
-// valid rank BPE); a vocabulary of 128256 ends with the 256 Llama 3 specials
-// at 128000.
-func syntheticTokenizer(vocab int) (*llama.Tokenizer, error) {
-	nOrd := vocab
-	var specials map[string]int
-	if vocab == 128256 {
-		nOrd = 128000
-		specials = llama.MetaLlama3Specials(nOrd)
-	}
-	if nOrd < 256 || nOrd > 256+256*256+256*256*256 {
-		return nil, fmt.Errorf("synthetic vocabulary of %d tokens is not supported", nOrd)
-	}
-	ranks := make(map[int][]byte, nOrd)
-	id := 0
-	add := func(b ...byte) bool {
-		if id >= nOrd {
-			return false
-		}
-		ranks[id] = append([]byte(nil), b...)
-		id++
-		return true
-	}
-	for a := 0; a < 256; a++ {
-		add(byte(a))
-	}
-	for a := 0; a < 256 && id < nOrd; a++ {
-		for b := 0; b < 256 && add(byte(a), byte(b)); b++ {
-		}
-	}
-	for a := 0; a < 256 && id < nOrd; a++ {
-		for b := 0; b < 256 && id < nOrd; b++ {
-			for c := 0; c < 256 && add(byte(a), byte(b), byte(c)); c++ {
-			}
-		}
-	}
-	return llama.NewTiktokenTokenizer(ranks, specials)
-}
-
-// readTokenizerConfig takes chat_template and eos_token from the
-// tokenizer_config.json next to the model, if there is one.
-func readTokenizerConfig(model string, opts *llama.GGUFWriteOptions) error {
-	dir := model
-	if st, err := os.Stat(model); err == nil && !st.IsDir() {
-		dir = filepath.Dir(model)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var tc struct {
-		ChatTemplate json.RawMessage `json:"chat_template"`
-		EOS          json.RawMessage `json:"eos_token"`
-	}
-	if err := json.Unmarshal(data, &tc); err != nil {
-		return fmt.Errorf("tokenizer_config.json: %w", err)
-	}
-	// chat_template may be a list of named templates; only a plain string is stored.
-	var tmpl, s string
-	if json.Unmarshal(tc.ChatTemplate, &tmpl) == nil {
-		opts.ChatTemplate = tmpl
-	}
-	// eos_token is a string or an AddedToken object {"content": ...}.
-	var obj struct {
-		Content string `json:"content"`
-	}
-	if json.Unmarshal(tc.EOS, &s) == nil && s != "" {
-		opts.EOSToken = s
-	} else if json.Unmarshal(tc.EOS, &obj) == nil && obj.Content != "" {
-		opts.EOSToken = obj.Content
-	}
-	return nil
 }

@@ -90,24 +90,6 @@ func TestExportRandom30m(t *testing.T) {
 	}
 }
 
-func TestSyntheticTokenizer1b(t *testing.T) {
-	tok, err := syntheticTokenizer(128256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok.VocabSize() != 128256 || tok.NumOrdinary() != 128000 {
-		t.Fatalf("vocab %d, ordinary %d", tok.VocabSize(), tok.NumOrdinary())
-	}
-	if id, ok := tok.SpecialID("<|eot_id|>"); !ok || id != 128009 {
-		t.Errorf("<|eot_id|> = %d %v", id, ok)
-	}
-	text := "Once upon a time <|eot_id|> \x00\xff"
-	ids := tok.Encode(text, true)
-	if s, _ := tok.Decode(ids); string(s) != text {
-		t.Errorf("round trip %q", s)
-	}
-}
-
 func TestExportErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {

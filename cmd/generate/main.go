@@ -68,12 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	var ids []int
 	if *chat {
-		var msgs []llama.Message
-		if *system != "" {
-			msgs = append(msgs, llama.Message{Role: "system", Content: *system})
-		}
-		msgs = append(msgs, llama.Message{Role: "user", Content: *prompt})
-		ids = tok.EncodeChat(msgs, llama.ChatOptions{AddGenerationPrompt: true})
+		ids = tok.EncodeChat(llama.PromptMessages(*system, *prompt), llama.ChatOptions{AddGenerationPrompt: true})
 	} else {
 		if m.Config.BOS >= 0 {
 			ids = append(ids, m.Config.BOS)

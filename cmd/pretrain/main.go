@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/popi-go/popi/llama"
-	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/tinybase"
 	"github.com/popi-go/popi/popi/world"
 )
 
@@ -29,7 +29,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
-	c := popi.DefaultPretrainConfig()
+	c := tinybase.DefaultConfig()
 	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	out := fs.String("out", "models/popi-tiny", "output model directory (written atomically)")
@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if *evalOnly != "" {
-		m, tok, err := popi.LoadBaseModel(*evalOnly)
+		m, tok, err := tinybase.Load(*evalOnly)
 		if err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rep, err := popi.EvaluateBaseModel(m, tok, w, popi.BaseEvalConfig{N: max(1, *evalN), Summaries: min(96, max(1, *evalN/2)), Seed: 1})
+		rep, err := tinybase.Evaluate(m, tok, w, tinybase.EvalConfig{N: max(1, *evalN), Summaries: min(96, max(1, *evalN/2)), Seed: 1})
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		c.SnapshotEvery = *snapEvery
 		c.Snapshot = func(step int, m *llama.Model, tok *llama.Tokenizer) error {
 			dir := filepath.Clean(*out) + ".partial"
-			if err := popi.SaveBaseModel(dir, m, tok); err != nil {
+			if err := tinybase.Save(dir, m, tok); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "snapshot at step %d saved to %s\n", step, dir)
@@ -119,11 +119,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	res, err := popi.Pretrain(ctx, c)
+	res, err := tinybase.Pretrain(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := popi.SaveBaseModel(*out, res.Model, res.Tokenizer); err != nil {
+	if err := tinybase.Save(*out, res.Model, res.Tokenizer); err != nil {
 		return err
 	}
 	if c.Snapshot != nil {
@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		*out, res.Steps, res.Tokens, res.FirstLoss, res.LastLoss, res.MaxLen)
 	fmt.Fprintf(stdout, "training wall time: %s\n", res.Wall.Round(time.Second))
 	if *evalN > 0 {
-		rep, err := popi.EvaluateBaseModel(res.Model, res.Tokenizer, res.World, popi.BaseEvalConfig{N: *evalN, Summaries: min(96, max(1, *evalN/2)), Seed: 1})
+		rep, err := tinybase.Evaluate(res.Model, res.Tokenizer, res.World, tinybase.EvalConfig{N: *evalN, Summaries: min(96, max(1, *evalN/2)), Seed: 1})
 		if err != nil {
 			return err
 		}

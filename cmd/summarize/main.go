@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 
 	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 func main() {
@@ -44,13 +47,35 @@ func readLines(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
+// usageError is a missing or inconsistent flag (exit status 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// readSignals reads the user's rendered signals from a file or renders a user's pairs of
+// an FSPO-style data file.
+func readSignals(fam data.Family, file, dataFile, user string, shots int) (string, error) {
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		return string(b), err
+	case dataFile != "" && user != "":
+		d, err := data.LoadFSPO(fam, dataFile)
+		if err != nil {
+			return "", err
+		}
+		return popi.UserSignals(d, user, shots)
+	}
+	return "", usageError("give the user's signals with -signals FILE or -data FILE -user ID")
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("summarize", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "trained inference model directory (needed unless -out already holds the summary)")
 	family := fs.String("family", "elix", "dataset family (selects the templates): elix, review, roleplay")
 	signalsFile := fs.String("signals", "", "file with the user's rendered signals")
-	data := fs.String("data", "", "FSPO-style data file to take the user's signals from (with -user)")
+	dataFile := fs.String("data", "", "FSPO-style data file to take the user's signals from (with -user)")
 	user := fs.String("user", "", "user ID in -data")
 	shots := fs.Int("shots", 0, "signal pairs taken from -data (0: family default)")
 	out := fs.String("out", "", "summary file (JSON); an existing one is reused, not rewritten (required)")
@@ -68,69 +93,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "summarize: -out FILE is required (and no other arguments)")
 		return 2
 	}
-	fam, err := popi.ParseFamily(*family)
+	fam, err := data.ParseFamily(*family)
 	if err != nil {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 2
 	}
-	p := popi.Prompting{Family: fam}
-	rec, err := popi.ReadSummaryRecord(*out)
-	switch {
-	case err == nil:
-		fmt.Fprintf(stderr, "summarize: reusing the stored summary in %s\n", *out)
-	case !os.IsNotExist(err):
-		fmt.Fprintf(stderr, "summarize: %v\n", err)
-		return 1
-	default:
-		var signals string
-		switch {
-		case *signalsFile != "":
-			b, err := os.ReadFile(*signalsFile)
-			if err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-			signals = string(b)
-		case *data != "" && *user != "":
-			d, err := popi.LoadFSPO(fam, *data)
-			if err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-			if signals, err = popi.UserSignals(d, *user, *shots); err != nil {
-				fmt.Fprintf(stderr, "summarize: %v\n", err)
-				return 1
-			}
-		default:
-			fmt.Fprintln(stderr, "summarize: give the user's signals with -signals FILE or -data FILE -user ID")
-			return 2
+	p := prompt.Prompting{Family: fam}
+	w := &popi.SummaryWriter{Model: *model, Plain: *plain, Family: fam, User: *user, MaxTokens: *maxTokens, Temperature: *temp, Seed: *seed}
+	rec, reused, err := popi.StoredSummary(*out, func() (*popi.SummaryRecord, error) {
+		signals, err := readSignals(fam, *signalsFile, *dataFile, *user, *shots)
+		if err != nil {
+			return nil, err
 		}
 		if *model == "" {
-			fmt.Fprintln(stderr, "summarize: -model DIR (the trained inference model) is required to write a summary")
-			return 2
+			return nil, usageError("-model DIR (the trained inference model) is required to write a summary")
 		}
-		m, tok, err := popi.LoadBase(*model, "")
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		enc, err := popi.NewChatEncoder(tok, m.Config, *plain)
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		s := &popi.Summarizer{Model: m, Enc: enc, P: p, MaxTokens: *maxTokens, Temperature: *temp, Seed: *seed}
-		z, err := s.Summarize(ctx, signals, "")
-		if err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
-		rec = &popi.SummaryRecord{User: *user, Family: fam.String(), Model: *model, Signals: signals, Summary: z,
-			Tokens: enc.CountTokens(z), Seed: *seed, Temperature: *temp}
-		if err := popi.WriteJSON(*out, rec); err != nil {
-			fmt.Fprintf(stderr, "summarize: %v\n", err)
-			return 1
-		}
+		return w.Write(ctx, signals)
+	})
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "summarize: %v\n", err)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "summarize: %v\n", err)
+		return 1
+	case reused:
+		fmt.Fprintf(stderr, "summarize: reusing the stored summary in %s\n", *out)
 	}
 	fmt.Fprintf(stdout, "summary (%d tokens): %s\n", rec.Tokens, rec.Summary)
 	if *prompts == "" {
@@ -150,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 1
 	}
-	enc, err := popi.NewChatEncoder(tok, g.Config, *plain)
+	enc, err := prompt.NewChatEncoder(tok, g.Config, *plain)
 	if err != nil {
 		fmt.Fprintf(stderr, "summarize: %v\n", err)
 		return 1

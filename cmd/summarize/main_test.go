@@ -10,6 +10,8 @@ import (
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/prompt"
 )
 
 // tinyModelDir writes a random tiny model with a small BPE tokenizer.
@@ -47,7 +49,7 @@ func TestSummarizeOnceThenReuse(t *testing.T) {
 	model := tinyModelDir(t)
 	dir := t.TempDir()
 	sig := filepath.Join(dir, "signals.txt")
-	os.WriteFile(sig, []byte(popi.RenderPreferencePairs([]popi.PrefPair{{Prompt: "Why rain?", Chosen: "Water falls.", Rejected: "No idea."}})), 0o644)
+	os.WriteFile(sig, []byte(prompt.RenderPreferencePairs([]data.PrefPair{{Prompt: "Why rain?", Chosen: "Water falls.", Rejected: "No idea."}})), 0o644)
 	prompts := filepath.Join(dir, "prompts.txt")
 	os.WriteFile(prompts, []byte("Why is the sky blue?\n\nWhat is rain?\n"), 0o644)
 	out := filepath.Join(dir, "user.json")

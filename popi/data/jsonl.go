@@ -1,0 +1,186 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// maxLineBytes bounds one JSONL record (AlignX rows with long histories can be large).
+const maxLineBytes = 64 << 20
+
+// readRecords calls fn for every record of the file at path, chosen by extension:
+// .jsonl/.ndjson (one object per line; blank lines skipped), .json (an array of objects,
+// or JSON Lines if the file does not start with '['), .parquet.
+func readRecords(path string, fn func(record, Source) error) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet":
+		return readParquetRecords(path, fn)
+	case ".jsonl", ".ndjson", ".json":
+	default:
+		return fmt.Errorf("popi: %s: unsupported file type (want .jsonl, .ndjson, .json or .parquet)", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("popi: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" { // UTF-8 byte-order mark
+		br.Discard(3)
+	}
+	first, err := firstNonSpace(br)
+	if err == io.EOF {
+		return fmt.Errorf("popi: %s: file is empty", path)
+	}
+	if err != nil {
+		return fmt.Errorf("popi: %s: %w", path, err)
+	}
+	if first == '[' {
+		return readJSONArray(path, br, fn)
+	}
+	return readJSONLines(path, br, fn)
+}
+
+func firstNonSpace(br *bufio.Reader) (byte, error) {
+	for i := 1; ; i++ {
+		b, err := br.Peek(i)
+		if err != nil {
+			if len(b) >= i {
+				return b[i-1], nil
+			}
+			return 0, err
+		}
+		switch c := b[i-1]; c {
+		case ' ', '\t', '\r', '\n':
+			if i > 4096 {
+				// Long leading whitespace: consume it and restart peeking.
+				if _, err := br.Discard(i); err != nil {
+					return 0, err
+				}
+				i = 0
+			}
+		default:
+			return c, nil
+		}
+	}
+}
+
+func readJSONLines(path string, br *bufio.Reader, fn func(record, Source) error) error {
+	line := 0
+	for {
+		data, err := readLine(br)
+		if err == io.EOF && len(data) == 0 {
+			return nil
+		}
+		line++
+		src := Source{File: path, Line: line}
+		if errors.Is(err, errLineTooLong) {
+			return &RecordError{Source: src, Err: err}
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("popi: %s: %w", src, err)
+		}
+		if len(bytes.TrimSpace(data)) > 0 {
+			rec, perr := parseJSONObject(data)
+			if perr != nil {
+				return &RecordError{Source: src, Err: perr}
+			}
+			if ferr := fn(rec, src); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+var errLineTooLong = fmt.Errorf("line longer than %d bytes", maxLineBytes)
+
+// readLine returns one line without its terminator; io.EOF with the last unterminated line.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > maxLineBytes {
+			return nil, errLineTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return buf, err
+		}
+		return bytes.TrimRight(buf, "\r\n"), nil
+	}
+}
+
+// countingReader counts newlines consumed so array elements can be located by line.
+type countingReader struct {
+	r     io.Reader
+	nl    []int64
+	total int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			c.nl = append(c.nl, c.total+int64(i))
+		}
+	}
+	c.total += int64(n)
+	return n, err
+}
+
+// lineAt is the 1-based line holding byte offset off.
+func (c *countingReader) lineAt(off int64) int {
+	lo, hi := 0, len(c.nl)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if c.nl[m] < off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo + 1
+}
+
+func readJSONArray(path string, br *bufio.Reader, fn func(record, Source) error) error {
+	cr := &countingReader{r: br}
+	dec := json.NewDecoder(cr)
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil { // '['
+		return &RecordError{Source: Source{File: path, Line: 1}, Err: fmt.Errorf("malformed JSON: %v", err)}
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: fmt.Errorf("malformed JSON: %v", err)}
+		}
+		src := Source{File: path, Line: cr.lineAt(dec.InputOffset() - int64(len(raw)))}
+		rec, err := parseJSONObject(raw)
+		if err != nil {
+			return &RecordError{Source: src, Err: err}
+		}
+		if err := fn(rec, src); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: fmt.Errorf("malformed JSON: %v", err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: errors.New("malformed JSON: trailing data after the array")}
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package popi
+
+// PipelineConfig is everything a POPI run needs; it is saved as the run's config.json and
+// reloaded from there on resume.
+type PipelineConfig struct {
+	Seed uint64 `json:"seed"`
+
+	// Data: the persona world (when DataFiles is empty) or FSPO-style files.
+	WorldSeed uint64 `json:"world_seed"`
+	// World sizes (0: the world's defaults, which the built-in model was pretrained on).
+	WorldTrainUsers   int      `json:"world_train_users,omitempty"`
+	WorldHeldOutUsers int      `json:"world_held_out_users,omitempty"`
+	WorldPairs        int      `json:"world_pairs_per_user,omitempty"`
+	DataFiles         []string `json:"data_files,omitempty"`
+	HeldOutFiles      []string `json:"held_out_files,omitempty"` // explicit held-out users; else HeldOutFrac of DataFiles' users
+	Family            string   `json:"family"`
+	HeldOutFrac       float64  `json:"held_out_frac"`
+	Shots             int      `json:"shots"`         // signal pairs per episode (0: family default)
+	TrainTargets      int      `json:"train_targets"` // target pairs per training episode
+	EvalTargets       int      `json:"eval_targets"`  // target pairs per held-out episode
+	EvalUsers         int      `json:"eval_users"`    // held-out users evaluated (0: all)
+	Templates         string   `json:"templates"`     // "paper" or "alternative"
+	// AlignX only: signal setting ("raw" or "direction") and test split (demo, pair, ugc, arbitrary).
+	AlignXSignals string `json:"alignx_signals,omitempty"`
+	AlignXSplit   string `json:"alignx_split,omitempty"`
+
+	// Models.
+	ModelDir   string `json:"model_dir"`
+	Plain      bool   `json:"plain_template"` // base (non-instruct) model: plain chat rendering
+	WeightType string `json:"weight_type,omitempty"`
+
+	// Objective and training.
+	Loss            string       `json:"loss"` // "dpo" or "ipo"
+	Beta            float64      `json:"beta"`
+	Stage1          Stage1Config `json:"stage1"`
+	Stage2          Stage2Config `json:"stage2"`
+	Stage2Targets   int          `json:"stage2_targets"` // target pairs per episode used by Stage 2
+	SkipStage2      bool         `json:"skip_stage2"`
+	PromptDependent bool         `json:"prompt_dependent"`
+	Methods         string       `json:"methods"`
+
+	// Evaluation.
+	Eval               EvalConfig `json:"eval"`
+	SummaryTemperature float64    `json:"summary_temperature"` // evaluation summaries (0: greedy)
+	JudgeURL           string     `json:"judge_url,omitempty"` // OpenAI-compatible judge; empty: exact world judge
+	JudgeModel         string     `json:"judge_model,omitempty"`
+	JudgeKeyEnv        string     `json:"judge_key_env,omitempty"`
+
+	// Generator transfer (Tables 2-4): another local model and/or an API model.
+	TransferModelDir string `json:"transfer_model_dir,omitempty"`
+	TransferURL      string `json:"transfer_url,omitempty"`
+	TransferModel    string `json:"transfer_model,omitempty"`
+	TransferKeyEnv   string `json:"transfer_key_env,omitempty"`
+}
+
+// DefaultPipelineConfig is the built-in default run: the persona world with the built-in
+// tiny model, sized to finish in about ten minutes on two cores.
+//
+// Stage 1 was tuned on this world and model (issue 7; experiments at seed 1, logged in
+// the commit that set these values):
+//   - LR 3e-4: at the earlier 1e-4 the summaries barely moved in 80 steps (sampled
+//     attribute accuracy 0.27 -> 0.37, held-out accuracy no better than
+//     Inference-Prompting); 1e-3 collapses the policy within 20 steps.
+//   - Alpha 0.4 (KL weight; the paper's 0.002·β = 2e-4 is for 3B models at LR 1e-6):
+//     with 2e-4 at LR 3e-4 the per-token KL to πφ_ref reached 0.8-4 nats and the policy
+//     learned to repeat one level keyword to the length limit ("feel expert feel expert
+//     ..."), which raises the generator's margins (held-out accuracy 62.7%) but states
+//     the wrong persona (attribute accuracy 25%, win rate 67.7% < Inference-Prompting's
+//     73.4%). With 0.4 the KL stays near 0.04, summaries keep their length and form, and
+//     both accuracy and win rate beat Inference-Prompting.
+//   - Beta 0.1, group 4, 4 reward pairs: 8 reward pairs halved the pair noise but gave
+//     the same held-out figures at 1.3x the Stage-1 time.
+//
+// These values were set with the first checkpoint (held-out topics absent from its
+// corpus) and kept for the current one, on which three seeds give POPI-Inference-Only
+// 85.9% accuracy vs Inference-Prompting's 72.7% (README.md).
+//
+// EvalTargets 20 (every pair of a held-out user not used as a signal): 24 users x 20 =
+// 480 held-out pairs for reward accuracy, so differences of a few points are not noise
+// of a 192-pair sample.
+func DefaultPipelineConfig() PipelineConfig {
+	return PipelineConfig{
+		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 20,
+		Templates: "paper", ModelDir: DefaultModelDir, Loss: "dpo", Beta: 0.1,
+		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 3e-4, Warmup: 8, Alpha: 0.4, Temperature: 1,
+			TopP: 1, MaxTokens: 48, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10},
+		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 1e-4, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
+		Stage2Targets: 4, Methods: "all",
+		Eval: EvalConfig{MaxTokens: 64, WinTargets: 4, JudgeWorkers: 4},
+	}
+}
+
+// Validate reports configuration errors before any work starts (it parses the
+// configuration as NewPlan does).
+func (c *PipelineConfig) Validate() error {
+	_, err := NewPlan(*c)
+	return err
+}

@@ -1,0 +1,119 @@
+package popi
+
+import (
+	"fmt"
+
+	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/data"
+)
+
+// stage1 trains the inference model πφ (a copy of the base model) with GRPO against the
+// frozen generator, plots its reward curve and saves it as models/inference.
+func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
+	c := &p.plan.Config
+	prompts, err := Stage1Prompts(p.enc, p.plan.Prompting(), p.eps.Train, c.Stage1.RewardPairs, c.PromptDependent)
+	if err != nil {
+		return nil, TrainState{}, err
+	}
+	phi, err := NewLMPolicy(CloneModel(p.base), p.enc)
+	if err != nil {
+		return nil, TrainState{}, err
+	}
+	phiRef, err := NewLMPolicy(p.base, p.enc)
+	if err != nil {
+		return nil, TrainState{}, err
+	}
+	s1 := c.Stage1
+	st1 := &Stage1{Config: s1, Policy: phi, Ref: phiRef, Obj: p.obj, Tok: p.tok}
+	p.run.Logf("[stage1] GRPO on the inference model: %d steps, %d prompts/step, group %d, %s β=%g, α=%g, %d prompts\n",
+		s1.Steps, s1.BatchSize, s1.GroupSize, p.plan.Pref.Kind, p.plan.Pref.Beta, p.plan.Alpha(), len(prompts))
+	state, err := st1.Run(p.ctx, p.run, prompts, p.resume)
+	if err != nil {
+		return nil, state, err
+	}
+	if err := PlotCurve("Stage 1 (GRPO): reward of sampled summaries", "reward (−loss)", state.History,
+		p.run.Path("stage1_reward.png"), p.run.Path("stage1_reward.svg")); err != nil {
+		return nil, state, err
+	}
+	if err := llama.SaveModelDir(p.run.Path("models", "inference"), phi.Model, p.tok, llama.SaveDirOptions{}); err != nil {
+		return nil, state, err
+	}
+	return phi.Model, state, nil
+}
+
+// stage2 fine-tunes a generator for every aligned method of the plan (POPI-Full on the
+// Stage-1 summaries phi writes, the aligned baselines on raw signals or πφ_ref summaries),
+// unless Stage 2 is skipped, and returns the generator of every method (the frozen base
+// model for the others).
+func (p *pipeline) stage2(phi *llama.Model) (map[Method]*llama.Model, error) {
+	c := &p.plan.Config
+	gens := map[Method]*llama.Model{}
+	for _, m := range p.plan.Methods {
+		if !m.Aligned() {
+			gens[m] = p.base
+		}
+	}
+	if c.SkipStage2 {
+		return gens, nil
+	}
+	train := p.eps.Train
+	if c.Stage2Targets > 0 {
+		train = make([]data.Episode, len(p.eps.Train))
+		for i, ep := range p.eps.Train {
+			ep.Targets = ep.Targets[:min(c.Stage2Targets, len(ep.Targets))]
+			train[i] = ep
+		}
+	}
+	var before, after *Summaries
+	var err error
+	for _, m := range p.plan.Methods {
+		if !m.Aligned() {
+			continue
+		}
+		_, src := m.Condition()
+		if src == SummaryBefore && before == nil {
+			if before, err = p.summaries("before_train", p.base, p.eps.Train, c.Stage1.Temperature, c.Seed+202); err != nil {
+				return nil, err
+			}
+		}
+		if src == SummaryAfter && after == nil {
+			if after, err = p.summaries("after_train", phi, p.eps.Train, c.Stage1.Temperature, c.Seed+202); err != nil {
+				return nil, err
+			}
+		}
+		if gens[m], err = p.fineTune(m, train, before, after); err != nil {
+			return nil, err
+		}
+	}
+	return gens, nil
+}
+
+// fineTune trains one aligned method's generator (a copy of the base model) with DPO or
+// IPO on train's target pairs under the method's conditioning, plots its loss and saves it
+// as models/<method>.
+func (p *pipeline) fineTune(m Method, train []data.Episode, before, after *Summaries) (*llama.Model, error) {
+	c := &p.plan.Config
+	exs, err := Stage2Examples(p.obj, train, Conditioner(m, train, before, after))
+	if err != nil {
+		return nil, fmt.Errorf("popi: %v: %w", m, err)
+	}
+	theta, err := NewLMPolicy(CloneModel(p.base), p.enc)
+	if err != nil {
+		return nil, err
+	}
+	st2 := &Stage2{Config: c.Stage2, Pref: p.plan.Pref, Policy: theta, Tok: p.tok}
+	name := "stage2-" + m.Slug()
+	p.run.Logf("[%s] %s fine-tuning of the generator: %d steps, batch %d, %d examples (reference log-probs cached: %d pairs)\n",
+		name, p.plan.Pref.Kind, c.Stage2.Steps, c.Stage2.BatchSize, len(exs), p.obj.RefScorings())
+	state, err := st2.Run(p.ctx, p.run, name, exs, p.resume)
+	if err != nil {
+		return nil, err
+	}
+	if err := PlotCurve(m.String()+": preference loss", "loss", state.History, p.run.Path(name+"_loss.png"), p.run.Path(name+"_loss.svg")); err != nil {
+		return nil, err
+	}
+	if err := llama.SaveModelDir(p.run.Path("models", m.Slug()), theta.Model, p.tok, llama.SaveDirOptions{}); err != nil {
+		return nil, err
+	}
+	return theta.Model, nil
+}
