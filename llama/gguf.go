@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -319,16 +319,11 @@ func ggmlDType(t uint32) (tensor.DType, error) {
 
 // OpenGGUF opens and parses a GGUF file's header.
 func OpenGGUF(path string) (*GGUF, error) {
-	f, err := os.Open(path)
+	f, size, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("llama: gguf: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("llama: gguf: %w", err)
-	}
-	g, err := parseGGUF(f, st.Size())
+	g, err := parseGGUF(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("llama: gguf %s: %w", path, err)

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -37,16 +37,11 @@ type Safetensors struct {
 
 // OpenSafetensors opens and validates a single .safetensors file.
 func OpenSafetensors(path string) (*Safetensors, error) {
-	f, err := os.Open(path)
+	f, size, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("llama: safetensors: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("llama: safetensors: %w", err)
-	}
-	s, err := parseSafetensors(f, st.Size())
+	s, err := parseSafetensors(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("llama: safetensors %s: %w", path, err)

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // AdamWState is AdamW's complete state: the step count and the first and
@@ -143,7 +143,7 @@ func (s *AdamWState) Save(path string) error {
 
 // ReadAdamWState reads a state written by Save.
 func ReadAdamWState(path string) (*AdamWState, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, math.MaxInt64)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // Run is a run directory: config.json, metrics.jsonl (one JSON object per line, appended
@@ -105,9 +107,13 @@ func (r *Run) Metric(rec map[string]any) error {
 // records): 0600, the mode they had before internal/atomicfile, when os.CreateTemp made them.
 const fileMode = 0o600
 
+// maxJSONFile caps the JSON files of a run directory read back (configs, states,
+// summaries).
+const maxJSONFile = 1 << 30
+
 // ReadJSON decodes a JSON file into v, rejecting unknown fields and trailing data.
 func ReadJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONFile)
 	if err != nil {
 		return err
 	}

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // maxLineBytes bounds one JSONL record (AlignX rows with long histories can be large).
@@ -26,7 +27,7 @@ func readRecords(path string, fn func(record, Source) error) error {
 	default:
 		return fmt.Errorf("popi: %s: unsupported file type (want .jsonl, .ndjson, .json or .parquet)", path)
 	}
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path)
 	if err != nil {
 		return fmt.Errorf("popi: %w", err)
 	}
