@@ -64,6 +64,10 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				return st, nil
 			}
 		}
+		// Steps after the checkpoint (or all, without one) run again: drop their rows.
+		if err := p.Run.TruncateMetrics(p.Name, st.Step); err != nil {
+			return st, err
+		}
 	}
 	save := func() error {
 		if p.RNG != nil {
@@ -72,6 +76,10 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				return err
 			}
 			st.RNG = b
+		}
+		// The log holds every row up to st.Step before the checkpoint says it does.
+		if err := p.Run.SyncMetrics(); err != nil {
+			return err
 		}
 		return SaveCheckpoint(p.ckptDir(), p.Model, p.Tok, p.Opt, st)
 	}
