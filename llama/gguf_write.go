@@ -68,29 +68,38 @@ func WriteGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 }
 
 func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) error {
+	enc, err := ggufEncoder(m, tok, opts)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, 0o644, func(f *os.File) error { return enc(f) })
+}
+
+// ggufEncoder checks m and tok and returns the function that writes their GGUF image.
+func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Writer) error, error) {
 	if m == nil || m.Config == nil {
-		return fmt.Errorf("nil model")
+		return nil, fmt.Errorf("nil model")
 	}
 	if tok == nil {
-		return fmt.Errorf("a tokenizer is required (llama.cpp cannot load a model without a vocabulary)")
+		return nil, fmt.Errorf("a tokenizer is required (llama.cpp cannot load a model without a vocabulary)")
 	}
 	target, force, err := LoadOptions{WeightType: opts.WeightType}.target()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := m.Config
 	d, err := configDims(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d != m.dims {
-		return fmt.Errorf("model sizes do not match its config")
+		return nil, fmt.Errorf("model sizes do not match its config")
 	}
 	if cfg.MaxPositions <= 0 {
-		return fmt.Errorf("config has no max_position_embeddings (llama.context_length is required)")
+		return nil, fmt.Errorf("config has no max_position_embeddings (llama.context_length is required)")
 	}
 	if tok.VocabSize() > cfg.Vocab {
-		return fmt.Errorf("tokenizer has %d ids, model vocabulary only %d", tok.VocabSize(), cfg.Vocab)
+		return nil, fmt.Errorf("tokenizer has %d ids, model vocabulary only %d", tok.VocabSize(), cfg.Vocab)
 	}
 
 	// Tensors, in the order llama.cpp's converter writes a llama model.
@@ -123,30 +132,30 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		})
 	}
 	if len(m.Layers) != d.layers || len(m.Norm) != d.hidden {
-		return fmt.Errorf("model has %d layers / norm of %d, config says %d / %d", len(m.Layers), len(m.Norm), d.layers, d.hidden)
+		return nil, fmt.Errorf("model has %d layers / norm of %d, config says %d / %d", len(m.Layers), len(m.Norm), d.layers, d.hidden)
 	}
 	if err := checkShape("token_embd.weight", &m.Embed, d.vocab, d.hidden); err != nil {
-		return err
+		return nil, err
 	}
 	if err := addMatrix("token_embd.weight", &m.Embed, 0); err != nil {
-		return err
+		return nil, err
 	}
 	addF32("output_norm.weight", m.Norm)
 	if !d.tied {
 		if m.LMHead == nil {
-			return fmt.Errorf("untied model without lm_head")
+			return nil, fmt.Errorf("untied model without lm_head")
 		}
 		if err := checkShape("output.weight", m.LMHead, d.vocab, d.hidden); err != nil {
-			return err
+			return nil, err
 		}
 		if err := addMatrix("output.weight", m.LMHead, 0); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if cfg.RopeScaling != nil {
 		div := llama3RopeDivisors(cfg)
 		if err := checkRopeRecoverable(cfg, div); err != nil {
-			return err
+			return nil, err
 		}
 		addF32("rope_freqs.weight", div)
 	}
@@ -154,7 +163,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		l := &m.Layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		if len(l.AttnNorm) != d.hidden || len(l.MLPNorm) != d.hidden {
-			return fmt.Errorf("layer %d: norm weights of %d/%d values, want %d", i, len(l.AttnNorm), len(l.MLPNorm), d.hidden)
+			return nil, fmt.Errorf("layer %d: norm weights of %d/%d values, want %d", i, len(l.AttnNorm), len(l.MLPNorm), d.hidden)
 		}
 		addF32(p+"attn_norm.weight", l.AttnNorm)
 		for _, mt := range []struct {
@@ -169,10 +178,10 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 			{"attn_output", &l.O, d.hidden, d.qDim, 0},
 		} {
 			if err := checkShape(p+mt.name+".weight", mt.w, mt.rows, mt.cols); err != nil {
-				return err
+				return nil, err
 			}
 			if err := addMatrix(p+mt.name+".weight", mt.w, mt.heads); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		addF32(p+"ffn_norm.weight", l.MLPNorm)
@@ -186,15 +195,15 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 			{"ffn_down", &l.Down, d.hidden, d.inter},
 		} {
 			if err := checkShape(p+mt.name+".weight", mt.w, mt.rows, mt.cols); err != nil {
-				return err
+				return nil, err
 			}
 			if err := addMatrix(p+mt.name+".weight", mt.w, 0); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if len(stored) != 1 {
-		return fmt.Errorf("mixed matrix types (%d kinds); set WeightType to store one type", len(stored))
+		return nil, fmt.Errorf("mixed matrix types (%d kinds); set WeightType to store one type", len(stored))
 	}
 	fileType := uint32(0) // LLAMA_FTYPE_ALL_F32
 	switch {
@@ -206,11 +215,9 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 
 	kv, err := ggufMetadata(m, tok, opts, fileType)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(path, 0o644, func(f *os.File) error {
-		return encodeGGUF(f, kv, tensors)
-	})
+	return func(w io.Writer) error { return encodeGGUF(w, kv, tensors) }, nil
 }
 
 func checkShape(name string, w *Matrix, rows, cols int) error {
