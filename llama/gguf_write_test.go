@@ -459,3 +459,38 @@ func FuzzWriteGGUFRoundTrip(f *testing.F) {
 		})
 	})
 }
+
+// The in-memory image FuzzWriteGGUFRoundTrip checks is byte for byte the file WriteGGUF
+// writes, so fuzzing without files loses nothing.
+func TestGGUFEncoderMatchesFile(t *testing.T) {
+	tok, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Vocab: 384, Hidden: 16, Intermediate: 24, Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 8,
+		RMSNormEps: 1e-5, RopeTheta: 10000, BOS: 376, EOS: []int{377}, MaxPositions: 64}
+	m, err := NewRandomAs(cfg, 1, tensor.BF16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := WriteGGUF(p, m, tok, GGUFWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := ggufEncoder(m, tok, GGUFWriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img bytes.Buffer
+	if err := enc(&img); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(p)
+	if !bytes.Equal(file, img.Bytes()) {
+		t.Fatalf("image of %d bytes differs from the %d-byte file", img.Len(), len(file))
+	}
+	m2, err := loadGGUFImage(img.Bytes())
+	if err != nil || !reflect.DeepEqual(m2.Layers[0].Q.U16, m.Layers[0].Q.U16) {
+		t.Fatalf("image does not load back: %v", err)
+	}
+}
