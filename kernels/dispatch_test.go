@@ -5,6 +5,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestChoosePath: POPI_KERNELS picks an available path (case and spaces
@@ -26,11 +29,11 @@ func TestChoosePath(t *testing.T) {
 		{"sse", PathAVX2, `POPI_KERNELS="sse" is not a kernel path (available: avx2, generic); using avx2`},
 	} {
 		got, warning := choosePath(c.env, avail)
-		if got != c.want {
-			t.Errorf("choosePath(%q) = %s, want %s", c.env, got, c.want)
-		}
-		if (c.warning == "") != (warning == "") || !strings.Contains(warning, c.warning) {
-			t.Errorf("choosePath(%q) warning %q, want one containing %q", c.env, warning, c.warning)
+		assert.Equal(t, c.want, got, "choosePath(%q)", c.env)
+		if c.warning == "" {
+			assert.Empty(t, warning, "choosePath(%q)", c.env)
+		} else {
+			assert.Contains(t, warning, c.warning, "choosePath(%q)", c.env)
 		}
 	}
 }
@@ -39,20 +42,14 @@ func TestChoosePath(t *testing.T) {
 // the package's init must say so on stderr and start on the best path.
 func TestUnknownPathWarns(t *testing.T) {
 	if os.Getenv("POPI_KERNELS_CHILD") == "1" {
-		if ActivePath() != AvailablePaths()[0] {
-			t.Fatalf("active path %s, want the best, %s", ActivePath(), AvailablePaths()[0])
-		}
+		require.Equal(t, AvailablePaths()[0], ActivePath(), "the best path")
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUnknownPathWarns$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "POPI_KERNELS=no-such-isa", "POPI_KERNELS_CHILD=1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("child: %v\n%s", err, stderr.String())
-	}
-	want := `kernels: POPI_KERNELS="no-such-isa" is not a kernel path (available: ` + joinPaths(AvailablePaths()) + ")"
-	if !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr %q does not contain %q", stderr.String(), want)
-	}
+	require.NoError(t, cmd.Run(), "child's stderr: %s", stderr.String())
+	assert.Contains(t, stderr.String(),
+		`kernels: POPI_KERNELS="no-such-isa" is not a kernel path (available: `+joinPaths(AvailablePaths())+")")
 }
