@@ -7,7 +7,7 @@ package kernels
 import "math"
 
 // avx512Vector is the AVX-512 path's part of its kernel table: slice-level
-// wrappers around the AVX512 assembly kernels. Each wrapper runs the
+// wrappers around the AVX-512 assembly kernels. Each wrapper runs the
 // assembly on the largest multiple of avx512W elements; reductions finish
 // the tail in scalar Go, element-wise kernels run the tail through a stack
 // buffer of one vector so that every element goes through the same code.
@@ -24,7 +24,7 @@ var avx512Vector = vectorKernels{
 	expSubSum: avx512ExpSubSum, attnRowScores: avx512RowScores,
 }
 
-// avx512W is the vector width of the AVX512 kernels in float32 elements.
+// avx512W is the vector width of the AVX-512 kernels in float32 elements.
 const avx512W = 16
 
 func avx512Dot(x, y []float32) float32 {
