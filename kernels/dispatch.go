@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -85,10 +86,14 @@ func AvailablePaths() []Path {
 	return p
 }
 
-func init() {
-	p, warning := choosePath(os.Getenv("POPI_KERNELS"), AvailablePaths())
+func init() { startPath(os.Getenv("POPI_KERNELS"), os.Stderr) }
+
+// startPath activates the path chosen for the value env of POPI_KERNELS,
+// writing choosePath's warning, if any, to w.
+func startPath(env string, w io.Writer) {
+	p, warning := choosePath(env, AvailablePaths())
 	if warning != "" {
-		fmt.Fprintln(os.Stderr, warning)
+		fmt.Fprintln(w, warning)
 	}
 	SetPath(p)
 }

@@ -1,13 +1,10 @@
 package kernels
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestChoosePath: POPI_KERNELS picks an available path (case and spaces
@@ -38,18 +35,20 @@ func TestChoosePath(t *testing.T) {
 	}
 }
 
-// TestUnknownPathWarns runs this test binary with an unknown POPI_KERNELS:
-// the package's init must say so on stderr and start on the best path.
+// TestUnknownPathWarns: what init does with an unknown POPI_KERNELS (it
+// calls startPath with os.Stderr): the warning names the value and the
+// available paths, and the best path is active.
 func TestUnknownPathWarns(t *testing.T) {
-	if os.Getenv("POPI_KERNELS_CHILD") == "1" {
-		require.Equal(t, AvailablePaths()[0], ActivePath(), "the best path")
-		return
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestUnknownPathWarns$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "POPI_KERNELS=no-such-isa", "POPI_KERNELS_CHILD=1")
+	defer SetPath(ActivePath())
+	SetPath(PathGeneric)
 	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Run(), "child's stderr: %s", stderr.String())
-	assert.Contains(t, stderr.String(),
-		`kernels: POPI_KERNELS="no-such-isa" is not a kernel path (available: `+joinPaths(AvailablePaths())+")")
+	startPath("no-such-isa", &stderr)
+	assert.Equal(t, AvailablePaths()[0], ActivePath(), "the best path")
+	assert.Equal(t, `kernels: POPI_KERNELS="no-such-isa" is not a kernel path (available: `+
+		joinPaths(AvailablePaths())+"); using "+string(AvailablePaths()[0])+"\n", stderr.String())
+
+	stderr.Reset()
+	startPath("generic", &stderr)
+	assert.Equal(t, PathGeneric, ActivePath())
+	assert.Empty(t, stderr.String(), "no warning for an available path")
 }
