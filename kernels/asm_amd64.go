@@ -290,6 +290,15 @@ func gemvRows4xBF16AVX2(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out
 //go:noescape
 func gemvRows4xF16AVX2(k int, x4 *float32, w unsafe.Pointer, ldw, rows int, out *float32)
 
+// vector_consts_amd64.s (generated): vecConsts is not a function but the
+// table of constants the vector kernels load as memory operands (K_* in
+// vector_consts_amd64.h), kept in the text section so that it is 64-byte
+// aligned; never call it. vecConstsPtr returns its address.
+
+func vecConsts()
+
+func vecConstsPtr() *uint32
+
 // adamw_amd64.s: n elements, n a multiple of 16 (AVX-512) or 8 (AVX2);
 // multiplies and adds are separate instructions (no FMA), as in adamwGeneric.
 

@@ -172,8 +172,10 @@ func avx512LogSoftmax(dst, src []float32) float32 {
 	}
 	m := avx512Max(src)
 	// The exponentials go through a stack buffer so that dst (which may
-	// alias src) is written only once, with src - lse.
-	var buf [256]float32
+	// alias src) is written only once, with src - lse. The buffer starts
+	// on a 64-byte boundary, so no vector store splits a cache line.
+	var raw [256 + 16]float32
+	buf := aligned64(raw[:], 256)
 	var s float64
 	for lo := 0; lo < len(src); lo += len(buf) {
 		c := src[lo:min(lo+len(buf), len(src))]
