@@ -62,6 +62,9 @@ var groups = map[string]func(){
 var order = []string{"gemm", "attention", "vector", "wrappers"}
 
 func main() {
+	if _, err := os.Stat("generate.go"); err != nil {
+		fail(fmt.Errorf("run in the kernels directory, as go generate ./kernels does (%v)", err))
+	}
 	names := os.Args[1:]
 	if len(names) == 0 {
 		names = order
