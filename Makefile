@@ -2,9 +2,21 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-go test-paths test-race test-arm64 test-soak vet bench fuzz fuzz-long soak
+.PHONY: test test-go test-paths test-race test-arm64 test-soak vet check-generate bench fuzz fuzz-long soak
 
-test: vet test-go test-paths test-race test-arm64 test-soak
+test: check-generate vet test-go test-paths test-race test-arm64 test-soak
+
+# The generated kernel files (assembly, constants, per-ISA wrappers) must be what
+# `go generate ./kernels` writes: fails if regenerating changes anything under kernels/
+# (on a clean checkout: if `git status --porcelain` is no longer empty).
+check-generate:
+	@before=$$(git status --porcelain -- kernels; git diff -- kernels | cksum); \
+	$(GO) generate ./kernels || exit 1; \
+	after=$$(git status --porcelain -- kernels; git diff -- kernels | cksum); \
+	if [ "$$before" != "$$after" ]; then \
+		echo "check-generate: go generate ./kernels changed files under kernels/ (a generated file"; \
+		echo "edited by hand, or a generator changed without regenerating); see git status"; exit 1; \
+	fi
 
 vet:
 	CGO_ENABLED=0 $(GO) build ./...

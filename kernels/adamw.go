@@ -20,11 +20,11 @@ type AdamWHyper struct {
 //	w[i] = w[i]*Decay - StepSize*m[i] / (sqrt(v[i])*InvBc2 + Eps)
 //
 // in float32, each operation rounded separately (no fused multiply-add),
-// so every path gives the result of AdamWUpdateGeneric bit for bit. g, m
+// so every path gives the result of adamwUpdateGeneric bit for bit. g, m
 // and v must be at least as long as w.
 func AdamWUpdate(w, g, m, v []float32, h AdamWHyper) {
 	checkAdamW(w, g, m, v)
-	adamwUpdate(w, g, m, v, h)
+	kern.adamw(w, g, m, v, h)
 }
 
 func checkAdamW(w, g, m, v []float32) {
@@ -33,8 +33,8 @@ func checkAdamW(w, g, m, v []float32) {
 	}
 }
 
-// AdamWUpdateGeneric is the portable twin of AdamWUpdate.
-func AdamWUpdateGeneric(w, g, m, v []float32, h AdamWHyper) {
+// adamwUpdateGeneric is the portable twin of AdamWUpdate.
+func adamwUpdateGeneric(w, g, m, v []float32, h AdamWHyper) {
 	checkAdamW(w, g, m, v)
 	adamwGeneric(w, g, m, v, h)
 }

@@ -26,7 +26,7 @@ func TestAdamWUpdate(t *testing.T) {
 			}
 			w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
 			AdamWUpdate(w, g, m, v, h)
-			AdamWUpdateGeneric(w2, g, m2, v2, h)
+			adamwUpdateGeneric(w2, g, m2, v2, h)
 			for i := 0; i < n; i++ {
 				if math.Float32bits(w[i]) != math.Float32bits(w2[i]) || math.Float32bits(m[i]) != math.Float32bits(m2[i]) || math.Float32bits(v[i]) != math.Float32bits(v2[i]) {
 					t.Fatalf("n=%d i=%d: %s w,m,v = %v,%v,%v, generic %v,%v,%v", n, i, p, w[i], m[i], v[i], w2[i], m2[i], v2[i])
@@ -43,7 +43,7 @@ func TestAdamWUpdate(t *testing.T) {
 		v[i] = rng.Float32()
 	}
 	w0, m0, v0 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
-	AdamWUpdateGeneric(w, g, m, v, h)
+	adamwUpdateGeneric(w, g, m, v, h)
 	for i := 0; i < n; i++ {
 		b1, b2, gi := float64(h.Beta1), float64(h.Beta2), float64(g[i])
 		mi := b1*float64(m0[i]) + (1-b1)*gi
@@ -74,7 +74,7 @@ func BenchmarkAdamWUpdate(b *testing.B) {
 	for _, impl := range []struct {
 		name string
 		fn   func(w, g, m, v []float32, h AdamWHyper)
-	}{{"dispatch", AdamWUpdate}, {"generic", AdamWUpdateGeneric}} {
+	}{{"dispatch", AdamWUpdate}, {"generic", adamwUpdateGeneric}} {
 		b.Run(impl.name, func(b *testing.B) {
 			for range b.N {
 				impl.fn(w, g, m, v, h)

@@ -20,12 +20,12 @@ type AttnShape struct {
 // tiled with an online softmax (no full score matrix is formed). If lse is
 // non-nil it receives, at [i*NHeads+h], the log-sum-exp of the scaled scores
 // of query row i and head h, which AttentionBackward needs.
-func Attention(s AttnShape, q, k, v, out, lse []float32) { attention(s, q, k, v, out, lse) }
+func Attention(s AttnShape, q, k, v, out, lse []float32) { kern.attention(s, q, k, v, out, lse) }
 
 // AttentionBackward accumulates (+=) into dq, dk and dv the gradients of
 // Attention given dOut, recomputing the probabilities tile by tile from q, k
 // and the saved lse (memory-efficient; no NQ x NKV matrix is kept). out is
 // Attention's output. dk and dv have the layout of k and v.
 func AttentionBackward(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32) {
-	attentionBackward(s, q, k, v, out, dout, lse, dq, dk, dv)
+	kern.attentionBackward(s, q, k, v, out, dout, lse, dq, dk, dv)
 }

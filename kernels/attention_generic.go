@@ -25,9 +25,9 @@ func (s AttnShape) check() {
 	}
 }
 
-// AttentionGeneric is the portable reference for Attention: for each query
+// attentionGeneric is the portable reference for Attention: for each query
 // row and head, a streaming pass over keys with an online softmax.
-func AttentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
+func attentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
 	s.check()
 	s.checkLens(q, k, v, out, lse)
 	qs, kvs, os := s.strides()
@@ -45,16 +45,16 @@ func AttentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
 				acc[x] = 0
 			}
 			for j := 0; j <= last; j++ {
-				sc := DotGeneric(qh, k[j*kvs+kvh:j*kvs+kvh+d]) * s.Scale
+				sc := dotGeneric(qh, k[j*kvs+kvh:j*kvs+kvh+d]) * s.Scale
 				if sc > m {
 					corr := float32(math.Exp(float64(m - sc)))
 					l *= corr
-					ScaleGeneric(corr, acc)
+					scaleGeneric(corr, acc)
 					m = sc
 				}
 				p := float32(math.Exp(float64(sc - m)))
 				l += p
-				AxpyGeneric(p, v[j*kvs+kvh:j*kvs+kvh+d], acc)
+				axpyGeneric(p, v[j*kvs+kvh:j*kvs+kvh+d], acc)
 			}
 			o := out[i*os+h*d : i*os+h*d+d]
 			inv := 1 / l
@@ -68,8 +68,8 @@ func AttentionGeneric(s AttnShape, q, k, v, out, lse []float32) {
 	}
 }
 
-// AttentionBackwardGeneric is the portable reference for AttentionBackward.
-func AttentionBackwardGeneric(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32) {
+// attentionBackwardGeneric is the portable reference for AttentionBackward.
+func attentionBackwardGeneric(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float32) {
 	s.check()
 	s.checkLens(q, k, v, out, lse)
 	s.checkLens(dq, dk, dv, dout, nil)
@@ -86,17 +86,17 @@ func AttentionBackwardGeneric(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv [
 			dqh := dq[i*qs+h*d : i*qs+h*d+d]
 			do := dout[i*os+h*d : i*os+h*d+d]
 			// D = sum_x dO[x]*O[x] = sum_j p_j * (dO . v_j)
-			dd := DotGeneric(do, out[i*os+h*d:i*os+h*d+d])
+			dd := dotGeneric(do, out[i*os+h*d:i*os+h*d+d])
 			kvh := (h / group) * d
 			ls := lse[i*s.NHeads+h]
 			for j := 0; j <= last; j++ {
 				kj := k[j*kvs+kvh : j*kvs+kvh+d]
 				vj := v[j*kvs+kvh : j*kvs+kvh+d]
-				p := float32(math.Exp(float64(DotGeneric(qh, kj)*s.Scale - ls)))
-				AxpyGeneric(p, do, dv[j*kvs+kvh:j*kvs+kvh+d])
-				ds := p * (DotGeneric(do, vj) - dd) * s.Scale
-				AxpyGeneric(ds, kj, dqh)
-				AxpyGeneric(ds, qh, dk[j*kvs+kvh:j*kvs+kvh+d])
+				p := float32(math.Exp(float64(dotGeneric(qh, kj)*s.Scale - ls)))
+				axpyGeneric(p, do, dv[j*kvs+kvh:j*kvs+kvh+d])
+				ds := p * (dotGeneric(do, vj) - dd) * s.Scale
+				axpyGeneric(ds, kj, dqh)
+				axpyGeneric(ds, qh, dk[j*kvs+kvh:j*kvs+kvh+d])
 			}
 		}
 	}

@@ -158,7 +158,7 @@ func TestAttentionPaths(t *testing.T) {
 			for _, impl := range []struct {
 				name string
 				fn   func(AttnShape, []float32, []float32, []float32, []float32, []float32)
-			}{{"Attention", Attention}, {"tiled", attentionTiled}, {"generic", AttentionGeneric}} {
+			}{{"Attention", Attention}, {"tiled", attentionTiled}, {"generic", attentionGeneric}} {
 				og, lg := newGuard(len(a.out), 1), newGuard(len(a.lse), 2)
 				clear(og.values)
 				impl.fn(c.s, a.q, a.k, a.v, og.values, lg.values)
@@ -216,7 +216,7 @@ func TestAttentionBackwardFD(t *testing.T) {
 			s, a := c.s, data[ci]
 			Attention(s, a.q, a.k, a.v, a.out, a.lse)
 			impls := map[string]func(AttnShape, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32){
-				"AttentionBackward": AttentionBackward, "tiled": attentionBackwardTiled, "generic": AttentionBackwardGeneric}
+				"AttentionBackward": AttentionBackward, "tiled": attentionBackwardTiled, "generic": attentionBackwardGeneric}
 			for name, fn := range impls {
 				dq, dk, dv := make([]float32, len(a.q)), make([]float32, len(a.k)), make([]float32, len(a.v))
 				for i := range dq {
@@ -250,7 +250,7 @@ func TestAttentionBackwardPaths(t *testing.T) {
 			a := newAttnData(s, uint64(ci))
 			Attention(s, a.q, a.k, a.v, a.out, a.lse)
 			ref := [3][]float32{make([]float32, len(a.q)), make([]float32, len(a.k)), make([]float32, len(a.v))}
-			AttentionBackwardGeneric(s, a.q, a.k, a.v, a.out, a.dout, a.lse, ref[0], ref[1], ref[2])
+			attentionBackwardGeneric(s, a.q, a.k, a.v, a.out, a.dout, a.lse, ref[0], ref[1], ref[2])
 			for _, fn := range []func(AttnShape, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32){AttentionBackward, attentionBackwardTiled} {
 				got := [3][]float32{make([]float32, len(a.q)), make([]float32, len(a.k)), make([]float32, len(a.v))}
 				fn(s, a.q, a.k, a.v, a.out, a.dout, a.lse, got[0], got[1], got[2])

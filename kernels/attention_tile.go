@@ -8,7 +8,7 @@ func tileMulAddGeneric(c []float32, ldc int, a []float32, lda int, b []float32, 
 	for i := 0; i < rows; i++ {
 		ci := c[i*ldc : i*ldc+cols]
 		for p := 0; p < k; p++ {
-			AxpyGeneric(a[i*lda+p], b[p*ldb:p*ldb+cols], ci)
+			axpyGeneric(a[i*lda+p], b[p*ldb:p*ldb+cols], ci)
 		}
 	}
 }
@@ -35,7 +35,7 @@ func tileMulAddTGeneric(c []float32, ldc int, a []float32, lda int, b []float32,
 	for p := 0; p < k; p++ {
 		bp := b[p*ldb : p*ldb+cols]
 		for i := 0; i < rows; i++ {
-			AxpyGeneric(a[p*lda+i], bp, c[i*ldc:i*ldc+cols])
+			axpyGeneric(a[p*lda+i], bp, c[i*ldc:i*ldc+cols])
 		}
 	}
 }

@@ -23,7 +23,7 @@ func TestTileMulAdd(t *testing.T) {
 					cg := newGuard(max(0, (rows-1)*ldc+cols), 1)
 					randSlice(r, cg.values, -1, 1)
 					c0 := append([]float32(nil), cg.values...)
-					attnTile(cg.values, ldc, a, lda, b, ldb, rows, k, cols)
+					kern.attnTile(cg.values, ldc, a, lda, b, ldb, rows, k, cols)
 					for i := 0; i < rows; i++ {
 						for j := 0; j < ldc && i*ldc+j < len(c0); j++ {
 							want, abs := float64(c0[i*ldc+j]), math.Abs(float64(c0[i*ldc+j]))
@@ -52,7 +52,7 @@ func TestTileMulAdd(t *testing.T) {
 func TestTileMulAddT(t *testing.T) {
 	forPaths(t, func(t *testing.T, p Path) {
 		r := newRand()
-		tileT := attnTileTFor()
+		tileT := kern.attnTileT
 		for _, rows := range []int{0, 1, 3, 4, 5, 8, 9, 64} {
 			for _, cols := range []int{0, 1, 4, 7, 8, 15, 16, 17, 32, 33, 48, 64, 65, 80, 100, 130} {
 				for _, k := range []int{0, 1, 2, 5, 64} {

@@ -12,32 +12,20 @@ import (
 // small matrix product, the online softmax rescales the running output,
 // and P·V is a second product; no NQ x NKV matrix is formed. Work items
 // (query block, kv head) are handed to the pool dynamically, largest first.
-// The products and the vector steps go through the dispatched kernels, so
-// this code runs on any path; the SIMD paths install it.
+// The products and the vector steps go through the active kernel table
+// (kern), so this code runs on any path; the assembly paths' tables use it.
 
 const (
 	attnBq = 16 // query positions per block
 	attnBk = 64 // keys per tile
 )
 
-// Kernels of the tiled attention that have no exported dispatch variable;
-// installSIMD sets them, resetTiledKernels restores the portable ones.
-var (
-	attnTile      = tileMulAddGeneric
-	expSubSum     = expSubSumGeneric
-	attnRowScores = rowScoresGeneric
-)
-
-func resetTiledKernels() {
-	attnTile, expSubSum, attnRowScores = tileMulAddGeneric, expSubSumGeneric, rowScoresGeneric
-}
-
 // rowScoresGeneric sets out[j] = q · k_j for the nk rows k_j of k at stride
 // kstride (row length d).
 func rowScoresGeneric(out, q, k []float32, kstride, nk, d int) {
 	q = q[:d]
 	for j := 0; j < nk; j++ {
-		out[j] = dot(q, k[j*kstride:j*kstride+d])
+		out[j] = dotGeneric(q, k[j*kstride:j*kstride+d])
 	}
 }
 
@@ -198,14 +186,14 @@ func transposeHead(dst, x []float32, stride, off, nkv, d int) {
 func attnScores(sc, qs, kt []float32, nkv int, k []float32, kvs, off, j0, nk, rows, d int) {
 	if len(kt) == 0 {
 		for r := 0; r < rows; r++ {
-			attnRowScores(sc[r*attnBk:r*attnBk+nk], qs[r*d:r*d+d], k[j0*kvs+off:], kvs, nk, d)
+			kern.attnRowScores(sc[r*attnBk:r*attnBk+nk], qs[r*d:r*d+d], k[j0*kvs+off:], kvs, nk, d)
 		}
 		return
 	}
 	for r := 0; r < rows; r++ {
 		clear(sc[r*attnBk : r*attnBk+nk])
 	}
-	attnTile(sc, attnBk, qs, d, kt[j0:], nkv, rows, d, nk)
+	kern.attnTile(sc, attnBk, qs, d, kt[j0:], nkv, rows, d, nk)
 }
 
 // keysUsed is the number of key rows any query attends to (keys past the
@@ -244,7 +232,7 @@ func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, s
 	rows := (i1 - i0) * group
 	sc.size(rows, d)
 	attnRows(sc.qs, q, qs, i0, i1, g, group, d)
-	scale(s.Scale, sc.qs[:rows*d]) // scores come out scaled
+	kern.scale(s.Scale, sc.qs[:rows*d]) // scores come out scaled
 	var ktg []float32
 	if len(kt) > 0 {
 		ktg = kt[g*d*s.keysUsed() : (g+1)*d*s.keysUsed()]
@@ -267,16 +255,16 @@ func attnForwardBlock(s AttnShape, q, k, kt, v, out, lse []float32, qb, g int, s
 				clear(row)
 				continue
 			}
-			if mt := maxf(row[:nv]); mt > m[r] {
+			if mt := kern.max(row[:nv]); mt > m[r] {
 				corr := float32(math.Exp(float64(m[r] - mt)))
 				l[r] *= corr
-				scale(corr, acc[r*d:r*d+d])
+				kern.scale(corr, acc[r*d:r*d+d])
 				m[r] = mt
 			}
-			l[r] += expSubSum(m[r], row[:nv], row[:nv])
+			l[r] += kern.expSubSum(m[r], row[:nv], row[:nv])
 			clear(row[nv:])
 		}
-		attnTile(acc, d, sc.sc, attnBk, v[j0*kvs+off:], kvs, rows, nk, d)
+		kern.attnTile(acc, d, sc.sc, attnBk, v[j0*kvs+off:], kvs, rows, nk, d)
 	}
 	for r := 0; r < rows; r++ {
 		i, h := i0+r/group, g*group+r%group
@@ -341,12 +329,11 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 	for r := 0; r < rows; r++ {
 		i, h := i0+r/group, g*group+r%group
 		// D = dO · O = sum_j p_j (dO · v_j)
-		sc.dd[r] = dot(sc.dos[r*d:r*d+d], out[i*os+h*d:i*os+h*d+d])
+		sc.dd[r] = kern.dot(sc.dos[r*d:r*d+d], out[i*os+h*d:i*os+h*d+d])
 		sc.ls[r] = lse[i*s.NHeads+h]
 	}
 	off := g * d
 	end := s.QPos0 + i1
-	tileT := attnTileTFor()
 	for j0 := 0; j0 < end; j0 += attnBk {
 		nk := min(attnBk, end-j0)
 		// P (in sc.sc) and dP = dO · V^T (in sc.dp).
@@ -356,8 +343,8 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 			p := sc.sc[r*attnBk : r*attnBk+nk]
 			dp := sc.dp[r*attnBk : r*attnBk+nk]
 			nv := max(0, min(nk, s.QPos0+i0+r/group-j0+1))
-			scale(s.Scale, p[:nv])
-			expSubSum(sc.ls[r], p[:nv], p[:nv])
+			kern.scale(s.Scale, p[:nv])
+			kern.expSubSum(sc.ls[r], p[:nv], p[:nv])
 			clear(p[nv:])
 			dd := sc.dd[r]
 			p = p[:len(dp)]
@@ -367,12 +354,12 @@ func attnBackwardBlock(s AttnShape, q, k, v, out, dout, lse, dq, dk, dv []float3
 		}
 		// dV += Pᵀ·dO and dK += dSᵀ·Q read P and dS (rows x nk, row-major)
 		// as transposed A; dQ += dS·K.
-		tileT(dv[j0*kvs+off:], kvs, sc.sc, attnBk, sc.dos, d, nk, rows, d)
-		tileT(dk[j0*kvs+off:], kvs, sc.dp, attnBk, sc.qs, d, nk, rows, d)
-		attnTile(dqs, d, sc.dp, attnBk, k[j0*kvs+off:], kvs, rows, nk, d)
+		kern.attnTileT(dv[j0*kvs+off:], kvs, sc.sc, attnBk, sc.dos, d, nk, rows, d)
+		kern.attnTileT(dk[j0*kvs+off:], kvs, sc.dp, attnBk, sc.qs, d, nk, rows, d)
+		kern.attnTile(dqs, d, sc.dp, attnBk, k[j0*kvs+off:], kvs, rows, nk, d)
 	}
 	for r := 0; r < rows; r++ {
 		i, h := i0+r/group, g*group+r%group
-		axpy(1, dqs[r*d:r*d+d], dq[i*qs+h*d:i*qs+h*d+d])
+		kern.axpy(1, dqs[r*d:r*d+d], dq[i*qs+h*d:i*qs+h*d+d])
 	}
 }

@@ -1,7 +1,5 @@
 package kernels
 
-//go:generate go run gemm_asmgen.go
-
 import (
 	"sync"
 	"sync/atomic"
@@ -37,8 +35,8 @@ type gemmArch struct {
 	nb     int // max columns of a worker's packed B block (multiple of nr)
 	mb     int // max rows of the shared packed A block (multiple of mr)
 	kern   microKernel
-	edges  []edgeKernel      // narrower kernels for the last B panel (gemm_edge.go)
-	packT  *[3]packTransFunc // transposing B packer, nil: Go loops
+	edges  []edgeKernel // narrower kernels for the last B panel (gemm_edge.go)
+	pack   *packKernels // assembly packers, nil: Go loops
 	// pairs: the kernel takes bf16 pairs (A rounded to bf16, one dword per
 	// two depth steps, even step in the low half) and k counts pairs.
 	pairs bool
@@ -112,16 +110,16 @@ func (g *gemmCall) packRange(lo, hi int) {
 		full := min(hi, g.m/mr-g.t0)
 		for lo+1 < full {
 			np := min(gemmPackGroup, full-lo)
-			copyRunsPanels(g.ap[lo*mr*ks:], g.a[g.p0*g.lda+(g.t0+lo)*mr:], mr, g.lda, g.kl, np, mr*ks, g.ar.packT != nil)
+			copyRunsPanels(g.ap[lo*mr*ks:], g.a[g.p0*g.lda+(g.t0+lo)*mr:], mr, g.lda, g.kl, np, mr*ks, g.ar.pack)
 			lo += np
 		}
 	}
 	for t := lo; t < hi; t++ {
 		dst := g.ap[t*mr*ks : (t+1)*mr*ks]
 		if g.ar.pairs {
-			packAPanelPairs(dst, g.ar.packT, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
+			packAPanelPairs(dst, g.ar.pack, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
 		} else {
-			packAPanel(dst, g.ar.packT, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
+			packAPanel(dst, g.ar.pack, g.transA, g.a, g.lda, g.m, (g.t0+t)*mr, mr, g.p0, g.kl)
 		}
 	}
 }
@@ -368,10 +366,10 @@ func packBBlock(ar *gemmArch, bp []float32, bs bSource, n, j0, nj, p0, kl int) {
 	for j := 0; j < nj; j++ {
 		col := (j0 + j) * nr
 		if ar.pairs {
-			packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.packT, n, col, nr, p0, kl)
+			packBPanelPairs(bp[j*nr*ks:(j+1)*nr*ks], bs, ar.pack, n, col, nr, p0, kl)
 		} else {
 			w, _ := ar.panelKernel(min(nr, n-col)) // a narrow last panel packs narrow
-			packBPanel(bp[j*nr*ks:(j*nr+w)*ks], bs, ar.packT, n, col, w, p0, kl)
+			packBPanel(bp[j*nr*ks:(j*nr+w)*ks], bs, ar.pack, n, col, w, p0, kl)
 		}
 	}
 }

@@ -1,7 +1,5 @@
 package kernels
 
-//go:generate go run gemm_edge_asmgen.go
-
 import "unsafe"
 
 // Edge micro-kernels. When n is not a multiple of the path's nr, the last

@@ -1,30 +1,33 @@
 package kernels
 
-// Entry points installed into sgemm/sgemmHalf by the per-arch dispatch
-// files: validation, then GEMV for m == 1, else the blocked driver.
+// gemmPath is a path's GEMM: the blocked driver's micro-kernel and blocking
+// (f32), its GEMV kernels (gemv), and, where the CPU has one, the bf16
+// dot-product variant of the driver (bf16Dot) that SgemmHalf may use.
+type gemmPath struct {
+	f32     *gemmArch
+	gemv    *gemvArch
+	bf16Dot *gemmArch
+}
 
-type sgemmFunc = func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
-
-type sgemmHalfFunc = func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool)
-
-func makeSgemm(ar *gemmArch, ga *gemvArch) sgemmFunc {
-	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-		bs := bSource{f: b, trans: transB, ld: ldb}
-		if m == 1 {
-			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
-			return
-		}
-		if n == 1 {
-			gemvColumn(ga, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc)
-			return
-		}
-		if useSmallM(ga, transB, m, k, false) {
-			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
-			return
-		}
-		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+// sgemm is Sgemm on path p: validation, then GEMV for m == 1 (or n == 1),
+// the few-rows kernels for small m, else the blocked driver.
+func (p *gemmPath) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	ar, ga := p.f32, p.gemv
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	bs := bSource{f: b, trans: transB, ld: ldb}
+	if m == 1 {
+		gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
+		return
 	}
+	if n == 1 {
+		gemvColumn(ga, transA, transB, m, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if useSmallM(ga, transB, m, k, false) {
+		gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+		return
+	}
+	sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 }
 
 // gemvColumn is the n == 1 case as a GEMV on the transposed problem:
@@ -49,25 +52,24 @@ func gemvColumn(ga *gemvArch, transA, transB bool, m, k int, alpha float32, a []
 	}
 }
 
-// makeSgemmHalf builds SgemmHalf for a path. dot, when non-nil, is the
-// bf16 dot-product GEMM used for kind == BF16 with allowBF16Dot.
-func makeSgemmHalf(ar *gemmArch, ga *gemvArch, dot *gemmArch) sgemmHalfFunc {
-	return func(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool) {
-		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-		checkHalf(kind)
-		bs := bSource{half: true, h: b, kind: kind, trans: transB, ld: ldb}
-		if m == 1 {
-			gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
-			return
-		}
-		if useSmallM(ga, transB, m, k, dot != nil && allowBF16Dot && kind == BF16) {
-			gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
-			return
-		}
-		if dot != nil && allowBF16Dot && kind == BF16 {
-			sgemmBlocked(dot, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
-			return
-		}
-		sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+// sgemmHalf is SgemmHalf on path p; p.bf16Dot, when non-nil, serves
+// kind == BF16 with allowBF16Dot.
+func (p *gemmPath) sgemmHalf(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int, allowBF16Dot bool) {
+	ar, ga, dot := p.f32, p.gemv, p.bf16Dot
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	checkHalf(kind)
+	bs := bSource{half: true, h: b, kind: kind, trans: transB, ld: ldb}
+	if m == 1 {
+		gemvRun(ga, transA, n, k, alpha, a, lda, bs, beta, c)
+		return
 	}
+	if useSmallM(ga, transB, m, k, dot != nil && allowBF16Dot && kind == BF16) {
+		gemvSmallM(ga, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+		return
+	}
+	if dot != nil && allowBF16Dot && kind == BF16 {
+		sgemmBlocked(dot, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
+		return
+	}
+	sgemmBlocked(ar, transA, m, n, k, alpha, a, lda, bs, beta, c, ldc)
 }

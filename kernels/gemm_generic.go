@@ -1,8 +1,8 @@
 package kernels
 
-// SgemmGeneric is the portable reference for Sgemm: a plain triple loop in
+// sgemmGeneric is the portable reference for Sgemm: a plain triple loop in
 // float32 with the same argument conventions.
-func SgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	at := func(i, p int) float32 {
 		if transA {
@@ -32,9 +32,9 @@ func SgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 	}
 }
 
-// SgemmHalfGeneric is the portable reference for SgemmHalf (the f32 path:
+// sgemmHalfGeneric is the portable reference for SgemmHalf (the f32 path:
 // B widened exactly, f32 arithmetic).
-func SgemmHalfGeneric(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
+func sgemmHalfGeneric(kind Half, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []uint16, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	checkHalf(kind)
 	rows, cols := k, n
@@ -49,13 +49,13 @@ func SgemmHalfGeneric(kind Half, transA, transB bool, m, n, k int, alpha float32
 	for r := 0; r < rows; r++ {
 		src := b[r*ldb : r*ldb+cols]
 		if kind == BF16 {
-			BF16ToF32Generic(row, src)
+			bf16ToF32Generic(row, src)
 		} else {
-			F16ToF32Generic(row, src)
+			f16ToF32Generic(row, src)
 		}
 		copy(wide[r*cols:], row)
 	}
-	SgemmGeneric(transA, transB, m, n, k, alpha, a, lda, wide, cols, beta, c, ldc)
+	sgemmGeneric(transA, transB, m, n, k, alpha, a, lda, wide, cols, beta, c, ldc)
 }
 
 // checkHalf panics with a clear message for an unknown 16-bit format.

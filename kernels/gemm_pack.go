@@ -3,9 +3,16 @@ package kernels
 import "unsafe"
 
 // packTransFunc is an assembly transposing packer for B stored n×k:
-// dst[p*nr+c] = src[c*ld+p] for c < nr, p < kl (nr, kl multiples of 8);
-// indexed by element type (bSource.elemIndex).
+// dst[p*nr+c] = src[c*ld+p] for c < nr, p < kl (nr, kl multiples of 8).
 type packTransFunc func(dst *float32, nr int, src unsafe.Pointer, ld, kl int)
+
+// packKernels are a path's assembly packers (gemmArch.pack; nil on paths
+// that pack with the Go loops).
+type packKernels struct {
+	trans       [3]packTransFunc                                 // by element type (bSource.elemIndex)
+	runs        func(dst, src *float32, w, ld, kl int)           // copyRuns, w a multiple of 8
+	runsPanels8 func(dst, src *float32, ld, kl, np, pstride int) // copyRunsPanels, w == 8
+}
 
 // Packing of GEMM operands into the micro-kernel layouts: an A micro-panel
 // holds mr values (one per row) for each depth step; a B micro-panel holds
@@ -13,14 +20,14 @@ type packTransFunc func(dst *float32, nr int, src unsafe.Pointer, ld, kl int)
 // matrix are zero so the micro-kernel can always compute a full tile.
 
 // packAPanel packs rows [i0, i0+mr) and depth [p0, p0+kl) of op(A) (op(A) is
-// m×k) into dst (len mr*kl). packT, when non-nil, transposes full panels.
-func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
+// m×k) into dst (len mr*kl). pk, when non-nil, packs full panels.
+func packAPanel(dst []float32, pk *packKernels, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
 	rows := min(mr, m-i0)
 	dst = dst[:mr*kl]
 	if transA {
 		// A stored k×m: row p of storage holds op(A)[:, p] contiguously.
 		if rows == mr {
-			copyRuns(dst, a[p0*lda+i0:], mr, lda, kl, packT != nil)
+			copyRuns(dst, a[p0*lda+i0:], mr, lda, kl, pk)
 			return
 		}
 		for p := 0; p < kl; p++ {
@@ -31,10 +38,10 @@ func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32
 		return
 	}
 	q0 := 0
-	if packT != nil && rows == mr && mr%8 == 0 && kl >= 8 {
+	if pk != nil && rows == mr && mr%8 == 0 && kl >= 8 {
 		// A's rows play the role of B's stored columns.
 		q0 = kl &^ 7
-		packT[0](&dst[0], mr, unsafe.Pointer(&a[i0*lda+p0]), lda, q0)
+		pk.trans[0](&dst[0], mr, unsafe.Pointer(&a[i0*lda+p0]), lda, q0)
 	}
 	for r := 0; r < rows; r++ {
 		src := a[(i0+r)*lda+p0+q0 : (i0+r)*lda+p0+kl]
@@ -52,15 +59,15 @@ func packAPanel(dst []float32, packT *[3]packTransFunc, transA bool, a []float32
 // packBPanel packs columns [j0, j0+nr) and depth [p0, p0+kl) of op(B)
 // (op(B) is k×n) into dst (len nr*kl), widening 16-bit sources.
 //
-// packT, when non-nil, is the path's transposing packer for full panels.
-func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p0, kl int) {
+// pk, when non-nil, are the path's packers for full panels.
+func packBPanel(dst []float32, bs bSource, pk *packKernels, n, j0, nr, p0, kl int) {
 	cols := min(nr, n-j0)
 	dst = dst[:nr*kl]
 	ld := bs.ld
 	if !bs.trans {
 		// B stored k×n: each depth step is a contiguous run of columns.
 		if !bs.half && cols == nr {
-			copyRuns(dst, bs.f[p0*ld+j0:], nr, ld, kl, packT != nil)
+			copyRuns(dst, bs.f[p0*ld+j0:], nr, ld, kl, pk)
 			return
 		}
 		for p := 0; p < kl; p++ {
@@ -78,9 +85,9 @@ func packBPanel(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p
 	// B stored n×k: column j of op(B) is row j of storage. Transpose in
 	// blocks of 16 depth steps so reads stay within a cache line per row.
 	q0 := 0
-	if packT != nil && cols == nr && nr%8 == 0 && kl >= 8 {
+	if pk != nil && cols == nr && nr%8 == 0 && kl >= 8 {
 		q0 = kl &^ 7
-		packT[bs.elemIndex()](&dst[0], nr, bs.ptr(j0*ld+p0), ld, q0)
+		pk.trans[bs.elemIndex()](&dst[0], nr, bs.ptr(j0*ld+p0), ld, q0)
 	}
 	const pb = 16
 	var wide []float32 // widened 16-bit run (pooled: widen's callee escapes it)

@@ -14,13 +14,13 @@ func asU32(s []float32) []uint32 {
 }
 
 // packAPanelPairs packs rows [i0, i0+mr), depth [p0, p0+kl) of op(A) as
-// bf16 pairs: dst[pp*mr+r] (len mr*ceil(kl/2)). packT, when non-nil,
+// bf16 pairs: dst[pp*mr+r] (len mr*ceil(kl/2)). pk, when non-nil,
 // transposes full panels after a row-wise bf16 conversion.
-func packAPanelPairs(dst []float32, packT *[3]packTransFunc, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
+func packAPanelPairs(dst []float32, pk *packKernels, transA bool, a []float32, lda, m, i0, mr, p0, kl int) {
 	ks := (kl + 1) / 2
 	d := asU32(dst[:mr*ks])
 	rows := min(mr, m-i0)
-	if !transA && packT != nil && rows == mr && mr%8 == 0 && ks >= 8 {
+	if !transA && pk != nil && rows == mr && mr%8 == 0 && ks >= 8 {
 		// A row converted to bf16 is already a row of pair dwords:
 		// convert the mr rows, then transpose the dwords.
 		tb := getBuf(mr * ks)
@@ -34,7 +34,7 @@ func packAPanelPairs(dst []float32, packT *[3]packTransFunc, transA bool, a []fl
 			}
 		}
 		q0 := ks &^ 7
-		packT[0](&dst[0], mr, unsafe.Pointer(&tb.s[0]), ks, q0)
+		pk.trans[0](&dst[0], mr, unsafe.Pointer(&tb.s[0]), ks, q0)
 		t32 := asU32(tb.s)
 		for r := 0; r < mr; r++ {
 			for pp := q0; pp < ks; pp++ {
@@ -79,7 +79,7 @@ func packAPanelPairs(dst []float32, packT *[3]packTransFunc, transA bool, a []fl
 
 // packBPanelPairs packs columns [j0, j0+nr), depth [p0, p0+kl) of op(B)
 // (bf16) as pairs: dst[pp*nr+c] (len nr*ceil(kl/2)).
-func packBPanelPairs(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, nr, p0, kl int) {
+func packBPanelPairs(dst []float32, bs bSource, pk *packKernels, n, j0, nr, p0, kl int) {
 	ks := (kl + 1) / 2
 	d := asU32(dst[:nr*ks])
 	cols := min(nr, n-j0)
@@ -107,9 +107,9 @@ func packBPanelPairs(dst []float32, bs bSource, packT *[3]packTransFunc, n, j0, 
 	// B stored n×k: a pair is two adjacent uint16 of a row, i.e. one
 	// dword; with an even ld the 32-bit transposing packer applies.
 	q0 := 0
-	if packT != nil && cols == nr && nr%8 == 0 && ld%2 == 0 && kl >= 16 {
+	if pk != nil && cols == nr && nr%8 == 0 && ld%2 == 0 && kl >= 16 {
 		q0 = (kl / 2) &^ 7
-		packT[0](&dst[0], nr, unsafe.Pointer(&b[j0*ld+p0]), ld/2, q0)
+		pk.trans[0](&dst[0], nr, unsafe.Pointer(&b[j0*ld+p0]), ld/2, q0)
 	}
 	for c := 0; c < cols; c++ {
 		row := b[(j0+c)*ld+p0 : (j0+c)*ld+p0+kl]

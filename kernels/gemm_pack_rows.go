@@ -6,16 +6,16 @@ package kernels
 // get fixed-size array copies, which compile to a few vector moves instead
 // of a memmove call per run (that call dominated for 8-float runs).
 //
-// fast selects copyRunsAsm (the assembly paths pass true, so the generic
-// path keeps this Go code as the twin).
-func copyRuns(dst, src []float32, w, ld, kl int, fast bool) {
+// pk, when non-nil, supplies the path's assembly copier (the generic path
+// passes nil and keeps this Go code as the twin).
+func copyRuns(dst, src []float32, w, ld, kl int, pk *packKernels) {
 	if kl <= 0 {
 		return
 	}
 	_ = dst[(kl-1)*w+w-1]
 	_ = src[(kl-1)*ld+w-1]
-	if fast && copyRunsAsm != nil && w%8 == 0 && w > 0 {
-		copyRunsAsm(&dst[0], &src[0], w, ld, kl)
+	if pk != nil && pk.runs != nil && w%8 == 0 && w > 0 {
+		pk.runs(&dst[0], &src[0], w, ld, kl)
 		return
 	}
 	switch w {
@@ -38,10 +38,6 @@ func copyRuns(dst, src []float32, w, ld, kl int, fast bool) {
 	}
 }
 
-// copyRunsAsm is the architecture's copyRuns for widths that are
-// multiples of 8 (nil: none).
-var copyRunsAsm func(dst, src *float32, w, ld, kl int)
-
 // copyRunsPanels packs np adjacent runs of every row at once: for p < kl
 // and g < np, dst[g*pstride+p*w : +w] = src[p*ld+g*w : +w]. This is the
 // packing of np consecutive micro-panels of an operand stored k×m (A of
@@ -51,16 +47,16 @@ var copyRunsAsm func(dst, src *float32, w, ld, kl int)
 // evicted (rows ld*4 bytes apart share a few cache sets) before the next
 // panel's pass came back for it.
 //
-// fast selects copyRunsPanelsAsm for w == 8 (the assembly paths pass
-// true; the generic path keeps the Go loops as the twin).
-func copyRunsPanels(dst, src []float32, w, ld, kl, np, pstride int, fast bool) {
+// pk, when non-nil, supplies the path's assembly copier for w == 8 (the
+// generic path passes nil and keeps the Go loops as the twin).
+func copyRunsPanels(dst, src []float32, w, ld, kl, np, pstride int, pk *packKernels) {
 	if kl <= 0 || np <= 0 {
 		return
 	}
 	_ = dst[(np-1)*pstride+(kl-1)*w+w-1]
 	_ = src[(kl-1)*ld+np*w-1]
-	if fast && copyRunsPanelsAsm != nil && w == 8 {
-		copyRunsPanelsAsm(&dst[0], &src[0], ld, kl, np, pstride)
+	if pk != nil && pk.runsPanels8 != nil && w == 8 {
+		pk.runsPanels8(&dst[0], &src[0], ld, kl, np, pstride)
 		return
 	}
 	for p := 0; p < kl; p++ {
@@ -83,7 +79,3 @@ func copyRunsPanels(dst, src []float32, w, ld, kl, np, pstride int, fast bool) {
 		}
 	}
 }
-
-// copyRunsPanelsAsm is the architecture's copyRunsPanels for w == 8
-// (nil: none).
-var copyRunsPanelsAsm func(dst, src *float32, ld, kl, np, pstride int)

@@ -6,6 +6,18 @@ import (
 	"testing"
 )
 
+// asmPack returns the assembly packers of the best path: what the packing
+// uses on the assembly paths (nil where there are none: arm64, purego).
+func asmPack() *packKernels { return tables[0].gemm.f32.pack }
+
+// packIf returns asmPack() if fast, else nil (the Go loops).
+func packIf(fast bool) *packKernels {
+	if fast {
+		return asmPack()
+	}
+	return nil
+}
+
 // TestCopyRunsFast: the assembly row copier (where there is one) equals
 // the Go loops for many widths, strides, counts and unaligned offsets,
 // and writes nothing past the packed runs.
@@ -26,8 +38,8 @@ func TestCopyRunsFast(t *testing.T) {
 					for i := range got {
 						got[i], want[i] = -7, -7
 					}
-					copyRuns(got[off:off+kl*w], src[off:], w, ld, kl, true)
-					copyRuns(want[off:off+kl*w], src[off:], w, ld, kl, false)
+					copyRuns(got[off:off+kl*w], src[off:], w, ld, kl, asmPack())
+					copyRuns(want[off:off+kl*w], src[off:], w, ld, kl, nil)
 					for i := range got {
 						if got[i] != want[i] {
 							t.Fatalf("w=%d ld=%d kl=%d off=%d: dst[%d] = %v, want %v", w, ld, kl, off, i, got[i], want[i])
@@ -49,7 +61,7 @@ func BenchmarkCopyRuns(b *testing.B) {
 		for _, fast := range []bool{true, false} {
 			b.Run(fmt.Sprintf("w=%d/fast=%v", w, fast), func(b *testing.B) {
 				for range b.N {
-					copyRuns(dst, src, w, ld, kl, fast)
+					copyRuns(dst, src, w, ld, kl, packIf(fast))
 				}
 				b.ReportMetric(float64(4*kl*w*b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 			})
@@ -80,9 +92,9 @@ func TestCopyRunsPanels(t *testing.T) {
 						for i := range got {
 							got[i], want[i] = -7, -7
 						}
-						copyRunsPanels(got[off:], src[off:], w, ld, kl, np, pstride, fast)
+						copyRunsPanels(got[off:], src[off:], w, ld, kl, np, pstride, packIf(fast))
 						for g := 0; g < np; g++ {
-							copyRuns(want[off+g*pstride:off+g*pstride+kl*w], src[off+g*w:], w, ld, kl, false)
+							copyRuns(want[off+g*pstride:off+g*pstride+kl*w], src[off+g*w:], w, ld, kl, nil)
 						}
 						for i := range got {
 							if got[i] != want[i] {
@@ -109,10 +121,10 @@ func BenchmarkPackTransA(b *testing.B) {
 				for lo := 0; lo < panels; lo += group {
 					np := min(group, panels-lo)
 					if np == 1 {
-						copyRuns(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, true)
+						copyRuns(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, asmPack())
 						continue
 					}
-					copyRunsPanels(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, np, mr*kl, true)
+					copyRunsPanels(dst[lo*mr*kl:], src[lo*mr:], mr, ld, kl, np, mr*kl, asmPack())
 				}
 			}
 			b.ReportMetric(float64(4*kl*panels*mr*b.N)/b.Elapsed().Seconds()/1e9, "GB/s")

@@ -2,8 +2,8 @@ package kernels
 
 import "math"
 
-// BF16ToF32Generic widens bfloat16 values.
-func BF16ToF32Generic(dst []float32, src []uint16) {
+// bf16ToF32Generic widens bfloat16 values.
+func bf16ToF32Generic(dst []float32, src []uint16) {
 	src = src[:len(dst)]
 	for i, h := range src {
 		dst[i] = math.Float32frombits(uint32(h) << 16)
@@ -20,7 +20,7 @@ func BF16FromF32(f float32) uint16 {
 	return uint16(b >> 16)
 }
 
-func F32ToBF16Generic(dst []uint16, src []float32) {
+func f32ToBF16Generic(dst []uint16, src []float32) {
 	src = src[:len(dst)]
 	for i, f := range src {
 		dst[i] = BF16FromF32(f)
@@ -93,14 +93,14 @@ func F16FromF32(f float32) uint16 {
 	return sign | uint16(r)
 }
 
-func F16ToF32Generic(dst []float32, src []uint16) {
+func f16ToF32Generic(dst []float32, src []uint16) {
 	src = src[:len(dst)]
 	for i, h := range src {
 		dst[i] = F16ToF32One(h)
 	}
 }
 
-func F32ToF16Generic(dst []uint16, src []float32) {
+func f32ToF16Generic(dst []uint16, src []float32) {
 	src = src[:len(dst)]
 	for i, f := range src {
 		dst[i] = F16FromF32(f)

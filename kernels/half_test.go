@@ -58,8 +58,8 @@ func TestF16ToF32Generic(t *testing.T) {
 func TestHalfWidenPaths(t *testing.T) {
 	src := allHalves()
 	wantB, wantH := make([]float32, len(src)), make([]float32, len(src))
-	BF16ToF32Generic(wantB, src)
-	F16ToF32Generic(wantH, src)
+	bf16ToF32Generic(wantB, src)
+	f16ToF32Generic(wantH, src)
 	forPaths(t, func(t *testing.T, p Path) {
 		got := make([]float32, len(src))
 		BF16ToF32(got, src)
@@ -104,8 +104,8 @@ func narrowInputs() []float32 {
 func TestHalfNarrowPaths(t *testing.T) {
 	src := narrowInputs()
 	wantB, wantH := make([]uint16, len(src)), make([]uint16, len(src))
-	F32ToBF16Generic(wantB, src)
-	F32ToF16Generic(wantH, src)
+	f32ToBF16Generic(wantB, src)
+	f32ToF16Generic(wantH, src)
 	// The generic narrowing against float64 rounding on the finite inputs.
 	for i, f := range src {
 		if math.IsNaN(float64(f)) {

@@ -16,11 +16,11 @@ func SwiGLUBackward(dgate, dup, dy, gate, up []float32) {
 		panic(fmt.Sprintf("kernels: SwiGLUBackward of %d gate gradients with %d up gradients, %d output gradients, %d gate and %d up values",
 			n, len(dup), len(dy), len(gate), len(up)))
 	}
-	swigluBackward(dgate, dup, dy[:n], gate[:n], up[:n])
+	kern.swigluBackward(dgate, dup, dy[:n], gate[:n], up[:n])
 }
 
-// SwiGLUBackwardGeneric is the portable twin of SwiGLUBackward.
-func SwiGLUBackwardGeneric(dgate, dup, dy, gate, up []float32) {
+// swigluBackwardGeneric is the portable twin of SwiGLUBackward.
+func swigluBackwardGeneric(dgate, dup, dy, gate, up []float32) {
 	n := len(dgate)
 	if len(dup) != n || len(dy) < n || len(gate) < n || len(up) < n {
 		panic(fmt.Sprintf("kernels: SwiGLUBackward of %d gate gradients with %d up gradients, %d output gradients, %d gate and %d up values",
@@ -40,7 +40,7 @@ func swigluBackwardGo(dgate, dup, dy, gate, up []float32) {
 		for i := range eb {
 			eb[i] = -gate[b+i]
 		}
-		expv(eb, eb)
+		kern.exp(eb, eb)
 		for i, ei := range eb {
 			s := 1 / (1 + ei)
 			x, g := gate[b+i], dy[b+i]

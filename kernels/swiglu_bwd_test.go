@@ -27,7 +27,7 @@ func TestSwiGLUBackward(t *testing.T) {
 			}
 			SwiGLUBackward(dg, du, dy, gate, up)
 			dg2, du2 := make([]float32, n), make([]float32, n)
-			SwiGLUBackwardGeneric(dg2, du2, dy, gate, up)
+			swigluBackwardGeneric(dg2, du2, dy, gate, up)
 			for i := 0; i < n; i++ {
 				x, u, g := float64(gate[i]), float64(up[i]), float64(dy[i])
 				s := 1 / (1 + math.Exp(-x))
@@ -61,7 +61,7 @@ func BenchmarkSwiGLUBackward(b *testing.B) {
 	for _, impl := range []struct {
 		name string
 		fn   func(dg, du, dy, gate, up []float32)
-	}{{"dispatch", SwiGLUBackward}, {"generic", SwiGLUBackwardGeneric}} {
+	}{{"dispatch", SwiGLUBackward}, {"generic", swigluBackwardGeneric}} {
 		b.Run(impl.name, func(b *testing.B) {
 			for range b.N {
 				impl.fn(dg, du, dy, gate, up)

@@ -4,7 +4,7 @@
 #include "vector_consts_amd64.h"
 
 // AVX2+FMA vector kernels. Every function processes n elements where n is a
-// multiple of 8 (the Go wrappers in vector_amd64.go handle the tails).
+// multiple of 8 (the Go wrappers in simd_avx2_amd64.go handle the tails).
 
 // EXP8 replaces Y0 by exp(Y0) (relative error < 2e-7 where the result is
 // normal). Needs Y14 = lo clamp and Y15 = hi clamp; clobbers Y1-Y3.

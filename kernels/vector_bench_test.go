@@ -97,7 +97,7 @@ func BenchmarkSwiGLU(b *testing.B) {
 
 func BenchmarkBF16ToF32(b *testing.B) {
 	src := make([]uint16, 8192)
-	F32ToBF16Generic(src, benchVec(8192))
+	f32ToBF16Generic(src, benchVec(8192))
 	dst := make([]float32, 8192)
 	benchPaths(b, func(b *testing.B) {
 		for b.Loop() {

@@ -5,7 +5,7 @@ import "math"
 // Generic (portable Go) versions of the vector kernels. They are the
 // reference the assembly versions are tested against.
 
-func DotGeneric(x, y []float32) float32 {
+func dotGeneric(x, y []float32) float32 {
 	var s float32
 	y = y[:len(x)]
 	for i, v := range x {
@@ -14,34 +14,34 @@ func DotGeneric(x, y []float32) float32 {
 	return s
 }
 
-func AxpyGeneric(alpha float32, x, y []float32) {
+func axpyGeneric(alpha float32, x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] += alpha * v
 	}
 }
 
-func ScaleGeneric(alpha float32, x []float32) {
+func scaleGeneric(alpha float32, x []float32) {
 	for i := range x {
 		x[i] *= alpha
 	}
 }
 
-func AddGeneric(dst, a, b []float32) {
+func addGeneric(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] + b[i]
 	}
 }
 
-func MulGeneric(dst, a, b []float32) {
+func mulGeneric(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] * b[i]
 	}
 }
 
-func SumGeneric(x []float32) float32 {
+func sumGeneric(x []float32) float32 {
 	var s float32
 	for _, v := range x {
 		s += v
@@ -49,7 +49,7 @@ func SumGeneric(x []float32) float32 {
 	return s
 }
 
-func MaxGeneric(x []float32) float32 {
+func maxGeneric(x []float32) float32 {
 	m := float32(math.Inf(-1))
 	for _, v := range x {
 		if v > m || v != v {
@@ -59,18 +59,18 @@ func MaxGeneric(x []float32) float32 {
 	return m
 }
 
-func ExpGeneric(dst, src []float32) {
+func expGeneric(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
 		dst[i] = float32(math.Exp(float64(v)))
 	}
 }
 
-func SoftmaxGeneric(x []float32) {
+func softmaxGeneric(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	m := MaxGeneric(x)
+	m := maxGeneric(x)
 	var s float32
 	for i, v := range x {
 		e := float32(math.Exp(float64(v - m)))
@@ -83,12 +83,12 @@ func SoftmaxGeneric(x []float32) {
 	}
 }
 
-func LogSoftmaxGeneric(dst, src []float32) float32 {
+func logSoftmaxGeneric(dst, src []float32) float32 {
 	src = src[:len(dst)]
 	if len(src) == 0 {
 		return float32(math.Inf(-1))
 	}
-	m := MaxGeneric(src)
+	m := maxGeneric(src)
 	var s float64
 	for _, v := range src {
 		s += math.Exp(float64(v - m))
@@ -100,7 +100,7 @@ func LogSoftmaxGeneric(dst, src []float32) float32 {
 	return lse
 }
 
-func RMSNormGeneric(dst, x, w []float32, eps float32) float32 {
+func rmsNormGeneric(dst, x, w []float32, eps float32) float32 {
 	x, w = x[:len(dst)], w[:len(dst)]
 	var ss float32
 	for _, v := range x {
@@ -115,21 +115,21 @@ func RMSNormGeneric(dst, x, w []float32, eps float32) float32 {
 
 func sigmoid32(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
 
-func SiLUGeneric(dst, x []float32) {
+func siluGeneric(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] = v * sigmoid32(v)
 	}
 }
 
-func SwiGLUGeneric(dst, gate, up []float32) {
+func swigluGeneric(dst, gate, up []float32) {
 	gate, up = gate[:len(dst)], up[:len(dst)]
 	for i, g := range gate {
 		dst[i] = g * sigmoid32(g) * up[i]
 	}
 }
 
-func RoPEGeneric(x []float32, nHeads, headDim int, cos, sin []float32) {
+func ropeGeneric(x []float32, nHeads, headDim int, cos, sin []float32) {
 	h := headDim / 2
 	cos, sin = cos[:h], sin[:h]
 	for hd := 0; hd < nHeads; hd++ {
@@ -142,7 +142,7 @@ func RoPEGeneric(x []float32, nHeads, headDim int, cos, sin []float32) {
 	}
 }
 
-func RoPEInverseGeneric(x []float32, nHeads, headDim int, cos, sin []float32) {
+func ropeInverseGeneric(x []float32, nHeads, headDim int, cos, sin []float32) {
 	h := headDim / 2
 	cos, sin = cos[:h], sin[:h]
 	for hd := 0; hd < nHeads; hd++ {

@@ -47,12 +47,12 @@ func TestMaxPaths(t *testing.T) {
 			for _, off := range testOffsets {
 				x := newGuard(n, off)
 				randSlice(r, x.values, -100, 100)
-				if got, want := Max(x.values), MaxGeneric(x.values); got != want {
+				if got, want := Max(x.values), maxGeneric(x.values); got != want {
 					t.Fatalf("Max n=%d: got %v want %v", n, got, want)
 				}
 				neg := append([]float32(nil), x.values...)
 				randSlice(r, neg, -100, -50) // all negative: the start value must be -Inf
-				if got, want := Max(neg), MaxGeneric(neg); got != want {
+				if got, want := Max(neg), maxGeneric(neg); got != want {
 					t.Fatalf("Max of negatives n=%d: got %v want %v", n, got, want)
 				}
 				if n > 0 {
@@ -94,16 +94,16 @@ func TestElementwisePaths(t *testing.T) {
 				ref := make([]float32, n)
 
 				Add(dst.values, a.values, b.values)
-				AddGeneric(ref, a.values, b.values)
+				addGeneric(ref, a.values, b.values)
 				sameBits(t, "Add", dst.values, ref)
 				Mul(dst.values, a.values, b.values)
-				MulGeneric(ref, a.values, b.values)
+				mulGeneric(ref, a.values, b.values)
 				sameBits(t, "Mul", dst.values, ref)
 
 				copy(dst.values, a.values)
 				copy(ref, a.values)
 				Scale(-1.7, dst.values)
-				ScaleGeneric(-1.7, ref)
+				scaleGeneric(-1.7, ref)
 				sameBits(t, "Scale", dst.values, ref)
 
 				copy(dst.values, b.values)

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Training step of popi-go and PyTorch (the reference script of ../shared/bench, its best
-# settings) in turns, step by step, on this machine: the two wait for each other through two
-# FIFOs, so drifts of this VM's speed hit both alike. Prints each side's step times and medians
-# and their ratio. Usage: scripts/pair_train.sh [5m|30m] [steps]; run it under the heavy-job
-# lock (flock /tmp/popi-heavy.lock scripts/pair_train.sh).
+# Training step of popi-go and PyTorch in turns, step by step, on this machine: the two wait for
+# each other through two FIFOs, so drifts of this VM's speed hit both alike. Prints each side's
+# step times and medians and their ratio. The PyTorch side runs the model, data shapes, AdamW
+# and thread settings of a reference script that is not part of this repository
+# (TORCH_REFERENCE, default ../shared/bench/torch_tiny_llama.py; see scripts/torch_pair.py for
+# what it must define). Usage: scripts/pair_train.sh [5m|30m] [steps]; run it under the
+# heavy-job lock (flock /tmp/popi-heavy.lock scripts/pair_train.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shape=${1:-5m}
 steps=${2:-10}
 ref=${TORCH_REFERENCE:-../shared/bench/torch_tiny_llama.py}
+if [ ! -f "$ref" ]; then
+  echo "pair_train: no PyTorch reference script at $ref; set TORCH_REFERENCE to one (see scripts/torch_pair.py)" >&2
+  exit 2
+fi
 ref=$(cd "$(dirname "$ref")" && pwd)/$(basename "$ref")
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || ! dpkg -s libopenblas0-pthread >/dev/null 2>&1; then
   apt-get update -qq >/dev/null 2>&1

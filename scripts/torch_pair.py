@@ -1,7 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch's training step of the reference script (/work/shared/bench/torch_tiny_llama.py: its
-model, data shapes, AdamW and thread settings), timed step by step in turns with popi-go's
-scripts/pairtrain through two FIFOs. Usage (see scripts/pair_train.sh):
+"""PyTorch's training step of a reference script (TORCH_REFERENCE in scripts/pair_train.sh, not
+part of this repository), timed step by step in turns with popi-go's scripts/pairtrain through
+two FIFOs. The reference is loaded as a module with argv "--preset P --threads 2 --mode train";
+it must define torch, F (torch.nn.functional), args (with vocab, batch, seq, prompt_len and
+decode_tokens of the preset) and TinyLlama(args, max_len), the model of the preset's shape.
+Usage (see scripts/pair_train.sh):
   torch_pair.py REFERENCE_PY PRESET STEPS IN_FIFO OUT_FIFO
 """
 import importlib.util
