@@ -233,7 +233,7 @@ func (c *Client) attempt(ctx context.Context, body []byte) (string, error) {
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return "", err
+		return "", &redactedError{msg: c.redact(err.Error()), err: err}
 	}
 	defer resp.Body.Close()
 	if resp.ContentLength > maxBody {

@@ -43,3 +43,13 @@ func (c *Client) excerpt(body []byte, n int) string {
 	s := string(body[:min(len(body), 16*n+len(c.key))])
 	return clip(c.redact(strings.TrimSpace(s)), n)
 }
+
+// redactedError is a transport error whose text went through redact (a URL may carry a
+// key in its query); it unwraps to the original for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

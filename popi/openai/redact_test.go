@@ -72,3 +72,13 @@ func TestResponseOverCapSaysSo(t *testing.T) {
 		t.Fatalf("oversized request: %v", err)
 	}
 }
+
+// A transport error naming a URL whose query carries a key does not show the key.
+func TestTransportErrorRedacted(t *testing.T) {
+	t.Setenv("POPI_TEST_KEY", "sk-proj-TransportSECRET123")
+	c, _ := testClient(t, "http://127.0.0.1:1/x?key=sk-proj-TransportSECRET123&api_key=zzsecretzz", Config{APIKeyEnv: "POPI_TEST_KEY", MaxRetries: -1})
+	_, err := c.Generate(context.Background(), "", "hi")
+	if err == nil || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "zzsecretzz") {
+		t.Fatalf("transport error: %v", err)
+	}
+}
