@@ -13,12 +13,8 @@ import (
 // norm weights f32; no lm_head when tied). Each file is written atomically
 // (temporary file + rename), the weights first, so a reader never sees a
 // config without its weights. torch_dtype is set from the matrices' type.
-// Tokenizer files are not written. A model with a NaN or infinite weight is an error
-// (CheckFinite) and nothing is written.
+// Tokenizer files are not written.
 func (m *Model) Save(dir string) error {
-	if err := m.CheckFinite(); err != nil {
-		return fmt.Errorf("llama: save: %w", err)
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("llama: save: %w", err)
 	}

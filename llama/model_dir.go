@@ -34,7 +34,8 @@ type SaveDirOptions struct {
 // renames, dir+".old") always holds a complete model. Every file is fsynced before the
 // swap.
 func SaveModelDir(dir string, m *Model, tok *Tokenizer, o SaveDirOptions) error {
-	// Refuse a model Load would refuse before anything is created.
+	// Refuse a model Load would refuse (a NaN or infinite weight) before anything is
+	// created, so the previous version stays.
 	if err := m.CheckFinite(); err != nil {
 		return fmt.Errorf("llama: save: %w", err)
 	}
