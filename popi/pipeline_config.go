@@ -68,9 +68,9 @@ type PipelineConfig struct {
 	// configurations and join the list.
 	Transfers        []TransferSpec `json:"transfers,omitempty"`
 	TransferModelDir string         `json:"transfer_model_dir,omitempty"`
-	TransferURL      string `json:"transfer_url,omitempty"`
-	TransferModel    string `json:"transfer_model,omitempty"`
-	TransferKeyEnv   string `json:"transfer_key_env,omitempty"`
+	TransferURL      string         `json:"transfer_url,omitempty"`
+	TransferModel    string         `json:"transfer_model,omitempty"`
+	TransferKeyEnv   string         `json:"transfer_key_env,omitempty"`
 }
 
 // DefaultPipelineConfig is the built-in default run, the "world" preset: the persona world

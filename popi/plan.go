@@ -89,7 +89,7 @@ func NewPlan(c PipelineConfig) (*Plan, error) {
 	case c.Shots < 0:
 		return nil, fmt.Errorf("popi: negative number of signal pairs %d", c.Shots)
 	case c.ModelDir == "":
-		return nil, errors.New("popi: no model directory")
+		return nil, errors.New("popi: no model directory (-model; the paper uses LLaMA-3.2-3B-Instruct for both models)")
 	case c.Eval.MaxTokens <= 0:
 		return nil, errors.New("popi: eval max tokens must be > 0")
 	case p.Family == data.FamilyAlignX && len(c.DataFiles) == 0:

@@ -21,6 +21,8 @@ type runEpisodes struct {
 	// Notes are counted warnings of the data phase (rows dropped, users skipped), logged
 	// once the run directory exists.
 	Notes []string
+	// heldRecs are AlignX's held-out records, kept to evaluate other splits.
+	heldRecs []data.AlignXRecord
 }
 
 // trainSampler draws per-step training episodes: Episode for Stage 1 (the sample's target
@@ -49,7 +51,9 @@ func (a alignXSampler) Episode(i int, key uint64) (data.Episode, error) {
 	ep, _, err := a.s.Episode(i, key)
 	return ep, err
 }
-func (a alignXSampler) Stage2Episode(i int, key uint64) (data.Episode, error) { return a.Episode(i, key) }
+func (a alignXSampler) Stage2Episode(i int, key uint64) (data.Episode, error) {
+	return a.Episode(i, key)
+}
 
 // fileEpisodes reads the plan's data files and draws the run's episodes; it writes nothing.
 func fileEpisodes(p *Plan) (*runEpisodes, error) {
@@ -192,14 +196,26 @@ func alignXFileEpisodes(p *Plan) (*runEpisodes, error) {
 			e.Train = append(e.Train, ep)
 		}
 	}
-	held, st, err := data.AlignXEpisodes(ho, p.Mode, p.Split, false)
+	e.heldRecs = ho
+	held, notes, err := alignXHeld(p, ho, p.Split, false)
 	if err != nil {
 		return nil, err
 	}
 	e.Held = held
-	e.Notes = append(e.Notes, st.Notes("held-out")...)
+	e.Notes = append(e.Notes, notes...)
 	capHeld(p, e)
 	return e, nil
+}
+
+// alignXHeld turns held-out records into episodes showing only split's source; with
+// skipMissing records without it are skipped and counted (evaluating one set of records on
+// every split), otherwise they are an error.
+func alignXHeld(p *Plan, ho []data.AlignXRecord, split data.AlignXSplit, skipMissing bool) ([]data.Episode, []string, error) {
+	held, st, err := data.AlignXEpisodes(ho, p.Mode, split, skipMissing)
+	if err != nil {
+		return nil, nil, err
+	}
+	return held, st.Notes("held-out, split " + split.String()), nil
 }
 
 // capHeld keeps at most EvalUsers held-out episodes.

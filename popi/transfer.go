@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	
+
 	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/popi/openai"
 	"github.com/popi-go/popi/popi/prompt"
