@@ -182,7 +182,6 @@ func TestAlignXEvaluateAllSplits(t *testing.T) {
 	if _, _, err := EvaluateRun(context.Background(), out, EvalRunOptions{Split: "PAIR"}, nil); err == nil {
 		t.Fatal("the DEMO test file evaluated as PAIR")
 	}
-	_ = data.SplitDEMO
 }
 
 // The β grid runs one pipeline per β and reports the Table 7 rows and the selection.
@@ -243,5 +242,59 @@ func TestParseTransferSpec(t *testing.T) {
 	c.Transfers = []TransferSpec{{Name: "a", ModelDir: "x"}, {Name: "a", URL: "u", Model: "m"}}
 	if c.Validate() == nil {
 		t.Fatal("duplicate transfer names accepted")
+	}
+}
+
+// The data phase keeps the official test split's prompts out of training: a training row
+// that repeats a test prompt is removed, and no per-step draw ever shows a test prompt.
+func TestFileEpisodesTestSplitNoLeak(t *testing.T) {
+	train, err := os.ReadFile(published + "elix_train.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leak := `{"prompt":"Question 100 about volcanoes?","response_x":"volcanoes for an expert.","response_y":"volcanoes for a child.","label":0,"level_x":"an expert","level_y":"a child in elementary school","scorer_level":"an expert"}` + "\n"
+	p := filepath.Join(t.TempDir(), "train.jsonl")
+	if err := os.WriteFile(p, append(train, leak...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := PaperPipelineConfig()
+	c.ModelDir, c.DataFiles, c.HeldOutFiles, c.TrainSamples = "unused", []string{p}, []string{published + "elix_test.parquet"}, 0
+	c.Stage1.Steps, c.Stage2.Steps = 1, 1
+	plan, err := NewPlan(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := fileEpisodes(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(e.Notes, "\n"), "1 training pairs removed: their prompts are in the test split") || e.Sampler.Len() != 40 {
+		t.Fatalf("notes %v, %d samples", e.Notes, e.Sampler.Len())
+	}
+	test := map[string]bool{}
+	for _, ep := range e.Held {
+		for _, tp := range ep.Targets {
+			test[tp.Prompt] = true
+		}
+	}
+	for key := uint64(0); key < 20; key++ {
+		for i := 0; i < e.Sampler.Len(); i++ {
+			ep, err := e.Sampler.Episode(i, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range append(append([]data.PrefPair(nil), ep.Signals...), ep.Targets...) {
+				if test[x.Prompt] {
+					t.Fatalf("test prompt %q in a training episode", x.Prompt)
+				}
+			}
+		}
+	}
+	for _, ep := range e.Held {
+		for _, s := range ep.Signals {
+			if test[s.Prompt] {
+				t.Fatalf("test prompt %q as a held-out signal", s.Prompt)
+			}
+		}
 	}
 }
