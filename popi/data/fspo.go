@@ -15,7 +15,9 @@ import (
 // level_x, level_y (the levels the responses were written for) and scorer_level (the
 // user), plus columns we ignore (model_name_x, model_name_y, det_choice, scorer_level_id,
 // __index_level_0__). Roleplay (sher222/persona-iterative-responses) has x, yw, yl, level
-// and the score_persona struct (roleplay.go).
+// and the score_persona struct (roleplay.go). Every user in the files is kept: the
+// authors' get_review keeps only the four single-attribute levels (positive, negative,
+// concise, verbose) unless do_interpolation is set, so filter the files to reproduce that.
 const (
 	ColPrompt      = "prompt"
 	ColResponseX   = "response_x"
