@@ -27,7 +27,7 @@ func fixtureEpisodes(t testing.TB, f *tinyFixture, heldOut bool, perUser int) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	eps, err := d.Episodes(data.EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
+	eps, _, err := d.Episodes(data.EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
