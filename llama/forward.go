@@ -32,6 +32,7 @@ type Runner struct {
 	x, xn, qkv, att, gu, act []float32
 	pos                      []int // position of each token row
 	logits                   []float32
+	loraT                    []float32 // adapter scratch: rows x rank
 
 	cos, sin []float32 // RoPE table [ropeLen][headDim/2]
 	ropeLen  int
@@ -275,6 +276,12 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.K.mulT(n, r.xn, 0, r.qkv[d.qDim:], qkvW, dot)
 		w.V.mulT(n, r.xn, 0, r.qkv[d.qDim+d.kvDim:], qkvW, dot)
 	}
+	ad, ls := r.adapterLayer(l)
+	if ad != nil {
+		r.addLoRA(ad[ProjQ], ls, n, r.xn, r.qkv, qkvW)
+		r.addLoRA(ad[ProjK], ls, n, r.xn, r.qkv[d.qDim:], qkvW)
+		r.addLoRA(ad[ProjV], ls, n, r.xn, r.qkv[d.qDim+d.kvDim:], qkvW)
+	}
 	r.perRow(n, d.qDim+d.kvDim, r.ropeFn)
 
 	// Append keys/values to the caches and queue one attention job per
@@ -310,6 +317,9 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 	}
 	kernels.ParallelFor(len(r.jobs), 1, r.attnFn)
 	w.O.MulT(n, r.att, 1, r.x, dot) // residual: x += attn·Woᵀ
+	if ad != nil {
+		r.addLoRA(ad[ProjO], ls, n, r.att, r.x, d.hidden)
+	}
 
 	r.curNorm = w.MLPNorm
 	r.perRow(n, d.hidden, r.normFn)
@@ -320,6 +330,13 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.Gate.mulT(n, r.xn, 0, r.gu, 2*I, dot)
 		w.Up.mulT(n, r.xn, 0, r.gu[I:], 2*I, dot)
 	}
+	if ad != nil {
+		r.addLoRA(ad[ProjGate], ls, n, r.xn, r.gu, 2*I)
+		r.addLoRA(ad[ProjUp], ls, n, r.xn, r.gu[I:], 2*I)
+	}
 	r.perRow(n, 4*I, r.swigluFn)
 	w.Down.MulT(n, r.act, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
+	if ad != nil {
+		r.addLoRA(ad[ProjDown], ls, n, r.act, r.x, d.hidden)
+	}
 }
