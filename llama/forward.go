@@ -155,13 +155,38 @@ func (r *Runner) check(batch []Seq) (tokens, logitRows int, err error) {
 // runs per sequence against its own cache. Invalid input returns an error
 // before any cache is modified.
 func (r *Runner) Forward(batch []Seq) error {
-	n, logitRows, err := r.check(batch)
+	logitRows, err := r.forwardHidden(batch)
 	if err != nil {
 		return err
 	}
+	m, d := r.m, r.m.dims
+	r.logits = grow(r.logits, logitRows*d.vocab)
+	m.LMHead.MulT(logitRows, r.xn, 0, r.logits, m.AllowBF16Dot)
+	out := 0
+	for i := range batch {
+		s := &batch[i]
+		k := 1
+		if s.AllLogits {
+			k = len(s.Tokens)
+		}
+		s.Logits = r.logits[out*d.vocab : (out+k)*d.vocab]
+		out += k
+	}
+	return nil
+}
+
+// forwardHidden is Forward up to the output projection: it leaves the
+// final-normed hidden states of the rows that want logits packed in r.xn
+// (sequence after sequence; every token of an AllLogits sequence, the last
+// one of the others) and returns their number. Seq.Logits is not set.
+func (r *Runner) forwardHidden(batch []Seq) (int, error) {
+	n, logitRows, err := r.check(batch)
+	if err != nil {
+		return 0, err
+	}
 	for i := range batch {
 		if err := batch[i].Cache.reserve(len(batch[i].Tokens)); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	m, d := r.m, r.m.dims
@@ -199,19 +224,7 @@ func (r *Runner) Forward(batch []Seq) error {
 		}
 		row += len(s.Tokens)
 	}
-	r.logits = grow(r.logits, logitRows*d.vocab)
-	m.LMHead.MulT(logitRows, r.xn, 0, r.logits, m.AllowBF16Dot)
-	out = 0
-	for i := range batch {
-		s := &batch[i]
-		k := 1
-		if s.AllLogits {
-			k = len(s.Tokens)
-		}
-		s.Logits = r.logits[out*d.vocab : (out+k)*d.vocab]
-		out += k
-	}
-	return nil
+	return logitRows, nil
 }
 
 // rowWork is the work (in elements of a row times a cost weight) from which
