@@ -67,6 +67,35 @@ func (m *Model) Merge() (*Model, error) {
 	if a == nil {
 		return c, nil
 	}
+	if err := c.fold(a); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadMerged loads the base model at path (as Load) and the PEFT adapter in
+// adapterDir, and returns the base with the adapter merged in (as Merge,
+// but in place: no second copy of the weights), for example to export it.
+func LoadMerged(path, adapterDir string, opts LoadOptions) (*Model, error) {
+	m, err := Load(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	a, err := LoadAdapter(adapterDir, m.Config)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.check(m.dims); err != nil {
+		return nil, err
+	}
+	if err := m.fold(a); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// fold adds a's low-rank products into m's matrices, in place (see Merge).
+func (m *Model) fold(a *Adapter) error {
 	scale := a.Config.Scale()
 	var delta []float32
 	var err error
@@ -74,7 +103,7 @@ func (m *Model) Merge() (*Model, error) {
 		if err != nil {
 			return
 		}
-		dst := c.Layers[l].proj(p)
+		dst := m.Layers[l].proj(p)
 		if dst.Rows != w.Out || dst.Cols != w.In {
 			err = fmt.Errorf("llama: merge: layer %d %s is [%d, %d], the adapter [%d, %d]", l, LoRATargets[p], dst.Rows, dst.Cols, w.Out, w.In)
 			return
@@ -101,10 +130,7 @@ func (m *Model) Merge() (*Model, error) {
 			err = fmt.Errorf("llama: merge: layer %d %s overflows %s", l, LoRATargets[p], dst.DType)
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return err
 }
 
 // proj returns the layer's matrix of projection p.
