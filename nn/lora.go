@@ -44,18 +44,26 @@ func LinearLoRA(x *Value, ws []*Value, loras []*LoRA) *Value {
 
 // loraTerms is the adapter part of one LinearLoRA call: per adapter its
 // column range, the input it saw (x, or a dropped-out copy) and
-// t = drop(x)·Aᵀ, both kept for backward.
+// t = drop(x)·Aᵀ, kept for backward. The adapters without dropout all read
+// x itself, so they are multiplied as one stacked A: t for all of them is
+// one GEMM over x (x packed once), and so are dA and their part of dx.
 type loraTerms struct {
 	x     *Value
 	xd    []float32
 	m, in int
 	terms []loraTerm
+	rs    int       // total rank of the shared (dropout-free) terms
+	aAll  []float32 // their A matrices stacked [rs, in]
+	tAll  []float32 // their t side by side [m, rs]
 }
 
 type loraTerm struct {
 	*LoRA
 	off, out, r int
-	xin, t      []float32
+	xin         []float32 // the adapter's input: x, or a pool buffer (dropout)
+	t           []float32 // drop(x)·Aᵀ, row stride ldt (in tAll at column col when shared)
+	ldt, col    int
+	shared      bool
 }
 
 // newLoRATerms validates the adapters against x [m, in] and the weights.
@@ -76,7 +84,12 @@ func newLoRATerms(x *Value, xd []float32, m, in int, ws []*Value, loras []*LoRA)
 			if !(a.Dropout >= 0 && a.Dropout < 1) {
 				panic(fmt.Sprintf("nn: LinearLoRA adapter %d: dropout %v outside [0, 1)", i, a.Dropout))
 			}
-			ad.terms = append(ad.terms, loraTerm{LoRA: a, off: off, out: out, r: r})
+			t := loraTerm{LoRA: a, off: off, out: out, r: r, shared: a.Dropout == 0}
+			if t.shared {
+				t.col = ad.rs
+				ad.rs += r
+			}
+			ad.terms = append(ad.terms, t)
 		}
 		off += out
 	}
@@ -95,19 +108,35 @@ func (ad *loraTerms) values() []*Value {
 // forward adds every adapter's term to y [m, ld].
 func (ad *loraTerms) forward(y []float32, ld int) {
 	m, in := ad.m, ad.in
+	if m == 0 {
+		return
+	}
+	if ad.rs > 0 {
+		ad.aAll = getBufDirty(ad.rs * in)
+		for _, t := range ad.terms {
+			if t.shared {
+				copy(ad.aAll[t.col*in:], t.A.Data)
+			}
+		}
+		ad.tAll = getBufDirty(m * ad.rs)
+		kernels.Sgemm(false, true, m, ad.rs, in, 1, ad.xd, in, ad.aAll, in, 0, ad.tAll, ad.rs)
+	}
 	for i := range ad.terms {
 		t := &ad.terms[i]
-		if m == 0 || t.out == 0 {
-			continue
-		}
 		t.xin = ad.xd
-		if t.Dropout > 0 && in > 0 {
-			t.xin = getBufDirty(m * in)
-			dropout(t.xin, ad.xd, t.Dropout, t.Seed)
+		if t.shared {
+			t.t, t.ldt = ad.tAll[t.col:], ad.rs
+		} else {
+			if in > 0 {
+				t.xin = getBufDirty(m * in)
+				dropout(t.xin, ad.xd, t.Dropout, t.Seed)
+			}
+			t.t, t.ldt = getBufDirty(m*t.r), t.r
+			kernels.Sgemm(false, true, m, t.r, in, 1, t.xin, in, t.A.Data, in, 0, t.t, t.r)
 		}
-		t.t = getBufDirty(m * t.r)
-		kernels.Sgemm(false, true, m, t.r, in, 1, t.xin, in, t.A.Data, in, 0, t.t, t.r)
-		kernels.Sgemm(false, true, m, t.out, t.r, t.Scale, t.t, t.r, t.B.Data, t.r, 1, y[t.off:], ld)
+		if t.out > 0 {
+			kernels.Sgemm(false, true, m, t.out, t.r, t.Scale, t.t, t.ldt, t.B.Data, t.r, 1, y[t.off:], ld)
+		}
 	}
 }
 
@@ -118,52 +147,79 @@ func (ad *loraTerms) release() {
 	}
 	for i := range ad.terms {
 		t := &ad.terms[i]
-		if t.t != nil {
-			putBuf(t.t)
-		}
-		if t.xin != nil && len(t.xin) > 0 && &t.xin[0] != &ad.xd[0] {
-			putBuf(t.xin)
+		if !t.shared {
+			if t.t != nil {
+				putBuf(t.t)
+			}
+			if len(t.xin) > 0 && &t.xin[0] != &ad.xd[0] {
+				putBuf(t.xin)
+			}
 		}
 		t.t, t.xin = nil, nil
 	}
+	for _, b := range [][]float32{ad.aAll, ad.tAll} {
+		if b != nil {
+			putBuf(b)
+		}
+	}
+	ad.aAll, ad.tAll = nil, nil
 }
 
 // backward propagates dy [m, ld] through every adapter into A, B and x (x's
 // gradient already holds the base part).
 func (ad *loraTerms) backward(dy []float32, ld int) {
-	if ad == nil {
+	if ad == nil || ad.m == 0 {
 		return
 	}
 	defer ad.release()
 	m, in := ad.m, ad.in
-	var dt, tmp []float32
+	xg := ad.x.RequiresGrad && in > 0
+	var dtAll, dt, tmp []float32
+	if ad.rs > 0 {
+		dtAll = getBufDirty(m * ad.rs)
+		defer putBuf(dtAll)
+	}
+	sharedA := false // some shared term wants dA
 	for i := range ad.terms {
 		t := &ad.terms[i]
-		if t.t == nil || (!t.A.RequiresGrad && !t.B.RequiresGrad && !ad.x.RequiresGrad) {
-			continue
-		}
 		dyi := dy[t.off:]
-		if t.B.RequiresGrad { // dB += s·dyᵀ·t
-			kernels.Sgemm(true, false, t.out, t.r, m, t.Scale, dyi, ld, t.t, t.r, 1, t.B.grad(), t.r)
+		if t.B.RequiresGrad && t.out > 0 { // dB += s·dyᵀ·t
+			kernels.Sgemm(true, false, t.out, t.r, m, t.Scale, dyi, ld, t.t, t.ldt, 1, t.B.grad(), t.r)
 		}
-		if !t.A.RequiresGrad && !ad.x.RequiresGrad {
+		// dt = s·dy·B (zero when the projection has no outputs)
+		dst, ldd := dtAll[min(t.col, len(dtAll)):], ad.rs
+		if !t.shared {
+			dt = growBuf(dt, m*t.r)
+			dst, ldd = dt, t.r
+		}
+		kernels.Sgemm(false, false, m, t.r, t.out, t.Scale, dyi, ld, t.B.Data, t.r, 0, dst, ldd)
+		if t.shared {
+			sharedA = sharedA || t.A.RequiresGrad
 			continue
 		}
-		dt = growBuf(dt, m*t.r) // dt = s·dy·B
-		kernels.Sgemm(false, false, m, t.r, t.out, t.Scale, dyi, ld, t.B.Data, t.r, 0, dt, t.r)
 		if t.A.RequiresGrad { // dA += dtᵀ·drop(x)
 			kernels.Sgemm(true, false, t.r, in, m, 1, dt, t.r, t.xin, in, 1, t.A.grad(), in)
 		}
-		if ad.x.RequiresGrad && in > 0 {
-			dx := ad.x.grad()
-			if t.Dropout == 0 {
-				kernels.Sgemm(false, false, m, in, t.r, 1, dt, t.r, t.A.Data, in, 1, dx, in)
-				continue
-			}
-			tmp = growBuf(tmp, m*in) // dx += (dt·A) masked like the input
+		if xg { // dx += (dt·A) masked like the input
+			tmp = growBuf(tmp, m*in)
 			kernels.Sgemm(false, false, m, in, t.r, 1, dt, t.r, t.A.Data, in, 0, tmp, in)
 			dropout(tmp, tmp, t.Dropout, t.Seed)
-			kernels.Axpy(1, tmp, dx)
+			kernels.Axpy(1, tmp, ad.x.grad())
+		}
+	}
+	if ad.rs > 0 {
+		if sharedA { // dA of every shared term: one GEMM over x
+			dA := getBufDirty(ad.rs * in)
+			kernels.Sgemm(true, false, ad.rs, in, m, 1, dtAll, ad.rs, ad.xd, in, 0, dA, in)
+			for _, t := range ad.terms {
+				if t.shared && t.A.RequiresGrad {
+					kernels.Axpy(1, dA[t.col*in:(t.col+t.r)*in], t.A.grad())
+				}
+			}
+			putBuf(dA)
+		}
+		if xg { // dx += dt·A over every shared term at once
+			kernels.Sgemm(false, false, m, in, ad.rs, 1, dtAll, ad.rs, ad.aAll, in, 1, ad.x.grad(), in)
 		}
 	}
 	if dt != nil {

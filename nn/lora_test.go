@@ -61,13 +61,17 @@ func TestLinearLoRAGrad(t *testing.T) {
 		}
 	}
 	// Two weights [4, in] and [2, in]; adapters on the second, or on both.
-	two := func(both bool, p float32) gradCase {
+	two := func(both bool, p float32, p2 ...float32) gradCase {
+		q := p // dropout of the second adapter
+		if len(p2) > 0 {
+			q = p2[0]
+		}
 		return gradCase{
 			name:   "two",
 			shapes: [][]int{{m, in}, {4, in}, {2, in}, {r, in}, {2, r}, {r, in}, {4, r}},
 			noGrad: []bool{false, true, true, false, false, !both, !both},
 			f: func(v []*Value) *Value {
-				l := []*LoRA{nil, {A: v[3], B: v[4], Scale: s, Dropout: p, Seed: 7}}
+				l := []*LoRA{nil, {A: v[3], B: v[4], Scale: s, Dropout: q, Seed: 7}}
 				if both {
 					l[0] = &LoRA{A: v[5], B: v[6], Scale: 0.5, Dropout: p, Seed: 8}
 				}
@@ -78,7 +82,7 @@ func TestLinearLoRAGrad(t *testing.T) {
 				if !both {
 					y1 = loraRef(v[0], v[1], v[5], make([]float64, 4*r), m, in, 4, r, 0, 0, 0)
 				}
-				y2 := loraRef(v[0], v[2], v[3], v[4], m, in, 2, r, s, p, 7)
+				y2 := loraRef(v[0], v[2], v[3], v[4], m, in, 2, r, s, q, 7)
 				y := make([]float64, 0, m*6)
 				for i := 0; i < m; i++ {
 					y = append(append(y, y1[i*4:(i+1)*4]...), y2[i*2:(i+1)*2]...)
@@ -97,6 +101,7 @@ func TestLinearLoRAGrad(t *testing.T) {
 		{"stack-second", two(false, 0)},
 		{"stack-both", two(true, 0)},
 		{"stack-both-dropout", two(true, 0.25)},
+		{"stack-mixed-dropout", two(true, 0.25, 0)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for seed := uint64(1); seed <= 2; seed++ {
