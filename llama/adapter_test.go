@@ -297,3 +297,17 @@ func TestAdapterRejects(t *testing.T) {
 		t.Error("rank mismatch accepted")
 	}
 }
+
+// Save refuses a view with an adapter (its weights alone would silently
+// drop the adapter).
+func TestAdapterViewSaveRefused(t *testing.T) {
+	base := loadGolden(t, ".", LoadOptions{})
+	v := randomAdapterView(t, base, AdapterConfig{R: 2, Alpha: 2}, 1)
+	if err := v.Save(t.TempDir()); err == nil {
+		t.Error("Save of a view with an adapter succeeded")
+	}
+	plain, _ := base.WithAdapter(nil)
+	if err := plain.Save(t.TempDir()); err != nil {
+		t.Errorf("Save of a view without adapter: %v", err)
+	}
+}

@@ -67,3 +67,50 @@ func BenchmarkTrainStepLoRA(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeLoRA measures batch-1 decoding (as BenchmarkDecode) of a
+// bf16 base alone and with a LoRA adapter on all seven projections (two
+// thin GEMVs per projection and token), ranks 16 and 64.
+func BenchmarkDecodeLoRA(b *testing.B) {
+	for _, shape := range []string{"1b", "30m"} {
+		for _, r := range []int{0, 16, 64} {
+			b.Run(fmt.Sprintf("%s/BF16/r%d", shape, r), func(b *testing.B) {
+				m := benchModel(b, shape, tensor.BF16)
+				if r > 0 {
+					a, err := NewAdapter(m.Config, AdapterConfig{R: r, Alpha: float64(2 * r)}, 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if m, err = m.WithAdapter(a); err != nil {
+						b.Fatal(err)
+					}
+				}
+				run := m.NewRunner()
+				prompt := make([]int, 16)
+				for i := range prompt {
+					prompt[i] = (i * 7919) % m.Config.Vocab
+				}
+				c := m.NewKVCache(256)
+				batch := []Seq{{Cache: c, Tokens: prompt}}
+				if err := run.Forward(batch); err != nil {
+					b.Fatal(err)
+				}
+				tok := []int{Argmax(batch[0].Logits)}
+				b.ResetTimer()
+				cpu := startCPU()
+				for range b.N {
+					if c.Len() >= 144 {
+						c.Truncate(16)
+					}
+					batch[0].Tokens = tok
+					if err := run.Forward(batch); err != nil {
+						b.Fatal(err)
+					}
+					tok[0] = Argmax(batch[0].Logits)
+				}
+				cpu.report(b, 1, "tokens")
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
+	}
+}
