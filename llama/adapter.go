@@ -228,3 +228,27 @@ func (a *Adapter) check(d dims) error {
 	})
 	return err
 }
+
+// CopyFrom copies b's matrices into a's storage (a resumed run loading
+// saved adapter weights into the adapter its Trainable and Runners
+// already use). Both must have the same rank, scale, targets, layers and
+// shapes; a's config is kept.
+func (a *Adapter) CopyFrom(b *Adapter) error {
+	if a.Config.R != b.Config.R || len(a.Layers) != len(b.Layers) || a.Config.Scale() != b.Config.Scale() {
+		return fmt.Errorf("llama: adapter copy: rank %d, scale %g, %d layers into rank %d, scale %g, %d layers",
+			b.Config.R, b.Config.Scale(), len(b.Layers), a.Config.R, a.Config.Scale(), len(a.Layers))
+	}
+	for l := range a.Layers {
+		for p, w := range a.Layers[l] {
+			v := b.Layers[l][p]
+			if (w == nil) != (v == nil) || (w != nil && (w.In != v.In || w.Out != v.Out || w.R != v.R || len(w.A) != len(v.A) || len(w.B) != len(v.B))) {
+				return fmt.Errorf("llama: adapter copy: layer %d %s differs in presence or shape", l, LoRATargets[p])
+			}
+		}
+	}
+	a.each(func(l, p int, w *LoRAWeights) {
+		copy(w.A, b.Layers[l][p].A)
+		copy(w.B, b.Layers[l][p].B)
+	})
+	return nil
+}

@@ -277,3 +277,26 @@ func FuzzParseAdapter(f *testing.F) {
 		}
 	})
 }
+
+// CopyFrom loads saved weights into an adapter in use: its Trainable's
+// parameters (same storage) see them; mismatched adapters are refused.
+func TestAdapterCopyFrom(t *testing.T) {
+	base := loadGolden(t, ".", LoadOptions{})
+	saved, err := LoadAdapter(loraGoldenDir+"/adapter", base.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ := NewAdapter(base.Config, saved.Config, 3)
+	v, _ := base.WithAdapter(live)
+	tm := v.Trainable()
+	if err := live.CopyFrom(saved); err != nil {
+		t.Fatal(err)
+	}
+	if tm.Layers[1].LoRA[ProjUp].B.Data[5] != saved.Layers[1][ProjUp].B[5] {
+		t.Error("Trainable parameters do not see the copied weights")
+	}
+	other, _ := NewAdapter(base.Config, AdapterConfig{R: 4, Alpha: 8, Targets: []string{"q_proj"}}, 1)
+	if err := live.CopyFrom(other); err == nil {
+		t.Error("copy from an adapter with other targets accepted")
+	}
+}
