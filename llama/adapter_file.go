@@ -2,12 +2,12 @@ package llama
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -64,7 +64,8 @@ type peftConfig struct {
 
 // Save writes the adapter to dir (created if needed) as PEFT does:
 // adapter_model.safetensors then adapter_config.json, each atomically
-// (temporary file, fsync, rename, then the directory is synced).
+// (internal/atomicfile: temporary file, fsync, rename, directory fsync);
+// other files in dir are left alone.
 func (a *Adapter) Save(dir string) error {
 	if err := a.Config.validate(len(a.Layers)); err != nil {
 		return err
@@ -96,24 +97,8 @@ func (a *Adapter) Save(dir string) error {
 	if err := WriteSafetensors(filepath.Join(dir, AdapterWeightsFile), ts); err != nil {
 		return fmt.Errorf("llama: save adapter: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, AdapterConfigFile), func(f *os.File) error {
-		_, err := f.Write(append(js, '\n'))
-		return err
-	}); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, AdapterConfigFile), append(js, '\n'), 0o644); err != nil {
 		return fmt.Errorf("llama: save adapter: %w", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so the renames into it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("llama: sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("llama: sync %s: %w", dir, err)
 	}
 	return nil
 }
