@@ -39,6 +39,23 @@
 // Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
 // the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,
 // SwiGLU MLP, tied or untied lm_head), KV-cached inference, generation, sequence scoring
-// and training, built on packages tensor and nn. Large weight buffers are advised to use
+// and training, built on packages tensor and nn. Scoring computes logits in row chunks
+// (at most 128 MB at once, same values); training losses use nn's fused, chunked
+// lm_head + log-softmax for large logit matrices; Trainable checkpoints each decoder block
+// (recomputed in backward) by default from AutoCheckpointParams (100M) parameters.
+//
+// LoRA adapters (adapter*.go), as Hugging Face PEFT defines them: an Adapter holds rank-r
+// matrices A [r, in] and B [out, r] for any of the q/k/v/o/gate/up/down projections of
+// any layers (scale lora_alpha/r, optional input dropout, B = 0 and kaiming-uniform A at
+// NewAdapter). Model.WithAdapter(a) is a cheap view of one base model's weights (nothing
+// copied) running a; views with different adapters (or none) share one base, and every
+// *Model API works on them: Runner inference (each adapted projection adds two thin GEMMs
+// to its fused base GEMM), Score, Generate, and Trainable, where a view's base weights,
+// f32 included, are frozen constants and Params are only the adapters' A and B (sharing
+// their storage, so optimizer steps reach inference at once). A view without adapter, or
+// with B = 0, computes the base model's logits bit for bit. Adapter.Save / LoadAdapter /
+// ParseAdapter read and write PEFT's adapter_config.json and adapter_model.safetensors
+// (validated, clear errors); Model.Merge and LoadMerged fold an adapter into the weights
+// (f32 arithmetic, one rounding per weight for a 16-bit base) for export. Large weight buffers are advised to use
 // transparent huge pages on Linux (weights_alloc.go; POPI_HUGEPAGES=0 turns it off).
 package llama
