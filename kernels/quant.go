@@ -195,7 +195,7 @@ func putF16(b []byte, off int, f float32) { binary.LittleEndian.PutUint16(b[off:
 // nearestInt rounds to the nearest integer, ties to even, through the
 // float32 addition of 1.5*2^23 as ggml's nearest_int does (|f| <= 2^22).
 func nearestInt(f float32) int {
-	v := f + 12582912
+	v := float32(f) + 12582912 // the conversion keeps a caller's product from fusing into an FMA
 	return int(math.Float32bits(v)&0x007fffff) - 0x00400000
 }
 
