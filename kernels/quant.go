@@ -200,4 +200,3 @@ func nearestInt(f float32) int {
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
-
