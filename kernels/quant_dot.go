@@ -30,7 +30,17 @@ type qAct struct {
 	d   []float32
 	x32 []int32
 	x16 []int16
+	// pk is the same row as the assembly kernels read it, one record per
+	// block: Q8_0/Q4_0 96 bytes (32 values, the 8 seed lanes, 8 copies of
+	// d); Q4_K/Q6_K 320 bytes (256 values, the 16 sums of 16 at 256, the 8
+	// sums of 32 at 288, d at 304).
+	pk []byte
 }
+
+const (
+	qRec32 = 96  // bytes of a Q8_0-family activation record
+	qRecK  = 320 // bytes of a Q8_K activation record
+)
 
 // qActX16 is the number of int16 of x16 per Q8_K block.
 const qActX16 = 24
@@ -57,6 +67,14 @@ func (a *qAct) quantize(t QType, x []float32) {
 		for j := range 8 {
 			s[16+j] = s[2*j] + s[2*j+1]
 		}
+		rec := a.pk[qRecK*b : qRecK*(b+1)]
+		for j := range 256 {
+			rec[j] = byte(a.qs[256*b+j])
+		}
+		for j, v := range s {
+			binary.LittleEndian.PutUint16(rec[256+2*j:], uint16(v))
+		}
+		binary.LittleEndian.PutUint32(rec[304:], math.Float32bits(a.d[b]))
 	}
 }
 
@@ -75,8 +93,12 @@ func (a *qAct) quantizeQ8_0(x []float32) {
 		if a.t == Q4_0 {
 			seed = -sum
 		}
+		rec := a.pk[qRec32*b : qRec32*(b+1)]
+		copy(rec, blk[2:34])
 		for l := range 8 {
 			a.x32[8*b+l] = seed
+			binary.LittleEndian.PutUint32(rec[32+4*l:], uint32(seed))
+			binary.LittleEndian.PutUint32(rec[64+4*l:], math.Float32bits(a.d[b]))
 		}
 	}
 }
@@ -88,8 +110,10 @@ func (a *qAct) resize(t QType, k int) {
 	a.d = growSlice(a.d, nb)
 	if qtypeInfo[t].act == Q8_0 {
 		a.x32 = growSlice(a.x32, 8*nb)
+		a.pk = growSlice(a.pk, qRec32*nb)
 	} else {
 		a.x16 = growSlice(a.x16, qActX16*nb)
+		a.pk = growSlice(a.pk, qRecK*nb)
 	}
 }
 

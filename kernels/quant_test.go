@@ -89,20 +89,23 @@ func TestQuantRoundTripBounds(t *testing.T) {
 }
 
 // refDot is the dot product of one weight row with a quantized activation
-// row computed exactly from the integer sums (float64), and the sum of the
-// magnitudes of the block terms (for the tolerance).
+// row computed exactly from the integer sums (float64), and a bound on the
+// magnitude of every partial sum any summation order can form (the sum of
+// the absolute values of the products, scaled), for the tolerance.
 func refDot(qt QType, w []byte, nb int, a *qAct) (float64, float64) {
-	x := make([]float32, nb*qt.BlockSize())
-	DequantizeRow(qt, x, w)
 	var s, mag float64
 	if qt == Q8_0 || qt == Q4_0 {
+		x := make([]float32, nb*32)
+		DequantizeRow(qt, x, w) // exact: an f16 scale times a small integer
 		for b := range nb {
-			var blk float64
+			var blk, abs float64
 			for j := range 32 {
-				blk += float64(x[32*b+j]) * float64(a.qs[32*b+j])
+				v := float64(x[32*b+j]) * float64(a.qs[32*b+j])
+				blk += v
+				abs += math.Abs(v)
 			}
 			s += blk * float64(a.d[b])
-			mag += math.Abs(blk * float64(a.d[b]))
+			mag += abs * math.Abs(float64(a.d[b]))
 		}
 		return s, mag
 	}
@@ -111,17 +114,43 @@ func refDot(qt QType, w []byte, nb int, a *qAct) (float64, float64) {
 	bb := qt.BlockBytes()
 	for b := range nb {
 		blk, y, bs := w[b*bb:(b+1)*bb], a.qs[256*b:256*b+256], a.x16[qActX16*b:]
+		absY := make([]int8, 256)
+		for i, v := range y {
+			absY[i] = int8(min(127, max(-127, int(v))))
+			if v < 0 {
+				absY[i] = -absY[i]
+			}
+		}
+		absBs := make([]int16, qActX16)
+		for i, v := range bs[:qActX16] {
+			absBs[i] = max(v, -v)
+		}
 		if qt == Q4_K {
 			sumi, summ := q4KSums(blk, y, bs)
-			v1 := float64(sumi) * float64(f16At(blk, 0)*a.d[b])
-			v2 := float64(summ) * float64(f16At(blk, 2)*a.d[b])
-			s += v1 - v2
-			mag += math.Abs(v1) + math.Abs(v2)
+			ai, am := q4KSums(blk, absY, absBs)
+			dd, dm := float64(f16At(blk, 0)*a.d[b]), float64(f16At(blk, 2)*a.d[b])
+			s += float64(sumi)*dd - float64(summ)*dm
+			mag += math.Abs(float64(ai)*dd) + math.Abs(float64(am)*dm)
 			continue
 		}
-		v := float64(q6KSum(blk, y, bs)) * float64(f16At(blk, 208)*a.d[b])
-		s += v
-		mag += math.Abs(v)
+		dd := float64(f16At(blk, 208) * a.d[b])
+		s += float64(q6KSum(blk, y, bs)) * dd
+		var abs float64
+		for n := 0; n < 2; n++ {
+			ql, qh := blk[64*n:], blk[128+32*n:]
+			for l := range 32 {
+				q := [4]int{int(ql[l]&15 | (qh[l]&3)<<4), int(ql[l+32]&15 | (qh[l]>>2&3)<<4),
+					int(ql[l]>>4 | (qh[l]>>4&3)<<4), int(ql[l+32]>>4 | (qh[l]>>6&3)<<4)}
+				for i, v := range q {
+					p := 128*n + 32*i + l
+					abs += math.Abs(float64(int8(blk[192+p/16]))) * float64(v) * math.Abs(float64(y[p]))
+				}
+			}
+		}
+		for g := range 16 {
+			abs += 32 * math.Abs(float64(int8(blk[192+g]))*float64(bs[g]))
+		}
+		mag += abs * math.Abs(dd)
 	}
 	return s, mag
 }
