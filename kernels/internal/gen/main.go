@@ -59,7 +59,10 @@ var groups = map[string]func(){
 		genConstsAMD64()
 	},
 	"wrappers": genWrappers,
-	"quant":    genQuantAMD64,
+	"quant": func() {
+		genQuantAMD64()
+		genQuantARM64()
+	},
 }
 
 var order = []string{"gemm", "attention", "vector", "wrappers", "quant"}
