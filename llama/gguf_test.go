@@ -399,9 +399,9 @@ func TestGGUFMalformed(t *testing.T) {
 	if _, err := OpenTensors(p); err == nil || !strings.Contains(err.Error(), "qwen2") {
 		t.Fatalf("arch: %v", err)
 	}
-	img := smallLlamaGGUF(3, 2 /* Q4_0 */, make([]byte, 64*64))
+	img := smallLlamaGGUF(3, 6 /* Q5_0 */, make([]byte, 64*64))
 	if _, err := ParseGGUF(bytes.NewReader(img), int64(len(img))); err == nil || !strings.Contains(err.Error(), "unsupported ggml tensor type") {
-		t.Fatalf("q4: %v", err)
+		t.Fatalf("q5_0: %v", err)
 	}
 	if _, ok := GGUFToHFName("blk.0.attn_rot_embd.weight"); ok {
 		t.Fatal("unknown name mapped")
@@ -455,6 +455,10 @@ func FuzzGGUF(f *testing.F) {
 	f.Add(tinyGGUFSeed())
 	f.Add(smallLlamaGGUF(3, ggmlF32, make([]byte, 64*64*4)))
 	f.Add(smallLlamaGGUF(2, ggmlQ8_0, make([]byte, 64*64/32*34)))
+	f.Add(smallLlamaGGUF(3, ggmlQ4_0, make([]byte, 64*64/32*18)))
+	if b, err := os.ReadFile(filepath.Join("testdata", "quant", "q4_k_m.gguf")); err == nil {
+		f.Add(b) // llama.cpp's Q4_K/Q6_K blocks
+	}
 	if b, err := os.ReadFile(filepath.Join(tinyDir, "model.gguf")); err == nil {
 		f.Add(b[:20000]) // header with the tokenizer; data truncated
 	}
@@ -482,6 +486,10 @@ func FuzzGGUF(f *testing.F) {
 			}
 			if len(v) != cnt {
 				t.Fatalf("%s: %d values for %v", n, len(v), shape)
+			}
+			if dt, _, _ := ts.Info(n); isWeightQuant(dt) {
+				// the blocks as stored: an error for a non-finite scale, never a panic
+				_ = ts.ReadQuant(n, make([]byte, dt.Bytes(int64(cnt))))
 			}
 		}
 	})

@@ -41,6 +41,9 @@ func (m *Model) Trainable() *Trainable {
 		var v *nn.Value
 		if w.DType == tensor.F32 {
 			v = nn.NewParam(w.F32, w.Rows, w.Cols)
+		} else if w.DType.IsQuant() {
+			// a quantized matrix trains as a frozen constant of its values
+			v = nn.Const(tensor.FromF32(w.ToF32(), w.Rows, w.Cols))
 		} else {
 			v = nn.Const(tensor.FromU16(w.DType, w.U16, w.Rows, w.Cols))
 		}
