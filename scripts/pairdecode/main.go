@@ -5,6 +5,9 @@
 // as the C runner does.
 //
 //	go run ./scripts/pairdecode -shape 1b -dtype bf16 -tokens 64 -reps 10 -in FIFO -out FIFO
+//
+// -gguf FILE runs the model of a GGUF file instead (quantized files stay quantized), the one
+// llama.cpp runs, with -dtype only naming it in the summary.
 package main
 
 import (
@@ -21,17 +24,19 @@ import (
 
 func main() {
 	shape := flag.String("shape", "1b", "benchmark shape (llama.ShapeConfig)")
-	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16")
+	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16 (a label with -gguf)")
+	gguf := flag.String("gguf", "", "load this GGUF file instead of building random weights")
 	tokens := flag.Int("tokens", 64, "decode steps per rep")
 	reps := flag.Int("reps", 10, "timed reps (after one warm-up rep)")
 	in := flag.String("in", "", "FIFO to wait on before each rep (empty: no pairing)")
 	out := flag.String("out", "", "FIFO to signal after each rep")
 	flag.Parse()
 	var dt tensor.DType
-	switch *dtype {
-	case "f32":
+	switch {
+	case *gguf != "":
+	case *dtype == "f32":
 		dt = tensor.F32
-	case "bf16":
+	case *dtype == "bf16":
 		dt = tensor.BF16
 	default:
 		log.Fatalf("unknown -dtype %q (want f32 or bf16)", *dtype)
@@ -53,7 +58,15 @@ func main() {
 		}
 	}
 	t0 := time.Now()
-	m, err := llama.NewRandomAs(cfg, 1, dt)
+	var m *llama.Model
+	if *gguf != "" {
+		m, err = llama.Load(*gguf, llama.LoadOptions{})
+		if err == nil {
+			cfg = m.Config
+		}
+	} else {
+		m, err = llama.NewRandomAs(cfg, 1, dt)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
