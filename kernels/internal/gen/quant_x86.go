@@ -181,21 +181,42 @@ func qDotScaled(o *out, isa string, src, scale int) {
 	o.w("\tVPMADDWD Y%d, Y%d, Y%d\n\tVPADDD Y%d, Y1, Y1", scale, src, src, src)
 }
 
-// qRowsLoop wraps a K-format block body in the row and block loops: per
-// row, Y0 accumulates; per block, AX walks the 320-byte activation
-// records (256 int8 values, 16 int16 sums of 16 at 256, 8 int16 sums of
-// 32 at 288, the f32 scale at 304) and DX the weight blocks.
-func qRowsLoop(o *out, name string, bb int, consts func(), block func()) {
+// qRowsLoop wraps a K-format block body in the row and block loops: 4
+// weight rows per pass (4 prefetch streams), then single rows. Per block,
+// AX walks the 320-byte activation records (256 int8 values, 16 int16
+// sums of 16 at 256, 8 int16 sums of 32 at 288, the f32 scale at 304) and
+// DX the weight blocks; block(p, acc) emits one row's block, weights at
+// (p)(DX*1), accumulating into Y<acc> (accumulators Y0, Y10, Y11, Y12;
+// the body's temporaries are shared by the rows).
+func qRowsLoop(o *out, name string, bb int, consts func(), block func(p string, acc int)) {
 	L := name
+	accs := []int{0, 10, 11, 12}
+	ptrs := []string{"DI", "R12", "R13", "R14"}
 	qArgs(o, name)
 	consts()
+	o.w("%s_r4:\n\tCMPQ BX, $4\n\tJLT %s_r1", L, L)
+	o.w("\tLEAQ (DI)(R8*1), R12\n\tLEAQ (R12)(R8*1), R13\n\tLEAQ (R13)(R8*1), R14")
+	for _, a := range accs {
+		o.w("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+	}
+	o.w("\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10")
+	o.w("%s_r4b:", L)
+	for r := range accs {
+		block(ptrs[r], accs[r])
+	}
+	o.w("\tADDQ $320, AX\n\tADDQ $%d, DX\n\tDECQ R10\n\tJNZ %s_r4b", bb, L)
+	for r, a := range accs {
+		hsum(o, a, 14, 4*r)
+	}
+	o.w("\tLEAQ (DI)(R8*4), DI\n\tADDQ $16, R9\n\tSUBQ $4, BX\n\tJMP %s_r4", L)
+	o.w("%s_r1:\n\tTESTQ BX, BX\n\tJZ %s_done", L, L)
 	o.w("%s_row:\n\tVXORPS Y0, Y0, Y0\n\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10", L)
 	o.w("%s_blk:", L)
-	block()
+	block("DI", 0)
 	o.w("\tADDQ $320, AX\n\tADDQ $%d, DX\n\tDECQ R10\n\tJNZ %s_blk", bb, L)
-	hsum(o, 0, 10, 0)
+	hsum(o, 0, 14, 0)
 	o.w("\tADDQ R8, DI\n\tADDQ $4, R9\n\tDECQ BX\n\tJNZ %s_row", L)
-	o.w("\tVZEROUPPER\n\tRET\n")
+	o.w("%s_done:\n\tVZEROUPPER\n\tRET\n", L)
 }
 
 // qRowsQ4K emits the Q4_K row kernel. Per block: the 6-bit scales and
@@ -207,8 +228,8 @@ func qRowsLoop(o *out, name string, bb int, consts func(), block func()) {
 // Constants: Y15 0x0F bytes.
 func qRowsQ4K(o *out, isa string) {
 	name := "qRowsQ4K" + isa
-	qRowsLoop(o, name, 144, func() { bcast32(o, 15, 0x0f0f0f0f) }, func() {
-		o.w("\tVMOVDQU 4(DI)(DX*1), X2")
+	qRowsLoop(o, name, 144, func() { bcast32(o, 15, 0x0f0f0f0f) }, func(p string, acc int) {
+		o.w("\tVMOVDQU 4(%s)(DX*1), X2", p)
 		o.w("\tVPSHUFB q4kUnpack<>+0(SB), X2, X3\n\tVPSHUFB q4kUnpack<>+16(SB), X2, X4")
 		o.w("\tVPAND q4kUnpack<>+32(SB), X3, X5")
 		o.w("\tVPSRLW $4, X3, X6\n\tVPAND q4kUnpack<>+48(SB), X6, X6")
@@ -216,7 +237,7 @@ func qRowsQ4K(o *out, isa string) {
 		o.w("\tVPOR X5, X6, X5\n\tVPOR X4, X5, X2")
 		o.w("\tVPXOR Y1, Y1, Y1")
 		for j := 0; j < 4; j++ {
-			o.w("\tVMOVDQU %d(DI)(DX*1), Y3", 16+32*j)
+			o.w("\tVMOVDQU %d(%s)(DX*1), Y3", 16+32*j, p)
 			o.w("\tVPAND Y15, Y3, Y4\n\tVPSRLW $4, Y3, Y3\n\tVPAND Y15, Y3, Y3")
 			for h, q := range []int{4, 3} {
 				s := 2*j + h
@@ -227,8 +248,8 @@ func qRowsQ4K(o *out, isa string) {
 		}
 		o.w("\tVPSRLDQ $8, X2, X6\n\tVPMOVZXBW X6, X6\n\tVPMADDWD 288(AX), X6, X6\n\tVCVTDQ2PS X6, X6")
 		o.w("\tVCVTDQ2PS Y1, Y1\n\tVBROADCASTSS 304(AX), Y8")
-		o.w("\tVPBROADCASTW (DI)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y0")
-		o.w("\tVPBROADCASTW 2(DI)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFNMADD231PS Y6, Y7, Y0")
+		o.w("\tVPBROADCASTW (%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y%d", p, acc)
+		o.w("\tVPBROADCASTW 2(%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFNMADD231PS Y6, Y7, Y%d", p, acc)
 	})
 }
 
@@ -244,10 +265,10 @@ func qRowsQ6K(o *out, isa string) {
 	qRowsLoop(o, name, 210, func() {
 		bcast32(o, 15, 0x0f0f0f0f)
 		bcast32(o, 13, 0x30303030)
-	}, func() {
-		o.w("\tVMOVDQU 192(DI)(DX*1), X2\n\tVPXOR Y1, Y1, Y1")
+	}, func(p string, acc int) {
+		o.w("\tVMOVDQU 192(%s)(DX*1), X2\n\tVPXOR Y1, Y1, Y1", p)
 		for n := 0; n < 2; n++ {
-			o.w("\tVMOVDQU %d(DI)(DX*1), Y3\n\tVMOVDQU %d(DI)(DX*1), Y4\n\tVMOVDQU %d(DI)(DX*1), Y5", 64*n, 64*n+32, 128+32*n)
+			o.w("\tVMOVDQU %d(%s)(DX*1), Y3\n\tVMOVDQU %d(%s)(DX*1), Y4\n\tVMOVDQU %d(%s)(DX*1), Y5", 64*n, p, 64*n+32, p, 128+32*n, p)
 			for i := 0; i < 4; i++ {
 				src := 3 + i%2 // ql[0:32] for runs 0 and 2, ql[32:64] for 1 and 3
 				if i < 2 {
@@ -273,7 +294,7 @@ func qRowsQ6K(o *out, isa string) {
 		}
 		o.w("\tVPMOVSXBW X2, Y9\n\tVPMADDWD 256(AX), Y9, Y9\n\tVPSLLD $5, Y9, Y9\n\tVPSUBD Y9, Y1, Y1")
 		o.w("\tVCVTDQ2PS Y1, Y1\n\tVBROADCASTSS 304(AX), Y8")
-		o.w("\tVPBROADCASTW 208(DI)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y0")
+		o.w("\tVPBROADCASTW 208(%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y%d", p, acc)
 	})
 }
 
