@@ -26,6 +26,8 @@ func main() {
 	shape := flag.String("shape", "1b", "benchmark shape (llama.ShapeConfig)")
 	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16 (a label with -gguf)")
 	gguf := flag.String("gguf", "", "load this GGUF file instead of building random weights")
+	prefill := flag.Int("prefill", 0, "also time prefills of this many tokens (reps, unpaired) after the decode reps")
+	bf16dot := flag.Bool("bf16-dot", false, "Model.AllowBF16Dot (bf16 dot-product GEMM for bf16 and quantized-panel prefill)")
 	tokens := flag.Int("tokens", 64, "decode steps per rep")
 	reps := flag.Int("reps", 10, "timed reps (after one warm-up rep)")
 	in := flag.String("in", "", "FIFO to wait on before each rep (empty: no pairing)")
@@ -70,6 +72,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	m.AllowBF16Dot = *bf16dot
 	fmt.Printf("popi-go: %s %s model built in %.1fs\n", *shape, *dtype, time.Since(t0).Seconds())
 	r := m.NewRunner()
 	c := m.NewKVCache(16 + *tokens + 1)
@@ -117,4 +120,26 @@ func main() {
 		med = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
 	}
 	fmt.Printf(" tok/s\nSUMMARY popi-go %s-%s decode %d: %.2f tok/s (median of %d)\n", *shape, *dtype, *tokens, med, len(rates))
+	if *prefill > 0 {
+		pc := m.NewKVCache(*prefill)
+		toks := make([]int, *prefill)
+		for i := range toks {
+			toks[i] = (i*7919 + 11) % cfg.Vocab
+		}
+		var pr []float64
+		fmt.Printf("popi-go prefill %d:", *prefill)
+		for rep := 0; rep <= *reps; rep++ {
+			pc.Truncate(0)
+			a := time.Now()
+			if err := r.Forward([]llama.Seq{{Cache: pc, Tokens: toks}}); err != nil {
+				log.Fatal(err)
+			}
+			if rep > 0 {
+				pr = append(pr, float64(*prefill)/time.Since(a).Seconds())
+				fmt.Printf(" %.1f", pr[len(pr)-1])
+			}
+		}
+		sort.Float64s(pr)
+		fmt.Printf(" tok/s\nSUMMARY popi-go %s-%s prefill %d: %.1f tok/s (median of %d)\n", *shape, *dtype, *prefill, pr[len(pr)/2], len(pr))
+	}
 }
