@@ -94,8 +94,9 @@ func hsum(o *out, r, t, off int) {
 	o.w("\tVMOVSS X%d, %d(R9)", r, off)
 }
 
-// qRowsQ32 emits the Q8_0 or Q4_0 row kernel: 4 rows at a time, then
-// single rows. Activation record per block (96 bytes): 32 int8 values,
+// qRowsQ32 emits the Q8_0 or Q4_0 row kernel, one row at a time (a 4-row
+// pass streamed Q8_0 weights from DRAM at 8.3 GB/s on one Zen 5 core, one
+// row at a time at 19.0: see TUNING_LOG.md). Activation record per block (96 bytes): 32 int8 values,
 // 8 int32 seed lanes (the VNNI correction, see qAct), 8 copies of the
 // f32 scale. Per block and row: the block's int32 lanes (VNNI: seeded
 // VPDPBUSD on the weights made unsigned; AVX2: VPSIGNB, VPMADDUBSW and
@@ -148,19 +149,6 @@ func qRowsQ32(o *out, typ, isa string) {
 		}
 		o.w("\tADDQ $96, AX\n\tADDQ $%d, DX\n\tDECQ R10", bb)
 	}
-	o.w("%s_r4:\n\tCMPQ BX, $4\n\tJLT %s_r1", L, L)
-	o.w("\tLEAQ (DI)(R8*1), R12\n\tLEAQ (R12)(R8*1), R13\n\tLEAQ (R13)(R8*1), R14")
-	for r := 0; r < 4; r++ {
-		o.w("\tVXORPS Y%d, Y%d, Y%d", r, r, r)
-	}
-	o.w("\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10")
-	o.w("%s_r4b:", L)
-	body([]string{"DI", "R12", "R13", "R14"})
-	o.w("\tJNZ %s_r4b", L)
-	for r := 0; r < 4; r++ {
-		hsum(o, r, 10, 4*r)
-	}
-	o.w("\tLEAQ (DI)(R8*4), DI\n\tADDQ $16, R9\n\tSUBQ $4, BX\n\tJMP %s_r4", L)
 	o.w("%s_r1:\n\tTESTQ BX, BX\n\tJZ %s_done", L, L)
 	o.w("%s_r1row:\n\tVXORPS Y0, Y0, Y0\n\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10", L)
 	o.w("%s_r1b:", L)
@@ -181,34 +169,17 @@ func qDotScaled(o *out, isa string, src, scale int) {
 	o.w("\tVPMADDWD Y%d, Y%d, Y%d\n\tVPADDD Y%d, Y1, Y1", scale, src, src, src)
 }
 
-// qRowsLoop wraps a K-format block body in the row and block loops: 4
-// weight rows per pass (4 prefetch streams), then single rows. Per block,
+// qRowsLoop wraps a K-format block body in the row and block loops, one
+// weight row at a time (4-row passes streamed Q6_K from DRAM at 7.1 GB/s
+// on one Zen 5 core against 20.0 for single rows; see TUNING_LOG.md). Per block,
 // AX walks the 320-byte activation records (256 int8 values, 16 int16
 // sums of 16 at 256, 8 int16 sums of 32 at 288, the f32 scale at 304) and
 // DX the weight blocks; block(p, acc) emits one row's block, weights at
-// (p)(DX*1), accumulating into Y<acc> (accumulators Y0, Y10, Y11, Y12;
-// the body's temporaries are shared by the rows).
+// (p)(DX*1), accumulating into Y<acc>.
 func qRowsLoop(o *out, name string, bb int, consts func(), block func(p string, acc int)) {
 	L := name
-	accs := []int{0, 10, 11, 12}
-	ptrs := []string{"DI", "R12", "R13", "R14"}
 	qArgs(o, name)
 	consts()
-	o.w("%s_r4:\n\tCMPQ BX, $4\n\tJLT %s_r1", L, L)
-	o.w("\tLEAQ (DI)(R8*1), R12\n\tLEAQ (R12)(R8*1), R13\n\tLEAQ (R13)(R8*1), R14")
-	for _, a := range accs {
-		o.w("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
-	}
-	o.w("\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10")
-	o.w("%s_r4b:", L)
-	for r := range accs {
-		block(ptrs[r], accs[r])
-	}
-	o.w("\tADDQ $320, AX\n\tADDQ $%d, DX\n\tDECQ R10\n\tJNZ %s_r4b", bb, L)
-	for r, a := range accs {
-		hsum(o, a, 14, 4*r)
-	}
-	o.w("\tLEAQ (DI)(R8*4), DI\n\tADDQ $16, R9\n\tSUBQ $4, BX\n\tJMP %s_r4", L)
 	o.w("%s_r1:\n\tTESTQ BX, BX\n\tJZ %s_done", L, L)
 	o.w("%s_row:\n\tVXORPS Y0, Y0, Y0\n\tMOVQ SI, AX\n\tXORQ DX, DX\n\tMOVQ CX, R10", L)
 	o.w("%s_blk:", L)
