@@ -17,7 +17,8 @@ import (
 //
 //	qs   the int8 values, in order
 //	d    one scale per block (Q8_0: the f16-rounded scale, widened, as
-//	     llama.cpp's block_q8_0 holds it; Q8_K: float32)
+//	     llama.cpp's block_q8_0 holds it, values rounded ties-to-even as its
+//	     SIMD quantize_row_q8_0 does; Q8_K: quantize_row_q8_K_ref, float32)
 //	x32  Q8_0/Q4_0: per block, 8 int32 lanes that seed the VNNI
 //	     accumulator with the correction for the unsigned operand:
 //	     -16*sum(qs) for Q8_0 (weights offset by 128), -sum(qs) for Q4_0
@@ -79,26 +80,38 @@ func (a *qAct) quantize(t QType, x []float32) {
 }
 
 func (a *qAct) quantizeQ8_0(x []float32) {
-	var blk [34]byte
 	for b := 0; b < len(x)/32; b++ {
-		quantQ8_0(blk[:], x[32*b:32*b+32])
-		a.d[b] = f16At(blk[:], 0)
+		xs := x[32*b : 32*b+32]
+		var amax float32
+		for _, v := range xs {
+			amax = max(amax, abs32(v))
+		}
+		// as quantQ8_0 (the f16-rounded scale), but rounding ties to even
+		// like llama.cpp's SIMD activation quantizer (quantize_row_q8_0)
+		d := amax / 127
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		dh := F16ToF32One(F16FromF32(d))
+		a.d[b] = dh
+		rec := a.pk[qRec32*b : qRec32*(b+1)]
 		sum := int32(0)
-		for j := range 32 {
-			q := int8(blk[2+j])
+		for j, v := range xs {
+			q := int8(nearestInt(v * id))
 			a.qs[32*b+j] = q
+			rec[j] = byte(q)
 			sum += int32(q)
 		}
 		seed := -16 * sum
 		if a.t == Q4_0 {
 			seed = -sum
 		}
-		rec := a.pk[qRec32*b : qRec32*(b+1)]
-		copy(rec, blk[2:34])
+		db := math.Float32bits(dh)
 		for l := range 8 {
 			a.x32[8*b+l] = seed
 			binary.LittleEndian.PutUint32(rec[32+4*l:], uint32(seed))
-			binary.LittleEndian.PutUint32(rec[64+4*l:], math.Float32bits(a.d[b]))
+			binary.LittleEndian.PutUint32(rec[64+4*l:], db)
 		}
 	}
 }

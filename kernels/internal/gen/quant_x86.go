@@ -19,10 +19,13 @@ func genQuantAMD64() {
 	o.w("//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
 	o.w("// Quantized row kernels and dequantizers (see quant_dot.go and quant_amd64.go).\n")
 	quantConsts(&o)
+	qRowsQ4KZ(&o)
 	for _, isa := range []string{"VNNI", "AVX2"} {
 		qRowsQ32(&o, "Q8_0", isa)
 		qRowsQ32(&o, "Q4_0", isa)
-		qRowsQ4K(&o, isa)
+		if isa == "AVX2" { // the VNNI path takes qRowsQ4KZMM
+			qRowsQ4K(&o, isa)
+		}
 		qRowsQ6K(&o, isa)
 	}
 	qDequant(&o)
@@ -66,6 +69,17 @@ func quantConsts(o *out) {
 		bc = append(bc, rep(16, s))
 		q6 = append(q6, rep(8, 2*s, 8, 2*s+1))
 	}
+	var perm [][]byte
+	for j := 0; j < 4; j++ {
+		var w []byte
+		for l := 0; l < 32; l++ {
+			v := 2*j + l/16
+			w = append(w, byte(v), 0)
+		}
+		perm = append(perm, w[:16], w[16:32], w[32:48], w[48:64])
+	}
+	o.w("// Q4_K (512-bit kernel): VPERMW indices, words 0-15 = 2j and 16-31 = 2j+1, j = 0..3.")
+	table("q4kPerm", perm)
 	o.w("// Q4_K: scale s of [sc0..sc7] in every byte (s = 0..7).")
 	table("q4kBcast", bc)
 	o.w("// Q6_K: scales 2s and 2s+1 each in 8 bytes (s = 0..7).")
@@ -217,6 +231,40 @@ func qRowsQ4K(o *out, isa string) {
 				qDotScaled(o, isa, 5, 6)
 			}
 		}
+		o.w("\tVPSRLDQ $8, X2, X6\n\tVPMOVZXBW X6, X6\n\tVPMADDWD 288(AX), X6, X6\n\tVCVTDQ2PS X6, X6")
+		o.w("\tVCVTDQ2PS Y1, Y1\n\tVBROADCASTSS 304(AX), Y8")
+		o.w("\tVPBROADCASTW (%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y%d", p, acc)
+		o.w("\tVPBROADCASTW 2(%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFNMADD231PS Y6, Y7, Y%d", p, acc)
+	})
+}
+
+// qRowsQ4KZ emits the 512-bit Q4_K row kernel of the AVX-512 VNNI path
+// (qRowsQ4KZMM): per 64 values one zmm of nibbles [low | high] (which is
+// the values' order), one VPMADDUBSW against 64 values, the two scales
+// spread over the words by VPERMW, one VPDPWSSD: about 40% fewer
+// instructions than the 256-bit kernel, which is compute bound on Q4_K.
+// Constants: Z15 0x0F bytes, Z16-Z19 the VPERMW indices.
+func qRowsQ4KZ(o *out) {
+	qRowsLoop(o, "qRowsQ4KZMM", 144, func() {
+		o.w("\tMOVL $0x0f0f0f0f, AX\n\tVMOVD AX, X15\n\tVPBROADCASTD X15, Z15")
+		for j := 0; j < 4; j++ {
+			o.w("\tVMOVDQU64 q4kPerm<>+%d(SB), Z%d", 64*j, 16+j)
+		}
+	}, func(p string, acc int) {
+		o.w("\tVMOVDQU 4(%s)(DX*1), X2", p)
+		o.w("\tVPSHUFB q4kUnpack<>+0(SB), X2, X3\n\tVPSHUFB q4kUnpack<>+16(SB), X2, X4")
+		o.w("\tVPAND q4kUnpack<>+32(SB), X3, X5")
+		o.w("\tVPSRLW $4, X3, X6\n\tVPAND q4kUnpack<>+48(SB), X6, X6")
+		o.w("\tVPSRLW $2, X4, X4\n\tVPAND q4kUnpack<>+64(SB), X4, X4")
+		o.w("\tVPOR X5, X6, X5\n\tVPOR X4, X5, X2")
+		o.w("\tVPMOVZXBW X2, Y3\n\tVPXORD Z1, Z1, Z1")
+		for j := 0; j < 4; j++ {
+			o.w("\tVMOVDQU %d(%s)(DX*1), Y4\n\tVPSRLW $4, Y4, Y5", 16+32*j, p)
+			o.w("\tVINSERTI64X4 $1, Y5, Z4, Z4\n\tVPANDD Z15, Z4, Z4")
+			o.w("\tVPMADDUBSW %d(AX), Z4, Z5", 64*j)
+			o.w("\tVPERMW Z3, Z%d, Z6\n\tVPDPWSSD Z6, Z5, Z1", 16+j)
+		}
+		o.w("\tVEXTRACTI64X4 $1, Z1, Y6\n\tVPADDD Y6, Y1, Y1")
 		o.w("\tVPSRLDQ $8, X2, X6\n\tVPMOVZXBW X6, X6\n\tVPMADDWD 288(AX), X6, X6\n\tVCVTDQ2PS X6, X6")
 		o.w("\tVCVTDQ2PS Y1, Y1\n\tVBROADCASTSS 304(AX), Y8")
 		o.w("\tVPBROADCASTW (%s)(DX*1), X7\n\tVCVTPH2PS X7, Y7\n\tVMULPS Y8, Y7, Y7\n\tVFMADD231PS Y1, Y7, Y%d", p, acc)
