@@ -26,7 +26,7 @@ for f in "${files[@]}"; do
   echo "== $label ($(stat -c %s "$f") bytes), $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)"
   t=$(mktemp -d)
   mkfifo "$t/popi" "$t/lc"
-  GOMAXPROCS=2 "$dir/pairdecode" -gguf "$f" -dtype "$label" -tokens 64 -reps "$reps" -prefill 512 -bf16-dot \
+  GOMAXPROCS=2 "$dir/pairdecode" -gguf "$f" -dtype "$label" -tokens 64 -reps "$reps" \
     -in "$t/popi" -out "$t/lc" >"$t/popi.out" 2>&1 &
   gp=$!
   PAIR_IN="$t/lc" PAIR_OUT="$t/popi" "$dir/llamacpp_bench_c" "$bins" "$f" "$label" 2 512 64 "$reps" >"$t/lc.out" 2>&1 &
@@ -37,8 +37,12 @@ for f in "${files[@]}"; do
   done
   printf x >"$t/popi"
   wait $gp $cp
-  grep -E "built|loaded|decode|prefill|SUMMARY" "$t/popi.out" "$t/lc.out" | sed "s|$t/||"
+  grep -E "built|loaded|decode|SUMMARY" "$t/popi.out" "$t/lc.out" | sed "s|$t/||"
   rm -rf "$t"
+  # prefill of 512 tokens, unpaired, one after the other (popi-go with the bf16 dot product for
+  # the dequantized panels, as llama.cpp rounds activations too)
+  "$dir/llamacpp_bench_c" "$bins" "$f" "$label" 2 512 0 "$reps" 2>&1 | grep -E "prefill"
+  GOMAXPROCS=2 "$dir/pairdecode" -gguf "$f" -dtype "$label" -tokens 1 -reps "$reps" -prefill 512 -bf16-dot | grep -E "prefill"
   /usr/bin/time -f "generate: peak RSS %M KB, wall %e s" "$dir/generate" -model "$f" -prompt "hello world" -temp 0 -max-tokens 32 -stats 2>&1 >/dev/null | grep -E "load|RSS"
 done
 echo "== done $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)"
