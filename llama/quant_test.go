@@ -209,3 +209,29 @@ func TestQuantizeWeightType(t *testing.T) {
 		t.Fatal("ParseQuantMix accepted q5_k")
 	}
 }
+
+// TestQuantizedScoreAndTrainable: scoring runs on a quantized model (prefix-shared prefill
+// through the dequantized panels) and agrees with the float model within the quantization
+// error, and Trainable takes a quantized model (its matrices as frozen constants).
+func TestQuantizedScoreAndTrainable(t *testing.T) {
+	m, _, q := writeQuantModel(t, true, MixQ8_0)
+	prompt := []int{5, 9, 13, 17, 21, 25, 29, 33}
+	conts := [][]int{{40, 41, 42}, {50, 51}}
+	a, err := m.Score(prompt, conts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := q.Score(prompt, conts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if math.Abs(a[i].LogProb-b[i].LogProb) > 0.05*math.Abs(a[i].LogProb)+0.05 || a[i].LogProb == b[i].LogProb {
+			t.Fatalf("continuation %d: log-prob %g (f32) vs %g (Q8_0)", i, a[i].LogProb, b[i].LogProb)
+		}
+	}
+	tr := q.Trainable()
+	if tr == nil || len(tr.Layers) != len(q.Layers) {
+		t.Fatal("no trainable view of the quantized model")
+	}
+}
