@@ -1,9 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // genQuantAMD64 writes quant_amd64.s: the quantized row kernels (dot
 // products of weight rows in llama.cpp's block formats with an activation
@@ -449,5 +446,4 @@ func qDequant(o *out) {
 		}
 	}
 	o.w("\tADDQ $210, SI\n\tADDQ $1024, DI\n\tDECQ CX\n\tJNZ qDequantQ6KAVX2_blk\n\tVZEROUPPER\n\tRET\n")
-	_ = fmt.Sprintf
 }
