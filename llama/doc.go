@@ -10,9 +10,17 @@
 //     .safetensors file, a sharded model.safetensors.index.json, or a llama.cpp .gguf file
 //     (GGUF names are mapped to HF names and llama.cpp's Q/K row permutation is undone).
 //     Tensors are read on demand, never all at once; their element types are tensor.DType
-//     (F32, BF16, F16; GGUF Q8_0 is widened to F32). WriteSafetensors writes the standard
-//     layout atomically; WriteGGUF writes a model and its tokenizer as GGUF v3 that
-//     llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs divisors).
+//     (F32, BF16, F16, and llama.cpp's Q8_0, Q4_0, Q4_K, Q6_K blocks). WriteSafetensors
+//     writes the standard layout atomically; WriteGGUF writes a model and its tokenizer as
+//     GGUF v3 that llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs
+//     divisors), optionally quantized (QuantMix q8_0, q4_0, q4_k_m: llama.cpp's reference
+//     quantizers and Q4_K_M type mix, byte for byte as llama-quantize writes them).
+//   - Quantized weights (model_load_quant.go, quant_mix.go): a GGUF's quantized matrices
+//     are kept in their stored blocks (Matrix.Q), read into one buffer without conversion
+//     (only attn_q/attn_k rows reordered), and multiplied by kernels.QGemm (8-bit
+//     activations and integer dot products for decode, dequantized panels for prefill);
+//     Model.Quantize and LoadOptions.WeightType q8_0/q4_0/q4_k_m quantize in memory. In
+//     training a quantized matrix is a frozen constant of its values.
 //     Every file is written through internal/atomicfile.
 //   - SaveModelDir (model_dir.go): the one model-directory saver (weights, config,
 //     tokenizer files and caller extras, swapped in whole by atomicfile.ReplaceDir), used

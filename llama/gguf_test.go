@@ -399,9 +399,9 @@ func TestGGUFMalformed(t *testing.T) {
 	if _, err := OpenTensors(p); err == nil || !strings.Contains(err.Error(), "qwen2") {
 		t.Fatalf("arch: %v", err)
 	}
-	img := smallLlamaGGUF(3, 2 /* Q4_0 */, make([]byte, 64*64))
+	img := smallLlamaGGUF(3, 6 /* Q5_0 */, make([]byte, 64*64))
 	if _, err := ParseGGUF(bytes.NewReader(img), int64(len(img))); err == nil || !strings.Contains(err.Error(), "unsupported ggml tensor type") {
-		t.Fatalf("q4: %v", err)
+		t.Fatalf("q5_0: %v", err)
 	}
 	if _, ok := GGUFToHFName("blk.0.attn_rot_embd.weight"); ok {
 		t.Fatal("unknown name mapped")
@@ -479,6 +479,7 @@ func FuzzGGUF(f *testing.F) {
 	f.Add(fuzzGGUFSeed(3))
 	f.Add(fuzzGGUFSeed(2))
 	f.Add(smallLlamaGGUF(3, ggmlF32, nil)) // every metadata value type; tensor data missing
+	f.Add(smallLlamaGGUF(3, ggmlQ4_0, make([]byte, 64*64/32*18)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := ParseGGUF(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
@@ -503,6 +504,10 @@ func FuzzGGUF(f *testing.F) {
 			}
 			if len(v) != cnt {
 				t.Fatalf("%s: %d values for %v", n, len(v), shape)
+			}
+			if dt, _, _ := ts.Info(n); isWeightQuant(dt) {
+				// the blocks as stored: an error for a non-finite scale, never a panic
+				_ = ts.ReadQuant(n, make([]byte, dt.Bytes(int64(cnt))))
 			}
 		}
 	})

@@ -7,9 +7,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/kernels"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -17,8 +19,10 @@ import (
 type GGUFWriteOptions struct {
 	// WeightType is the stored type of the matrices: "" or "auto" keeps each
 	// matrix's in-memory type; "f32", "bf16" or "f16" convert (16-bit targets
-	// round to nearest even). Norm weights and rope_freqs are always F32, as
-	// llama.cpp's converter stores 1-D tensors.
+	// round to nearest even); "q8_0", "q4_0" or "q4_k_m" quantize with
+	// llama.cpp's reference quantizers and type mix (QuantMix), the bytes
+	// llama-quantize writes from the same values. Norm weights and rope_freqs
+	// are always F32, as llama.cpp's converter stores 1-D tensors.
 	WeightType string
 	// Name is general.name (default "popi-go").
 	Name string
@@ -47,6 +51,14 @@ func ggmlTypeID(dt tensor.DType) uint32 {
 		return ggmlF16
 	case tensor.BF16:
 		return ggmlBF16
+	case tensor.Q8_0:
+		return ggmlQ8_0
+	case tensor.Q4_0:
+		return ggmlQ4_0
+	case tensor.Q4_K:
+		return ggmlQ4_K
+	case tensor.Q6_K:
+		return ggmlQ6_K
 	}
 	return ggmlF32
 }
@@ -83,6 +95,7 @@ func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Write
 	if tok == nil {
 		return nil, fmt.Errorf("a tokenizer is required (llama.cpp cannot load a model without a vocabulary)")
 	}
+	mix, quant := quantMixes[strings.ToLower(opts.WeightType)]
 	target, force, err := LoadOptions{WeightType: opts.WeightType}.target()
 	if err != nil {
 		return nil, err
@@ -107,7 +120,11 @@ func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Write
 	stored := map[tensor.DType]bool{}
 	addMatrix := func(name string, w *Matrix, heads int) error {
 		rows, cols := w.Rows, w.Cols
-		if n := rows * cols; len(w.F32)+len(w.U16) != n {
+		if w.DType.IsQuant() {
+			if len(w.Q) != rows*w.rowBytes() {
+				return fmt.Errorf("tensor %s: %d bytes of %v for shape [%d %d]", name, len(w.Q), w.DType, rows, cols)
+			}
+		} else if n := rows * cols; len(w.F32)+len(w.U16) != n {
 			return fmt.Errorf("tensor %s: %d values for shape [%d %d]", name, len(w.F32)+len(w.U16), rows, cols)
 		}
 		if heads > 0 && rows%(2*heads) != 0 {
@@ -116,6 +133,13 @@ func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Write
 		dt := w.DType
 		if force {
 			dt = target
+		}
+		if quant {
+			role, layer := ggufRole(name)
+			dt = mix.typeFor(role, layer, d.layers, cols, d.tied)
+		}
+		if dt.IsQuant() && cols%dt.BlockSize() != 0 {
+			return fmt.Errorf("tensor %s: %d columns are not whole %v blocks", name, cols, dt)
 		}
 		stored[dt] = true
 		tensors = append(tensors, ggufTensorOut{
@@ -202,11 +226,20 @@ func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Write
 			}
 		}
 	}
-	if len(stored) != 1 {
+	anyQuant := stored[tensor.Q8_0] || stored[tensor.Q4_0] || stored[tensor.Q4_K] || stored[tensor.Q6_K]
+	if len(stored) != 1 && !anyQuant {
 		return nil, fmt.Errorf("mixed matrix types (%d kinds); set WeightType to store one type", len(stored))
 	}
 	fileType := uint32(0) // LLAMA_FTYPE_ALL_F32
 	switch {
+	case quant:
+		fileType = mix.fileType()
+	case stored[tensor.Q4_K]:
+		fileType = MixQ4_KM.fileType()
+	case stored[tensor.Q4_0]:
+		fileType = MixQ4_0.fileType()
+	case stored[tensor.Q8_0], stored[tensor.Q6_K]:
+		fileType = MixQ8_0.fileType()
 	case stored[tensor.F16]:
 		fileType = 1 // MOSTLY_F16
 	case stored[tensor.BF16]:
@@ -232,6 +265,10 @@ func checkShape(name string, w *Matrix, rows, cols int) error {
 	case tensor.BF16, tensor.F16:
 		if len(w.U16) != rows*cols {
 			return fmt.Errorf("tensor %s: %d 16-bit values, want %d", name, len(w.U16), rows*cols)
+		}
+	case tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K:
+		if cols%w.DType.BlockSize() != 0 || len(w.Q) != rows*w.rowBytes() {
+			return fmt.Errorf("tensor %s: %d bytes of %v, want %d rows of %d values", name, len(w.Q), w.DType, rows, cols)
 		}
 	default:
 		return fmt.Errorf("tensor %s: unsupported in-memory type %v", name, w.DType)
@@ -307,6 +344,9 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 	if heads > 0 {
 		hd = rows / heads
 	}
+	if dt.IsQuant() {
+		return writeQuantRows(out, w, dt, hd)
+	}
 	elem := int(dt.Bytes(1))
 	buf := make([]byte, cols*elem)
 	f32 := make([]float32, cols)
@@ -345,6 +385,41 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 		}
 	}
 	return nil
+}
+
+// writeQuantRows writes w's rows in stored order (Q/K permuted when
+// hd > 0) as blocks of dt: the stored bytes when w already is dt, else
+// each row widened and quantized (llama.cpp's reference quantizer).
+func writeQuantRows(out io.Writer, w *Matrix, dt tensor.DType, hd int) error {
+	rb := int(dt.Bytes(int64(w.Cols)))
+	buf := make([]byte, rb)
+	row := make([]float32, w.Cols)
+	for r := 0; r < w.Rows; r++ {
+		src := r
+		if hd > 0 {
+			src = permutedRow(r, hd)
+		}
+		if w.DType == dt {
+			copy(buf, w.Q[src*rb:(src+1)*rb])
+		} else {
+			w.Row(src, row)
+			kernels.QuantizeRow(dt.Quant(), buf, row)
+		}
+		if _, err := out.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ggufRole returns the llama.cpp role of a GGUF tensor name ("token_embd",
+// "output", or the block part such as "attn_v") and its layer.
+func ggufRole(name string) (string, int) {
+	if m := ggufBlockName.FindStringSubmatch(name); m != nil {
+		l, _ := strconv.Atoi(m[1])
+		return m[2], l
+	}
+	return strings.TrimSuffix(name, ".weight"), 0
 }
 
 func writeF32s(out io.Writer, v []float32) error {
@@ -388,6 +463,9 @@ func ggufMetadata(m *Model, tok *Tokenizer, opts GGUFWriteOptions, fileType uint
 		{"general.file_type", fileType},
 		{"llama.vocab_size", u(d.vocab)},
 		{"llama.rope.dimension_count", u(d.headDim)},
+	}
+	if fileType == 2 || fileType == 7 || fileType == 15 {
+		kv = append(kv, ggufKV{"general.quantization_version", uint32(2)}) // as llama-quantize writes
 	}
 	if r := c.RopeScaling; r != nil && r.OriginalMaxPositions != 8192 {
 		// Read by llama.cpp only for YaRN; tells readers the llama3 band edges.

@@ -214,6 +214,9 @@ func (m *Model) Clone() *Model {
 		if w.U16 != nil {
 			w.U16 = append([]uint16(nil), w.U16...)
 		}
+		if w.Q != nil {
+			w.Q = append([]byte(nil), w.Q...)
+		}
 		return w
 	}
 	cn := func(w []float32) []float32 { return append([]float32(nil), w...) }

@@ -72,6 +72,9 @@ func (m *Model) Trainable() *Trainable {
 			v = nn.NewParam(w.F32, w.Rows, w.Cols)
 		case w.DType == tensor.F32:
 			v = nn.FromSlice(w.F32, w.Rows, w.Cols)
+		case w.DType.IsQuant():
+			// a quantized matrix trains as a frozen constant of its values
+			v = nn.Const(tensor.FromF32(w.ToF32(), w.Rows, w.Cols))
 		default:
 			v = nn.Const(tensor.FromU16(w.DType, w.U16, w.Rows, w.Cols))
 		}

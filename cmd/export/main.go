@@ -3,9 +3,15 @@
 // with its tokenizer, or a random-weight model of one of the benchmark
 // shapes, for running llama.cpp on exactly the model our benchmarks use.
 //
-//	go run ./cmd/export -model DIR -o out.gguf [-dtype auto|f32|bf16|f16] [-name NAME] [-adapter DIR]
+//	go run ./cmd/export -model DIR -o out.gguf [-dtype auto|f32|bf16|f16] [-quant q8_0|q4_0|q4_k_m] [-name NAME] [-adapter DIR]
 //	go run ./cmd/export -model DIR -adapter DIR -format hf -o OUTDIR
-//	go run ./cmd/export -random 1b|30m -o out.gguf [-dtype f32|bf16|f16] [-seed 1]
+//	go run ./cmd/export -random 1b|30m -o out.gguf [-dtype f32|bf16|f16] [-quant ...] [-seed 1]
+//
+// -quant stores the matrices in llama.cpp's block formats, quantized with
+// its reference quantizers and, for q4_k_m, its Q4_K_M type mix (Q6_K for
+// the output/tied embeddings and for attn_v and ffn_down in some layers):
+// the bytes llama-quantize writes from the same weights (llama.QuantMix).
+// With -random, -dtype is the type the random weights are drawn in first.
 //
 // -random builds the weights as llama's BenchmarkDecode/BenchmarkPrefill do
 // (llama.NewRandomAs with seed 1 and the benchmark configs) and gives them a
@@ -52,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "general.name (default: the directory name, or popi-random-<shape>)")
 	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory to merge into -model")
 	format := fs.String("format", "gguf", "output format: gguf (a .gguf file) or hf (a Hugging Face model directory)")
+	quant := fs.String("quant", "", "quantize the matrices: q8_0, q4_0 or q4_k_m (llama.cpp's formats and Q4_K_M mix)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,11 +74,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *format != "gguf" && *format != "hf" {
 		return fmt.Errorf("unknown -format %q (want gguf or hf)", *format)
 	}
+	if *quant != "" && *format == "hf" {
+		return errors.New("-quant writes GGUF block formats; it cannot be combined with -format hf")
+	}
 	if (*model == "") == (*random == "") {
 		return errors.New("give exactly one of -model and -random")
 	}
 	start := time.Now()
 	opts := llama.GGUFWriteOptions{WeightType: *dtype, Name: *name}
+	if *quant != "" {
+		mix, err := llama.ParseQuantMix(*quant)
+		if err != nil {
+			return err
+		}
+		if *model != "" && !strings.EqualFold(*dtype, "auto") {
+			return errors.New("-quant and -dtype exclude each other with -model")
+		}
+		opts.WeightType = string(mix)
+	}
 	var (
 		m   *llama.Model
 		tok *llama.Tokenizer

@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	topK := fs.Int("top-k", 0, "keep the K most likely tokens (0 = off)")
 	maxTokens := fs.Int("max-tokens", 256, "maximum number of generated tokens")
 	seed := fs.Uint64("seed", 0, "sampling seed")
-	weights := fs.String("weights", "auto", "in-memory weight type: auto, f32, bf16 or f16")
+	weights := fs.String("weights", "auto", "in-memory weight type: auto (keep the file's, quantized GGUF blocks included), f32, bf16, f16, q8_0, q4_0 or q4_k_m")
 	bf16dot := fs.Bool("bf16-dot", false, "let bf16 weights use the bf16 dot-product instructions (faster, activations rounded to bf16)")
 	stats := fs.Bool("stats", false, "print timing to stderr")
 	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory to apply")
