@@ -37,8 +37,14 @@ type EvalRunOptions struct {
 	// Transfers replace the run's transfer generators; the single-target fields add one.
 	Transfers                                                 []TransferSpec
 	TransferModelDir, TransferURL, TransferModel, TransferKey string
-	// Out is the prefix of the written files inside the run directory ("eval").
+	// Out is the prefix of the written files inside the run directory ("eval"); the
+	// transfer table goes to transfer.* with the default prefix and to <Out>_transfer.*
+	// otherwise, so an ablation does not overwrite the original table.
 	Out string
+	// Compare, if set, is the transfer JSON of an earlier evaluation (e.g. the paper's
+	// templates): every transfer cell also shows its change relative to that table, as
+	// the paper's Table 9 does for the alternative templates.
+	Compare string
 }
 
 // EvaluateRun loads a run directory's config, data, base model, Stage-2 generators
@@ -53,6 +59,15 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 	defer s.run.Close()
 	if o.Out == "" {
 		o.Out = "eval"
+	}
+	var baseline *Report
+	if o.Compare != "" {
+		if !s.plan.Transfers() {
+			return nil, nil, errors.New("popi: -compare applies to the transfer table: give -transfer generators")
+		}
+		if baseline, err = ReadReport(o.Compare); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := s.loadEpisodes(); err != nil {
 		return nil, nil, err
@@ -134,7 +149,11 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 		if len(splits) > 1 {
 			return nil, nil, errors.New("popi: transfer evaluates one split at a time: give -split NAME")
 		}
-		if tr, err = s.transfer(ctx, last, methods); err != nil {
+		prefix := "transfer"
+		if o.Out != "eval" {
+			prefix = o.Out + "_transfer"
+		}
+		if tr, err = s.transfer(ctx, last, methods, prefix, baseline); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -56,7 +56,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	}
 	res.Stage1 = state1
 	if p.plan.Transfers() {
-		if res.Transfer, err = p.transfer(ctx, ev, p.plan.Methods); err != nil {
+		if res.Transfer, err = p.transfer(ctx, ev, p.plan.Methods, "transfer", nil); err != nil {
 			return nil, err
 		}
 	}

@@ -169,6 +169,24 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Fatalf("missing %s", p)
 		}
 	}
+	// Table 9: the alternative templates, each transfer cell with its change relative to
+	// the paper templates' table; the original transfer table is kept.
+	_, tr2, err := EvaluateRun(context.Background(), out, EvalRunOptions{TransferModelDir: cfg.ModelDir,
+		Templates: "alternative", Out: "eval-alt", Compare: filepath.Join(out, "transfer.json")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := tr2.Markdown(); tr2.Baseline == nil || !strings.Contains(md, "| Base-Model | 50.00 (+0.00) |") {
+		t.Fatalf("alternative-template transfer table:\n%s", md)
+	}
+	for _, p := range []string{"eval-alt.md", "eval-alt_transfer.md", "eval-alt_transfer.json", "transfer.md"} {
+		if !exists(filepath.Join(out, p)) {
+			t.Fatalf("missing %s", p)
+		}
+	}
+	if _, _, err := EvaluateRun(context.Background(), out, EvalRunOptions{Compare: filepath.Join(out, "transfer.json")}, nil); err == nil {
+		t.Fatal("-compare without transfer generators accepted")
+	}
 	if _, _, err := EvaluateRun(context.Background(), t.TempDir(), EvalRunOptions{}, nil); err == nil {
 		t.Fatal("evaluated a directory without a run")
 	}

@@ -50,6 +50,10 @@ type Report struct {
 	Datasets  []string     `json:"datasets"` // column-group order: first appearance
 	Summaries []Summary    `json:"summaries"`
 	Runs      []RunMetrics `json:"runs"`
+	// Baseline, if set, is an earlier table of the same layout: the win-rate layout then
+	// shows each cell's change relative to it in parentheses, as the paper's Table 9
+	// does for the alternative templates.
+	Baseline *Report `json:"-"`
 }
 
 // BuildReport aggregates runs (mean and sample standard deviation over seeds). A repeated

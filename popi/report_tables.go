@@ -52,15 +52,27 @@ func (r *Report) winRateMarkdown() string {
 			invalid += s.Judge.Invalid
 			sum += s.WinRate.Mean
 			n++
-			fmt.Fprintf(&b, " %s |", formatStat(s.WinRate))
+			fmt.Fprintf(&b, " %s%s |", formatStat(s.WinRate), r.deltaTo(m, d, s.WinRate.Mean))
 		}
 		if n == len(r.Datasets) && n > 0 {
-			fmt.Fprintf(&b, " %.2f |\n", sum/float64(n))
+			avg := sum / float64(n)
+			fmt.Fprintf(&b, " %.2f", avg)
+			if r.Baseline != nil {
+				if ba, ok := r.baselineAvg(m); ok {
+					fmt.Fprintf(&b, " (%+.2f)", avg-ba)
+				} else {
+					b.WriteString(" (n/a)")
+				}
+			}
+			b.WriteString(" |\n")
 		} else {
 			b.WriteString(" – |\n")
 		}
 	}
 	fmt.Fprintf(&b, "\nWin rate (%%) of each method against the same generator's own Base-Model. Judge answers other than 'm'/'M' (excluded): %d.\n", invalid)
+	if r.Baseline != nil {
+		fmt.Fprintf(&b, "Numbers in parentheses: change relative to %q (n/a: no such cell there).\n", r.Baseline.Title)
+	}
 	return b.String()
 }
 

@@ -55,9 +55,10 @@ func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, met
 }
 
 // transfer evaluates the run's summaries with the plan's transfer generators, each
-// against its own Base-Model, and writes transfer.md (the Tables 2-4 layout: one win-rate
-// column per generator and their average), transfer.json and transfer_details.json.
-func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method) (*Report, error) {
+// against its own Base-Model, and writes <prefix>.md (the Tables 2-4 layout: one win-rate
+// column per generator and their average), <prefix>.json and <prefix>_details.json. A
+// non-nil baseline adds Table 9's changes relative to it to every cell.
+func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method, prefix string, baseline *Report) (*Report, error) {
 	cfg, run := &s.plan.Config, s.run
 	var targets []TransferTarget
 	for _, t := range s.plan.TransferSpecs {
@@ -87,8 +88,9 @@ func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method
 		return nil, err
 	}
 	rep.Layout = LayoutWinRate
-	if err := rep.Write(run.Path("transfer.md"), run.Path("transfer.json")); err != nil {
+	rep.Baseline = baseline
+	if err := rep.Write(run.Path(prefix+".md"), run.Path(prefix+".json")); err != nil {
 		return nil, err
 	}
-	return rep, atomicfile.WriteJSON(run.Path("transfer_details.json"), det, fileMode)
+	return rep, atomicfile.WriteJSON(run.Path(prefix+"_details.json"), det, fileMode)
 }

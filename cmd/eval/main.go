@@ -6,10 +6,13 @@
 // other AlignX test splits (-split demo|pair|ugc|arbitrary|all, with -heldout FILES for the
 // split's test file), and generator transfer to several frozen generators, each judged
 // against its own Base-Model (-transfer, repeatable: transfer.md has the Tables 2-4 layout
-// with an average column).
+// with an average column; -compare FILE adds each cell's change relative to an earlier
+// transfer table, the paper's Table 9 layout for the alternative templates).
 //
 //	go run ./cmd/eval -run runs/popi-seed1
 //	go run ./cmd/eval -run runs/popi-seed1 -templates alternative -out eval-alt
+//	go run ./cmd/eval -run runs/elix -transfer Llama-1b=/models/Llama-3.2-1B-Instruct \
+//	    -templates alternative -out eval-alt -compare runs/elix/transfer.json
 //	go run ./cmd/eval -run runs/alignx -split all -heldout alignx_test/arbitrary.parquet
 //	go run ./cmd/eval -run runs/elix -transfer Llama-1b=/models/Llama-3.2-1B-Instruct \
 //	    -transfer GPT-4o-mini=https://api.openai.com/v1#gpt-4o-mini#OPENAI_API_KEY
@@ -59,7 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.TransferURL, "transfer-url", "", "OpenAI-compatible API root of a transfer generator")
 	fs.StringVar(&o.TransferModel, "transfer-name", "", "model name at -transfer-url")
 	fs.StringVar(&o.TransferKey, "transfer-key-env", "", "environment variable holding the transfer API key")
-	fs.StringVar(&o.Out, "out", "eval", "prefix of the files written in the run directory")
+	fs.StringVar(&o.Out, "out", "eval", "prefix of the files written in the run directory (transfer tables: transfer.*, or <out>_transfer.* for another prefix)")
+	fs.StringVar(&o.Compare, "compare", "", "transfer.json of an earlier evaluation: show each transfer cell's change relative to it (Table 9)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
