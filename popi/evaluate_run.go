@@ -11,14 +11,17 @@ import (
 	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/popi/openai"
 )
 
 // EvalRunOptions re-evaluates the saved models of a finished run, without retraining.
 type EvalRunOptions struct {
-	// Inference, if set, is a πφ model directory whose summaries replace the run's (they are
-	// regenerated); its rows are labelled "Inference-Prompting (InferenceName as Inference
+	// Inference, if set, is another inference model whose summaries replace the run's (they
+	// are regenerated): [NAME=]DIR for a local model or [NAME=]URL#MODEL[#KEYENV] for an
+	// OpenAI-compatible API (answers cached in the run's cache/inference/NAME); its rows are labelled "Inference-Prompting (InferenceName as Inference
 	// Model)" and "POPI-Full generator (InferenceName as Inference Model)", since they are
-	// no longer POPI's summaries. InferenceName defaults to the directory's base name.
+	// no longer POPI's summaries. InferenceName defaults to NAME, the directory's base name or
+	// the API model.
 	Inference, InferenceName string
 	// Methods to evaluate ("" or "all": those the run trained).
 	Methods string
@@ -95,10 +98,22 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 	}
 	labels := map[Method]string{}
 	phiDir, phiName := s.run.Path("models", "inference"), ""
+	var phiAPI Generator
 	if o.Inference != "" {
-		phiDir, phiName = o.Inference, o.InferenceName
+		spec, err := ParseTransferSpec(o.Inference)
+		if err != nil {
+			return nil, nil, fmt.Errorf("popi: -inference: %w", err)
+		}
+		phiDir, phiName = spec.ModelDir, o.InferenceName
 		if phiName == "" {
-			phiName = filepath.Base(filepath.Clean(o.Inference))
+			phiName = spec.Name
+		}
+		if spec.URL != "" {
+			phiAPI, err = openai.NewClient(openai.Config{BaseURL: spec.URL, Model: spec.Model, APIKeyEnv: spec.KeyEnv,
+				CacheDir: s.run.Path("cache", "inference", spec.Name), MaxTokens: c.Stage1.MaxTokens, Temperature: c.SummaryTemperature})
+			if err != nil {
+				return nil, nil, err
+			}
 		}
 		labels[MethodPOPIInferenceOnly] = fmt.Sprintf("Inference-Prompting (%s as Inference Model)", phiName)
 		labels[MethodPOPIFull] = fmt.Sprintf("POPI-Full generator (%s as Inference Model)", phiName)
@@ -122,7 +137,7 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 			name = "alignx " + sp.String()
 		}
 		saved := sp == nil && o.Inference == "" && len(o.HeldOutFiles) == 0
-		before, after, err := s.evalSummaries(ctx, held, saved, phiDir)
+		before, after, err := s.evalSummaries(ctx, held, saved, phiDir, phiAPI)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -191,7 +206,7 @@ func (s *session) methodModels(methods []Method) ([]MethodModel, error) {
 // evalSummaries are the πφ_ref and πφ summaries of held: the run's saved held-out
 // summaries when saved is set, otherwise written now with the run's summary settings
 // (πφ_ref is the base model, πφ the model in phiDir).
-func (s *session) evalSummaries(ctx context.Context, held []data.Episode, saved bool, phiDir string) (*Summaries, *Summaries, error) {
+func (s *session) evalSummaries(ctx context.Context, held []data.Episode, saved bool, phiDir string, phiAPI Generator) (*Summaries, *Summaries, error) {
 	c := &s.plan.Config
 	var before, after Summaries
 	if saved {
@@ -216,11 +231,17 @@ func (s *session) evalSummaries(ctx context.Context, held []data.Episode, saved 
 	if err != nil {
 		return nil, nil, err
 	}
-	phi, _, err := LoadBase(phiDir, c.WeightType)
-	if err != nil {
-		return nil, nil, err
+	var a *Summaries
+	if phiAPI != nil {
+		sm := &Summarizer{Gen: phiAPI, Enc: s.enc, P: s.plan.Prompting()}
+		a, err = sm.Episodes(ctx, held, c.PromptDependent, nil)
+	} else {
+		var phi *llama.Model
+		if phi, _, err = LoadBase(phiDir, c.WeightType); err != nil {
+			return nil, nil, err
+		}
+		a, err = write(phi)
 	}
-	a, err := write(phi)
 	if err != nil {
 		return nil, nil, err
 	}

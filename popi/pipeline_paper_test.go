@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi/data"
 	"github.com/popi-go/popi/popi/openai/openaitest"
 )
@@ -126,6 +128,39 @@ func TestPipelinePerStepOnPublishedTestSplit(t *testing.T) {
 	rep, _, err = EvaluateRun(context.Background(), out, EvalRunOptions{Inference: cfg.ModelDir, InferenceName: "Tiny", Out: "eval-inf", Methods: "Base-Model,POPI-Inference-Only"}, nil)
 	if err != nil || rep.Methods[1] != "Inference-Prompting (Tiny as Inference Model)" {
 		t.Fatalf("labels %v %v", rep, err)
+	}
+	// An off-the-shelf inference model behind an API (the paper's "Llama-90b as Inference
+	// Model" row): it gets the paper's inference prompt, and its summaries are measured in
+	// the generator's tokens.
+	// Avg. Len. counts the summary in the generator's tokens: a summary k tokens longer
+	// costs k more tokens of context.
+	apiEval := func(z string) float64 {
+		var sawSignals atomic.Bool
+		srv, calls := openaitest.Server(t, func(n int, req openaitest.Request, r *http.Request) (int, map[string]string, string) {
+			if req.Model == "big" && len(req.Messages) == 2 && strings.Contains(req.Messages[1].Content, "Preferred") {
+				sawSignals.Store(true)
+			}
+			return 200, nil, openaitest.Completion(z)
+		})
+		rep, _, err := EvaluateRun(context.Background(), out, EvalRunOptions{Inference: "Big=" + srv.URL + "/v1#big", Out: "eval-api", Methods: "Base-Model,POPI-Inference-Only"}, nil)
+		if err != nil || rep.Methods[1] != "Inference-Prompting (Big as Inference Model)" {
+			t.Fatalf("API inference model: %v %v", rep, err)
+		}
+		if calls.Load() != 4 || !sawSignals.Load() {
+			t.Fatalf("API inference model: %d calls, signals seen %v", calls.Load(), sawSignals.Load())
+		}
+		return *rep.Runs[1].AvgLen
+	}
+	const z1, z2 = "The user prefers concise answers.", "The user prefers concise answers. The user is a child."
+	tok, err := llama.LoadTokenizer(cfg.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := apiEval(z2)-apiEval(z1), float64(len(tok.Encode(z2, false))-len(tok.Encode(z1, false))); got != want {
+		t.Fatalf("API summaries: avg len grows by %v for %v more tokens", got, want)
+	}
+	if _, _, err := EvaluateRun(context.Background(), out, EvalRunOptions{Inference: "http://x#", Out: "eval-bad"}, nil); err == nil {
+		t.Fatal("malformed -inference accepted")
 	}
 }
 

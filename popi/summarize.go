@@ -16,7 +16,11 @@ import (
 // the user signals go through the paper's inference template and the chat template, and
 // the reply, up to the end-of-turn token, is the summary.
 type Summarizer struct {
-	Model       *llama.Model
+	Model *llama.Model
+	// Gen, if set instead of Model, writes the summaries: an off-the-shelf inference model
+	// behind an OpenAI-compatible API (the paper's "Llama-90b as Inference Model" rows).
+	// Enc still counts the summaries' tokens.
+	Gen         Generator
 	Enc         *prompt.ChatEncoder
 	P           prompt.Prompting
 	MaxTokens   int
@@ -26,8 +30,17 @@ type Summarizer struct {
 	Batch       int
 }
 
-func (s *Summarizer) gen() *LocalGenerator {
-	return &LocalGenerator{Model: s.Model, Enc: s.Enc, MaxTokens: s.MaxTokens, Temperature: s.Temperature, TopP: s.TopP, Seed: s.Seed, Batch: s.Batch}
+// generate writes the replies to msgs with the local model (sampling seeded by seed) or
+// with Gen.
+func (s *Summarizer) generate(ctx context.Context, msgs []prompt.Messages, seed uint64) ([]string, error) {
+	if s.Model == nil {
+		if s.Gen == nil {
+			return nil, errors.New("popi: Summarizer has neither a model nor a generator")
+		}
+		return generateAll(ctx, s.Gen, msgs)
+	}
+	g := &LocalGenerator{Model: s.Model, Enc: s.Enc, MaxTokens: s.MaxTokens, Temperature: s.Temperature, TopP: s.TopP, Seed: seed, Batch: s.Batch}
+	return g.GenerateAll(ctx, msgs)
 }
 
 // Summarize writes one summary of rendered user signals; a non-empty prompt selects the
@@ -37,7 +50,7 @@ func (s *Summarizer) Summarize(ctx context.Context, signals, userPrompt string) 
 	if err != nil {
 		return "", err
 	}
-	out, err := s.gen().GenerateAll(ctx, []prompt.Messages{m})
+	out, err := s.generate(ctx, []prompt.Messages{m}, s.Seed)
 	if err != nil {
 		return "", err
 	}
@@ -71,13 +84,11 @@ func (s *Summarizer) Episodes(ctx context.Context, eps []data.Episode, promptDep
 		msgs = append(msgs, m)
 	}
 	prog := NewProgress("summaries", 0, len(msgs), "summaries")
-	g := s.gen()
-	bs := max(g.Batch, 16)
+	bs := max(s.Batch, 16)
 	var texts []string
 	for st := 0; st < len(msgs); st += bs {
 		e := min(st+bs, len(msgs))
-		g.Seed = s.Seed + uint64(st)
-		part, err := g.GenerateAll(ctx, msgs[st:e])
+		part, err := s.generate(ctx, msgs[st:e], s.Seed+uint64(st))
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 // Command eval re-evaluates the saved models of a POPI run directory (written by
 // cmd/train) without retraining: reward accuracy, Avg. Len. and win rate of each method,
-// optionally with another judge, another inference model (-inference DIR, whose summaries
+// optionally with another judge, another inference model (-inference DIR or URL#MODEL, an
+// off-the-shelf model behind an OpenAI-compatible API, whose summaries
 // are regenerated and whose rows are labelled "Inference-Prompting (NAME as Inference
 // Model)"), other generator templates (-templates alternative: the Appendix C ablation),
 // other AlignX test splits (-split demo|pair|ugc|arbitrary|all, with -heldout FILES for the
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("run", "", "run directory written by cmd/train (required)")
-	fs.StringVar(&o.Inference, "inference", "", "inference-model directory whose summaries replace the run's")
+	fs.StringVar(&o.Inference, "inference", "", "another inference model whose summaries replace the run's: [NAME=]DIR or [NAME=]URL#MODEL[#KEYENV]")
 	fs.StringVar(&o.InferenceName, "inference-name", "", "name of that model in the row labels (default: its directory name)")
 	fs.StringVar(&o.Methods, "methods", "", "comma-separated methods (default: the run's)")
 	fs.StringVar(&o.Templates, "templates", "", "generator templates: paper or alternative (Appendix C); default the run's")
