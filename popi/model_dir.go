@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/popi-go/popi/llama"
 )
@@ -36,9 +37,12 @@ func loadModelDir(dir, weightType string) (*llama.Model, *llama.Tokenizer, error
 	return m, tok, nil
 }
 
-// checkModelDir reports a model directory without config.json, pointing to cmd/pretrain
+// checkModelDir reports a model directory without config.json (a .gguf file is accepted), pointing to cmd/pretrain
 // for the built-in one.
 func checkModelDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() && strings.HasSuffix(strings.ToLower(dir), ".gguf") {
+		return nil // a GGUF file holds the config, the weights and the tokenizer
+	}
 	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
 		if dir == DefaultModelDir {
 			return fmt.Errorf("popi: the built-in base model %s is missing (it is built by `go run ./cmd/pretrain`); "+

@@ -94,6 +94,9 @@ func (p *pipeline) setup() error {
 		return err
 	}
 	p.run.Logf("base model %s: %d parameters, vocabulary %d\n", p.plan.Config.ModelDir, p.base.NumParams(), p.base.Config.Vocab)
+	if err := p.logLoRA(); err != nil {
+		return err
+	}
 	obj, err := NewObjective(p.base, p.base, p.enc, p.plan.Prompting(), p.plan.Pref)
 	if err != nil {
 		return err
