@@ -154,6 +154,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c.DataFiles, c.HeldOutFiles = splitList(*data), splitList(*heldOut)
 	c.LoRA.Targets = splitList(*loraTargets)
+	if c.LoRA.R == 0 || c.LoRA.Alpha == 0 {
+		fmt.Fprintf(stderr, "train: -lora-r and -lora-alpha must be positive (got %d and %g)\n", c.LoRA.R, c.LoRA.Alpha)
+		return 2
+	}
 	if *loraTargets != "" && len(c.LoRA.Targets) == 0 {
 		fmt.Fprintf(stderr, "train: -lora-targets %q names no projection\n", *loraTargets)
 		return 2
