@@ -171,6 +171,15 @@ func TestPipelineLoRA(t *testing.T) {
 			t.Fatalf("%s merge: %v", d, err)
 		}
 	}
+	// LoadBase (cmd/summarize, cmd/eval -inference) takes an adapter directory as its base
+	// viewed with the adapter.
+	v, tok, err := LoadBase(filepath.Join(out, "models", "inference"), "")
+	if err != nil || v.Adapter() == nil || tok == nil {
+		t.Fatalf("LoadBase of an adapter directory: %v", err)
+	}
+	if _, _, err := LoadBase(filepath.Join(out, "models", "missing"), ""); err == nil {
+		t.Fatal("LoadBase of a missing directory")
+	}
 	rep, _, err := EvaluateRun(context.Background(), out, EvalRunOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package popi
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,14 @@ import (
 // root), written by `go run ./cmd/pretrain`.
 const DefaultModelDir = "models/popi-tiny"
 
-// LoadBase loads a model directory and its tokenizer with a clear error when missing.
+// LoadBase loads a model directory and its tokenizer with a clear error when missing. A
+// PEFT adapter directory (a LoRA run's models/inference, for example) loads as a view of
+// its base model (adapter_config.json's base_model_name_or_path) running the adapter, with
+// the adapter directory's tokenizer when it holds one.
 func LoadBase(dir, weightType string) (*llama.Model, *llama.Tokenizer, error) {
+	if isAdapterDir(dir) {
+		return loadAdapterModel(dir, weightType)
+	}
 	if err := checkModelDir(dir); err != nil {
 		return nil, nil, err
 	}
@@ -51,4 +58,41 @@ func checkModelDir(dir string) error {
 		return fmt.Errorf("popi: model directory %s has no config.json", dir)
 	}
 	return nil
+}
+
+// loadAdapterModel loads the base model an adapter directory names and returns it viewed
+// with the adapter.
+func loadAdapterModel(dir, weightType string) (*llama.Model, *llama.Tokenizer, error) {
+	var ac struct {
+		Base string `json:"base_model_name_or_path"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, llama.AdapterConfigFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal(b, &ac); err != nil {
+		return nil, nil, fmt.Errorf("popi: %s: %w", filepath.Join(dir, llama.AdapterConfigFile), err)
+	}
+	if ac.Base == "" {
+		return nil, nil, fmt.Errorf("popi: adapter %s names no base model (base_model_name_or_path); merge it into its base with cmd/export -model BASE -adapter %s", dir, dir)
+	}
+	if isAdapterDir(ac.Base) {
+		return nil, nil, fmt.Errorf("popi: adapter %s names another adapter (%s) as its base", dir, ac.Base)
+	}
+	base, tok, err := LoadBase(ac.Base, weightType)
+	if err != nil {
+		return nil, nil, fmt.Errorf("popi: base model of adapter %s: %w", dir, err)
+	}
+	a, err := llama.LoadAdapter(dir, base.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := base.WithAdapter(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t, err := llama.LoadTokenizer(dir); err == nil {
+		tok = t
+	}
+	return v, tok, nil
 }
