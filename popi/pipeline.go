@@ -32,6 +32,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	if err := p.setup(); err != nil {
 		return nil, err
 	}
+	defer heapForWeights(p.base.WeightBytes())()
 	c := &p.plan.Config
 	// Unoptimized summaries πφ_ref (Inference-Prompting, Inference-Aligned).
 	before, err := p.summaries("before_heldout", p.base, p.eps.Held, c.SummaryTemperature, c.Seed+101)

@@ -9,12 +9,18 @@
 #
 # Usage (one heavy job at a time): flock /tmp/popi-heavy.lock scripts/scale_stage1.sh [CASE...]
 # CASE is SHAPE-FORMAT with SHAPE 1b or 3b and FORMAT bf16, q8_0 or q4_k_m (default: 1b-bf16
-# 3b-q4_k_m 3b-bf16). STEPS (default 2) sets the steps, SCALE_DIR (default /tmp/popi-scale)
-# where checkpoints and runs go; checkpoints are reused when present.
+# 3b-q4_k_m 3b-bf16). STEPS (default 2) sets the steps, BATCH (default 4) the users per step,
+# SHOTS (default 1) the signal pairs in each inference prompt (the prompt length: the synthetic
+# vocabulary spends ~2.5 bytes a token, so 4 pairs make ~2000-token prompts), SCALE_DIR
+# (default /tmp/popi-scale) where checkpoints and runs go; checkpoints are reused when present.
+# Peak memory does not depend on BATCH: sequences go through the model 4 at a time (the
+# group of one prompt when sampling, micro-batches of 4 in the policy passes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${SCALE_DIR:-/tmp/popi-scale}
 steps=${STEPS:-2}
+batch=${BATCH:-4}
+shots=${SHOTS:-1}
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(1b-bf16 3b-q4_k_m 3b-bf16)
 mkdir -p "$dir"
@@ -33,13 +39,13 @@ for c in "${cases[@]}"; do
   run=$dir/run-$c
   rm -rf "$run"
   /usr/bin/time -v "$dir/train" -model "$model" -out "$run" -lora on -lr 1e-4 -steps "$steps" -warmup 0 \
-    -batch 4 -group 4 -summary-tokens 48 -reward-pairs 4 -micro-batch 4 -ckpt-every 0 -skip-stage2 \
+    -batch "$batch" -shots "$shots" -group 4 -summary-tokens 48 -reward-pairs 4 -micro-batch 4 -ckpt-every 0 -skip-stage2 \
     -eval-users 1 -eval-targets 1 -win-targets 1 -max-response-tokens 8 -methods Base-Model,POPI-Inference-Only \
     >"$run.log" 2>"$run.time" || { tail -20 "$run.log" "$run.time"; exit 1; }
   rss=$(grep "Maximum resident set size" "$run.time" | grep -o "[0-9]*$")
   wall=$(grep "Elapsed (wall clock)" "$run.time" | awk '{print $NF}')
   row=$(grep '"phase":"stage1"' "$run/metrics.jsonl" | tail -1)
-  echo "== $c: peak RSS $(awk -v k="$rss" 'BEGIN{printf "%.2f GB", k*1024/1e9}'), wall $wall for $steps Stage-1 steps plus setup and evaluation"
+  echo "== $c: peak RSS $(awk -v k="$rss" 'BEGIN{printf "%.2f GB", k*1024/1e9}'), wall $wall for $steps Stage-1 steps of $batch users x 4 summaries plus setup and evaluation"
   grep -o "LoRA: .*" "$run.log" || true
   printf "   last step: sample %.1fs (%.1f tok/s), reward %.1fs (%.0f tok/s, %.1f GFLOP/s), ref+entropy %.1fs, policy fwd+bwd %.1fs (%.0f tok/s, %.1f GFLOP/s), optimizer %.2fs\n" \
     "$(field time_sample <<<"$row")" "$(field sample_tokens_per_s <<<"$row")" \
