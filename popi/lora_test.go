@@ -228,3 +228,50 @@ func TestLoRAConfigErrors(t *testing.T) {
 		t.Fatalf("LoRA on a quantized base: %v", err)
 	}
 }
+
+// QLoRA end to end: the pipeline on a quantized GGUF base file trains adapters on the
+// frozen blocks (the base's weights stay quantized and unchanged); full fine-tuning of it
+// is refused before any work.
+func TestPipelineQLoRAOnGGUF(t *testing.T) {
+	f := getFixture(t)
+	gguf := filepath.Join(t.TempDir(), "base-q8_0.gguf")
+	if err := llama.WriteGGUF(gguf, f.model(t, 3), f.Tok, llama.GGUFWriteOptions{WeightType: "q8_0"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyPipelineConfig(t, f)
+	cfg.ModelDir = gguf
+	cfg.Methods = "Base-Model,POPI-Inference-Only,POPI-Full"
+	cfg.LoRA = LoRAConfig{Mode: LoRAOff}
+	if _, err := RunPipeline(context.Background(), cfg, filepath.Join(t.TempDir(), "off"), false, nil); err == nil || !strings.Contains(err.Error(), "quantized") {
+		t.Fatalf("full fine-tuning of a quantized base: %v", err)
+	}
+	cfg.LoRA = LoRAConfig{Mode: LoRAOn, R: 4, Alpha: 8}
+	out := filepath.Join(t.TempDir(), "run")
+	var log bytes.Buffer
+	if _, err := RunPipeline(context.Background(), cfg, out, false, &log); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "frozen Q8_0 base") {
+		t.Fatalf("log does not report the quantized base:\n%s", log.String())
+	}
+	for _, d := range []string{"inference", "popi-full"} {
+		v, _, err := LoadBase(filepath.Join(out, "models", d), "")
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if !v.Layers[0].Q.DType.IsQuant() {
+			t.Fatalf("%s: base loaded as %v", d, v.Layers[0].Q.DType)
+		}
+		trained := false // B starts at zero: any non-zero B was learned
+		for _, l := range v.Adapter().Layers {
+			for _, w := range l {
+				for _, x := range w.B {
+					trained = trained || x != 0
+				}
+			}
+		}
+		if !trained {
+			t.Fatalf("%s: the adapter's B is still zero after training", d)
+		}
+	}
+}
