@@ -265,6 +265,9 @@ func TestPipelineQLoRAOnGGUF(t *testing.T) {
 		trained := false // B starts at zero: any non-zero B was learned
 		for _, l := range v.Adapter().Layers {
 			for _, w := range l {
+				if w == nil {
+					continue
+				}
 				for _, x := range w.B {
 					trained = trained || x != 0
 				}
