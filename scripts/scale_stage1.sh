@@ -46,7 +46,7 @@ for c in "${cases[@]}"; do
   wall=$(grep "Elapsed (wall clock)" "$run.time" | awk '{print $NF}')
   row=$(grep '"phase":"stage1"' "$run/metrics.jsonl" | tail -1)
   echo "== $c: peak RSS $(awk -v k="$rss" 'BEGIN{printf "%.2f GB", k*1024/1e9}'), wall $wall for $steps Stage-1 steps of $batch users x 4 summaries plus setup and evaluation"
-  grep -o "LoRA: .*" "$run.log" || true
+  grep -ao "LoRA: .*" "$run.log" || true
   printf "   last step: sample %.1fs (%.1f tok/s), reward %.1fs (%.0f tok/s, %.1f GFLOP/s), ref+entropy %.1fs, policy fwd+bwd %.1fs (%.0f tok/s, %.1f GFLOP/s), optimizer %.2fs\n" \
     "$(field time_sample <<<"$row")" "$(field sample_tokens_per_s <<<"$row")" \
     "$(field time_reward <<<"$row")" "$(field reward_tokens_per_s <<<"$row")" "$(field reward_gflops <<<"$row")" \
