@@ -252,3 +252,15 @@ func (a *Adapter) CopyFrom(b *Adapter) error {
 	})
 	return nil
 }
+
+// CheckFinite reports the first adapter matrix holding a NaN or an
+// infinity (a diverged training run), naming its layer and projection.
+func (a *Adapter) CheckFinite() error {
+	var err error
+	a.each(func(l, p int, w *LoRAWeights) {
+		if err == nil && (!isFinite(w.A) || !isFinite(w.B)) {
+			err = fmt.Errorf("llama: adapter layer %d %s contains NaN or Inf", l, LoRATargets[p])
+		}
+	})
+	return err
+}

@@ -58,3 +58,11 @@ func mixSeed(a, b uint64) uint64 {
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
+
+// DropoutCalls is the number of forward passes that have drawn LoRA
+// dropout masks so far; a checkpoint saves it and SetDropoutCalls restores
+// it, so a resumed run draws the masks an uninterrupted one would.
+func (t *Trainable) DropoutCalls() uint64 { return t.dropCalls }
+
+// SetDropoutCalls sets the dropout mask counter (see DropoutCalls).
+func (t *Trainable) SetDropoutCalls(n uint64) { t.dropCalls = n }

@@ -20,7 +20,9 @@
 //     (only attn_q/attn_k rows reordered), and multiplied by kernels.QGemm (8-bit
 //     activations and integer dot products for decode, dequantized panels for prefill);
 //     Model.Quantize and LoadOptions.WeightType q8_0/q4_0/q4_k_m quantize in memory. In
-//     training a quantized matrix is a frozen constant of its values.
+//     training a quantized matrix is a frozen constant kept in its blocks (nn.QuantConst:
+//     forward and dx through the quantized kernels), so LoRA trains on a quantized base
+//     (QLoRA) at the base's file size.
 //     Every file is written through internal/atomicfile.
 //   - SaveModelDir (model_dir.go): the one model-directory saver (weights, config,
 //     tokenizer files and caller extras, swapped in whole by atomicfile.ReplaceDir), used

@@ -24,6 +24,11 @@ type TrainLayer struct {
 // With tied embeddings LMHead is the same value as Embed, so its gradient
 // is the sum of both uses.
 //
+// Quantized matrices (Q8_0, Q4_0, Q4_K, Q6_K) are always frozen constants
+// kept in their blocks (nn.QuantConst): the forward product and dx run
+// through the quantized kernels a dequantized panel at a time, so training
+// LoRA on a quantized base (QLoRA) holds the base at its file size.
+//
 // For a view with an adapter (Model.WithAdapter) every base weight, f32
 // included, is a constant in its stored type (no gradient, no optimizer
 // state; dx still flows through it, via the 16-bit GEMMs for bf16/f16)
@@ -73,8 +78,9 @@ func (m *Model) Trainable() *Trainable {
 		case w.DType == tensor.F32:
 			v = nn.FromSlice(w.F32, w.Rows, w.Cols)
 		case w.DType.IsQuant():
-			// a quantized matrix trains as a frozen constant of its values
-			v = nn.Const(tensor.FromF32(w.ToF32(), w.Rows, w.Cols))
+			// frozen in its blocks (QLoRA): forward and dx through the
+			// quantized kernels, never widened whole
+			v = nn.QuantConst(w.DType.Quant(), w.Q, w.Rows, w.Cols)
 		default:
 			v = nn.Const(tensor.FromU16(w.DType, w.U16, w.Rows, w.Cols))
 		}
@@ -101,6 +107,10 @@ func (m *Model) Trainable() *Trainable {
 		switch {
 		case fused.DType == tensor.F32 && len(v.Data) > 0:
 			v.Data = fused.F32[:len(v.Data)]
+		case fused.DType.IsQuant() && len(p.Q) > 0:
+			c := nn.QuantConst(p.DType.Quant(), fused.Q[:len(p.Q)], p.Rows, p.Cols)
+			c.Name = v.Name
+			return c
 		case fused.DType != tensor.F32 && frozen && len(p.U16) > 0:
 			c := nn.Const(tensor.FromU16(p.DType, fused.U16[:len(p.U16)], p.Rows, p.Cols))
 			c.Name = v.Name

@@ -24,7 +24,7 @@ func Checkpoint(fn func(in []*Value) *Value, in ...*Value) *Value {
 	out.backward = func() {
 		det := make([]*Value, len(in))
 		for i, p := range in {
-			det[i] = &Value{Data: p.Data, Shape: p.Shape, half: p.half, RequiresGrad: p.RequiresGrad, op: "checkpoint_input"}
+			det[i] = &Value{Data: p.Data, Shape: p.Shape, half: p.half, q: p.q, RequiresGrad: p.RequiresGrad, op: "checkpoint_input"}
 		}
 		z := fn(det)
 		if z.RequiresGrad {

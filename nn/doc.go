@@ -4,7 +4,10 @@
 // A Value holds a dense row-major float32 array (Data, Shape) and, once a
 // gradient reaches it, Grad. Param makes a trainable leaf, Const a constant
 // (a BF16/F16 tensor stays 16-bit: frozen weights for Linear, MatMul and
-// Embedding). Every op computes its result immediately with the kernels
+// Embedding), QuantConst a frozen matrix in llama.cpp's Q8_0/Q4_0/Q4_K/Q6_K
+// blocks (QLoRA's base: Linear, LinearStack, LinearLoRA, LinearLogProbs and
+// Embedding read it through kernels.QGemm and dequantized row panels, dx
+// included, without widening it whole). Every op computes its result immediately with the kernels
 // package and, when some input requires a gradient, records its parents and
 // one backward closure (per op, never per element). v.Backward() walks the
 // recorded graph in reverse topological order (iteratively), accumulates

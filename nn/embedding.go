@@ -7,8 +7,8 @@ import (
 )
 
 // Embedding gathers rows of table [vocab, dim] for ids, giving
-// [len(ids), dim]. The table may be a frozen 16-bit constant (rows are
-// widened as they are read). Backward scatter-adds into the table's gradient
+// [len(ids), dim]. The table may be a frozen 16-bit or quantized constant
+// (rows are widened as they are read). Backward scatter-adds into the table's gradient
 // (repeated ids accumulate). An id outside [0, vocab) panics.
 func Embedding(table *Value, ids []int) *Value {
 	if len(table.Shape) != 2 {
@@ -21,7 +21,11 @@ func Embedding(table *Value, ids []int) *Value {
 		}
 	}
 	out := newOutDirty("embedding", []int{len(ids), dim}) // every row copied
-	if table.half != nil {
+	if table.q != nil {
+		for i, id := range ids {
+			table.q.row(id, out.Data[i*dim:(i+1)*dim])
+		}
+	} else if table.half != nil {
 		u, dt := table.half.U16(), table.half.DType()
 		for i, id := range ids {
 			dt.ToF32(out.Data[i*dim:(i+1)*dim], u[id*dim:(id+1)*dim])

@@ -7,7 +7,8 @@ import (
 )
 
 // Linear returns x·Wᵀ: x is [..., in], w is [out, in] (a trainable F32 value,
-// or a frozen BF16/F16 constant multiplied by kernels.SgemmHalf), the result
+// a frozen BF16/F16 constant multiplied by kernels.SgemmHalf, or a frozen
+// quantized constant, see QuantConst), the result
 // [..., out]. Backward: dx += dy·W, dW += dyᵀ·x.
 func Linear(x, w *Value) *Value {
 	if len(w.Shape) != 2 || len(x.Shape) == 0 || x.Shape[len(x.Shape)-1] != w.Shape[1] {
@@ -27,9 +28,12 @@ func Linear(x, w *Value) *Value {
 	}
 	xd := x.F32()
 	if m > 0 && outF > 0 && in > 0 {
-		if w.half != nil {
+		switch {
+		case w.q != nil:
+			w.q.mulT(m, xd, in, 0, outF, 0, out.Data, outF)
+		case w.half != nil:
 			kernels.SgemmHalf(w.half.DType().Half(), false, true, m, outF, in, 1, xd, in, w.half.U16(), in, 0, out.Data, outF, false)
-		} else {
+		default:
 			kernels.Sgemm(false, true, m, outF, in, 1, xd, in, w.Data, in, 0, out.Data, outF)
 		}
 	}
@@ -41,11 +45,7 @@ func Linear(x, w *Value) *Value {
 			return
 		}
 		g := linearGrad{m: m, in: in, out: outF, dy: out.Grad, dyLd: outF, x: xd}
-		if w.half != nil {
-			g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
-		} else {
-			g.w = w.Data
-		}
+		g.setWeight(w)
 		if w.RequiresGrad {
 			g.dw = w.grad()
 		}
@@ -58,15 +58,29 @@ func Linear(x, w *Value) *Value {
 
 // linearGrad is the backward of y = x·Wᵀ over m rows (x [m, in], W
 // [out, in], dy [m, out] with row stride dyLd): dx (+)= dy·W and
-// dW += dyᵀ·x. W is f32 (w) or 16-bit (wHalf of kind); dx or dw is nil
+// dW += dyᵀ·x. W is f32 (w), 16-bit (wHalf of kind) or quantized (wq,
+// frozen: no dw); dx or dw is nil
 // when that gradient is not wanted; a fresh dx (dxFresh) is overwritten.
 type linearGrad struct {
 	m, in, out, dyLd int
 	dy, x, w         []float32
 	wHalf            []uint16
 	kind             kernels.Half
+	wq               *quantWeight
 	dx, dw           []float32
 	dxFresh          bool
+}
+
+// setWeight points the gradient at w's storage (f32, 16-bit or quantized).
+func (g *linearGrad) setWeight(w *Value) {
+	switch {
+	case w.q != nil:
+		g.wq = w.q
+	case w.half != nil:
+		g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
+	default:
+		g.w = w.Data
+	}
 }
 
 // run computes the gradients; concurrent allows the task-parallel form
@@ -80,7 +94,9 @@ func (g *linearGrad) run(concurrent bool) {
 		return
 	}
 	m, in, out := g.m, g.in, g.out
-	if g.dx != nil {
+	if g.dx != nil && g.wq != nil {
+		g.wq.mulDx(m, 1, g.dy, g.dyLd, beta, g.dx, in)
+	} else if g.dx != nil {
 		if g.wHalf != nil {
 			kernels.SgemmHalf(g.kind, false, false, m, in, out, 1, g.dy, g.dyLd, g.wHalf, in, beta, g.dx, in, false)
 		} else {
@@ -108,7 +124,7 @@ const linearTaskFlops = 64 << 20
 // not apply.
 func (g *linearGrad) tasks(beta float32) bool {
 	m, in, outF, ld := g.m, g.in, g.out, g.dyLd
-	if g.dx == nil || g.dw == nil || g.wHalf != nil || kernels.Workers() < 2 ||
+	if g.dx == nil || g.dw == nil || g.wHalf != nil || g.wq != nil || kernels.Workers() < 2 ||
 		4*float64(m)*float64(in)*float64(outF) < linearTaskFlops {
 		return false
 	}
@@ -172,6 +188,9 @@ func MatMul(a, b *Value, transA, transB bool) *Value {
 	shared := len(b.Shape) == 2
 	if k != k2 || (!shared && !equalShape(batchA, b.Shape[:len(b.Shape)-2])) {
 		panic(fmt.Sprintf("nn: MatMul shapes do not match: %v (trans %v) x %v (trans %v)", a.Shape, transA, b.Shape, transB))
+	}
+	if a.q != nil || b.q != nil {
+		panic(fmt.Sprintf("nn: MatMul of a quantized matrix (%v x %v): use Linear", a.Shape, b.Shape))
 	}
 	if b.half != nil && !shared {
 		panic(fmt.Sprintf("nn: MatMul with a batched 16-bit right operand %v", b.Shape))

@@ -12,7 +12,8 @@ var logitChunkElems = 16 << 20
 
 // LinearLogProbs fuses the output projection with TokenLogProbs: for each
 // row r of h [..., D] it returns log softmax(scale · h[r]·Wᵀ)[targets[r]],
-// where w is [V, D] (a trainable F32 value or a frozen 16-bit constant) and
+// where w is [V, D] (a trainable F32 value, a frozen 16-bit or quantized
+// constant) and
 // scale is, e.g., 1/temperature (1 for plain log-probs). Negative targets
 // are ignored (output 0, no gradient). The [rows, V] logits are never held
 // whole: rows are processed in chunks in forward (keeping one log-sum-exp
@@ -42,6 +43,13 @@ func LinearLogProbs(h, w *Value, targets []int, scale float32) *Value {
 	logits := make([]float32, chunk*v)
 	lse := make([]float32, rows)
 	project := func(r0, n int, dst []float32) {
+		if w.q != nil {
+			w.q.mulT(n, hd[r0*d:], d, 0, v, 0, dst, v)
+			if scale != 1 {
+				kernels.Scale(scale, dst[:n*v])
+			}
+			return
+		}
 		if w.half != nil {
 			kernels.SgemmHalf(w.half.DType().Half(), false, true, n, v, d, scale, hd[r0*d:], d, w.half.U16(), d, 0, dst, v, false)
 		} else {
@@ -92,7 +100,9 @@ func LinearLogProbs(h, w *Value, targets []int, scale float32) *Value {
 			})
 			if h.RequiresGrad {
 				dh := h.grad()[r0*d:]
-				if w.half != nil {
+				if w.q != nil {
+					w.q.mulDx(n, 1, buf, v, 1, dh, d)
+				} else if w.half != nil {
 					kernels.SgemmHalf(w.half.DType().Half(), false, false, n, d, v, 1, buf, v, w.half.U16(), d, 1, dh, d, false)
 				} else {
 					kernels.Sgemm(false, false, n, d, v, 1, buf, v, w.Data, d, 1, dh, d)

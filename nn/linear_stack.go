@@ -55,8 +55,11 @@ func linearStack(x *Value, ws []*Value, loras []*LoRA) *Value {
 	xd := x.F32()
 	whole := stackedWeights(ws)
 	wholeHalf, kind := stackedHalfWeights(ws)
+	wholeQ := stackedQuantWeights(ws)
 	if m > 0 && total > 0 && in > 0 {
 		switch {
+		case wholeQ != nil:
+			wholeQ.mulT(m, xd, in, 0, total, 0, out.Data, total)
 		case whole != nil:
 			kernels.Sgemm(false, true, m, total, in, 1, xd, in, whole, in, 0, out.Data, total)
 		case wholeHalf != nil:
@@ -66,7 +69,9 @@ func linearStack(x *Value, ws []*Value, loras []*LoRA) *Value {
 			for i, w := range ws {
 				if outs[i] > 0 {
 					c := out.Data[off:]
-					if w.half != nil {
+					if w.q != nil {
+						w.q.mulT(m, xd, in, 0, outs[i], 0, c, total)
+					} else if w.half != nil {
 						kernels.SgemmHalf(w.half.DType().Half(), false, true, m, outs[i], in, 1, xd, in, w.half.U16(), in, 0, c, total, false)
 					} else {
 						kernels.Sgemm(false, true, m, outs[i], in, 1, xd, in, w.Data, in, 0, c, total)
@@ -91,7 +96,18 @@ func linearStack(x *Value, ws []*Value, loras []*LoRA) *Value {
 		if m == 0 || total == 0 || in == 0 {
 			return
 		}
-		linearStackBackward(x, xd, ws, outs, whole, wholeHalf, kind, m, in, total, out.Grad)
+		if wholeQ != nil { // frozen: dx through the stacked quantized weights
+			if x.RequiresGrad {
+				dx, fresh := x.gradFresh()
+				beta := float32(1)
+				if fresh {
+					beta = 0
+				}
+				wholeQ.mulDx(m, 1, out.Grad, total, beta, dx, in)
+			}
+		} else {
+			linearStackBackward(x, xd, ws, outs, whole, wholeHalf, kind, m, in, total, out.Grad)
+		}
 		ad.backward(out.Grad, total)
 	}, in2...)
 }
@@ -133,11 +149,7 @@ func linearStackBackward(x *Value, xd []float32, ws []*Value, outs []int, whole 
 	off := 0
 	for i, w := range ws {
 		g := linearGrad{m: m, in: in, out: outs[i], dy: dy[off:], dyLd: total, x: xd, dx: dx, dxFresh: fresh}
-		if w.half != nil {
-			g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
-		} else {
-			g.w = w.Data
-		}
+		g.setWeight(w)
 		if w.RequiresGrad {
 			g.dw = w.grad()
 		}
@@ -155,7 +167,7 @@ func linearStackBackward(x *Value, xd []float32, ws []*Value, outs []int, whole 
 // stacked returns the storage of parts laid out back to back, in order,
 // within the capacity of parts[0], or nil when they are not (or any part
 // is empty).
-func stacked[T float32 | uint16](parts [][]T) []T {
+func stacked[T float32 | uint16 | byte](parts [][]T) []T {
 	total := 0
 	for _, p := range parts {
 		if len(p) == 0 {
@@ -184,7 +196,7 @@ func stacked[T float32 | uint16](parts [][]T) []T {
 func stackedHalfWeights(ws []*Value) ([]uint16, kernels.Half) {
 	parts := make([][]uint16, len(ws))
 	for i, w := range ws {
-		if w.half == nil || w.half.DType() != ws[0].half.DType() {
+		if w.half == nil || ws[0].half == nil || w.half.DType() != ws[0].half.DType() {
 			return nil, 0
 		}
 		parts[i] = w.half.U16()
@@ -196,7 +208,7 @@ func stackedHalfWeights(ws []*Value) ([]uint16, kernels.Half) {
 func stackedWeights(ws []*Value) []float32 {
 	parts := make([][]float32, len(ws))
 	for i, w := range ws {
-		if w.half != nil {
+		if w.half != nil || w.q != nil {
 			return nil
 		}
 		parts[i] = w.Data

@@ -13,6 +13,12 @@ import (
 func Reshape(x *Value, shape ...int) *Value {
 	shape = inferShape(x.Shape, shape)
 	out := &Value{Data: x.Data, Shape: shape, op: "reshape"}
+	if x.q != nil {
+		if !equalShape(shape, x.Shape) {
+			panic(fmt.Sprintf("nn: cannot reshape the quantized matrix %v to %v", x.Shape, shape))
+		}
+		out.q = x.q
+	}
 	if x.half != nil {
 		out.half = x.half.Reshape(shape...)
 	}

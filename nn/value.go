@@ -23,6 +23,7 @@ type Value struct {
 
 	op       string
 	half     *tensor.Tensor
+	q        *quantWeight // frozen quantized matrix (QuantConst); Data is nil
 	parents  []*Value
 	backward func()
 	released bool
@@ -104,10 +105,13 @@ func (v *Value) Item() float32 {
 }
 
 // F32 returns the data as float32: Data itself, or a widened copy for a
-// 16-bit constant.
+// 16-bit or quantized constant.
 func (v *Value) F32() []float32 {
 	if v.half != nil {
 		return v.half.F32()
+	}
+	if v.q != nil {
+		return v.q.f32()
 	}
 	return v.Data
 }
@@ -120,6 +124,9 @@ func (v *Value) Half() *tensor.Tensor { return v.half }
 func (v *Value) Tensor() *tensor.Tensor {
 	if v.half != nil {
 		return v.half
+	}
+	if v.q != nil {
+		return tensor.FromF32(v.q.f32(), v.Shape...)
 	}
 	return tensor.FromF32(v.Data, v.Shape...)
 }
@@ -140,7 +147,7 @@ func (v *Value) IsLeaf() bool { return v.parents == nil && v.backward == nil && 
 
 // Detach returns a constant sharing v's data, cut from the graph.
 func (v *Value) Detach() *Value {
-	return &Value{Data: v.Data, Shape: append([]int{}, v.Shape...), half: v.half, op: "detach", bad: v.bad}
+	return &Value{Data: v.Data, Shape: append([]int{}, v.Shape...), half: v.half, q: v.q, op: "detach", bad: v.bad}
 }
 
 // ZeroGrad sets the gradient to zero (keeping the buffer).

@@ -16,6 +16,10 @@
 //     frozen generator, KL to the reference; on fixed prompts or on training samples whose
 //     episodes are drawn afresh every step) and Stage 2 (DPO/IPO on the generator
 //     conditioned on learned summaries), with checkpoints and exact resume;
+//   - lora.go, stage1_timing.go: LoRA adapters instead of full fine-tuning (the default for
+//     bases of 100M parameters and more): πφ, πφ_ref and every generator are views of one
+//     frozen base (quantized too: QLoRA), checkpoints and final models PEFT adapter
+//     directories; per-phase wall time and throughput of every Stage-1 step;
 //   - method.go: the paper's methods, what each conditions on, and the summaries they use;
 //   - summarize.go, summary_record.go: summaries written by an inference model, and
 //     Algorithm 2 (a user's summary written once, stored, reused for every prompt);

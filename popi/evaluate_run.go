@@ -190,11 +190,11 @@ func (s *session) methodModels(methods []Method) ([]MethodModel, error) {
 		g := s.base
 		if m.Aligned() {
 			p := s.run.Path("models", m.Slug())
-			if !exists(filepath.Join(p, "config.json")) {
+			if !exists(filepath.Join(p, "config.json")) && !isAdapterDir(p) {
 				return nil, fmt.Errorf("popi: the run has no trained generator for %v (%s)", m, p)
 			}
 			var err error
-			if g, err = llama.Load(p, llama.LoadOptions{WeightType: s.plan.Config.WeightType}); err != nil {
+			if g, err = s.loadTrained(p); err != nil {
 				return nil, err
 			}
 		}
@@ -237,7 +237,12 @@ func (s *session) evalSummaries(ctx context.Context, held []data.Episode, saved 
 		a, err = sm.Episodes(ctx, held, c.PromptDependent, nil)
 	} else {
 		var phi *llama.Model
-		if phi, _, err = LoadBase(phiDir, c.WeightType); err != nil {
+		if isAdapterDir(phiDir) {
+			phi, err = s.loadTrained(phiDir)
+		} else {
+			phi, _, err = LoadBase(phiDir, c.WeightType)
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 		a, err = write(phi)

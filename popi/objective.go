@@ -35,6 +35,7 @@ type Objective struct {
 	mu        sync.Mutex
 	cache     map[string][2]float64
 	refScores int
+	genTokens int64 // tokens the generator has scored (prompts and replies)
 	gen, ref  *llama.Runner
 }
 
@@ -57,6 +58,14 @@ func (o *Objective) SetGenerator(gen *llama.Model) {
 	o.Gen, o.gen = gen, gen.NewRunner()
 }
 
+// GeneratorTokens counts the tokens the generator has scored so far (each pair's
+// conditioned prompt once and both replies), the work behind Stage 1's rewards.
+func (o *Objective) GeneratorTokens() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.genTokens
+}
+
 // RefScorings counts the reference forward passes made so far (one per distinct pair).
 func (o *Objective) RefScorings() int {
 	o.mu.Lock()
@@ -76,15 +85,24 @@ func checkPair(p data.PrefPair) error {
 // ScorePair returns log π(y_c|prefix) and log π(y_r|prefix) with one shared prefill of
 // the rendered messages m.
 func ScorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
-	sc, err := r.Score(enc.Prompt(m), [][]int{enc.Reply(p.Chosen), enc.Reply(p.Rejected)})
+	chosen, rejected, _, err = scorePair(r, enc, m, p)
+	return chosen, rejected, err
+}
+
+// scorePair is ScorePair that also returns the number of tokens run through the model
+// (the prompt once, both replies).
+func scorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, tokens int, err error) {
+	ids, yc, yr := enc.Prompt(m), enc.Reply(p.Chosen), enc.Reply(p.Rejected)
+	tokens = len(ids) + len(yc) + len(yr)
+	sc, err := r.Score(ids, [][]int{yc, yr})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, tokens, err
 	}
 	c, rj := sc[0].LogProb, sc[1].LogProb
 	if math.IsNaN(c) || math.IsInf(c, 0) || math.IsNaN(rj) || math.IsInf(rj, 0) {
-		return 0, 0, fmt.Errorf("popi: non-finite log-prob (chosen %v, rejected %v)", c, rj)
+		return 0, 0, tokens, fmt.Errorf("popi: non-finite log-prob (chosen %v, rejected %v)", c, rj)
 	}
-	return c, rj, nil
+	return c, rj, tokens, nil
 }
 
 // Reference returns the cached reference log-probs of a pair, log πref(y|x) for y_c and
@@ -124,7 +142,8 @@ func (o *Objective) PairLogProbs(c prompt.Conditioning, p data.PrefPair) (rl.Pai
 		return rl.PairLogProbs{}, err
 	}
 	o.mu.Lock()
-	gc, gr, err := ScorePair(o.gen, o.Enc, m, p)
+	gc, gr, n, err := scorePair(o.gen, o.Enc, m, p)
+	o.genTokens += int64(n)
 	o.mu.Unlock()
 	if err != nil {
 		return rl.PairLogProbs{}, fmt.Errorf("popi: generator log-probs: %w", err)

@@ -32,6 +32,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	if err := p.setup(); err != nil {
 		return nil, err
 	}
+	defer heapForWeights(p.base.WeightBytes())()
 	c := &p.plan.Config
 	// Unoptimized summaries πφ_ref (Inference-Prompting, Inference-Aligned).
 	before, err := p.summaries("before_heldout", p.base, p.eps.Held, c.SummaryTemperature, c.Seed+101)
@@ -94,6 +95,9 @@ func (p *pipeline) setup() error {
 		return err
 	}
 	p.run.Logf("base model %s: %d parameters, vocabulary %d\n", p.plan.Config.ModelDir, p.base.NumParams(), p.base.Config.Vocab)
+	if err := p.logLoRA(); err != nil {
+		return err
+	}
 	obj, err := NewObjective(p.base, p.base, p.enc, p.plan.Prompting(), p.plan.Pref)
 	if err != nil {
 		return err

@@ -42,6 +42,9 @@ type PipelineConfig struct {
 	ModelDir   string `json:"model_dir"`
 	Plain      bool   `json:"plain_template"` // base (non-instruct) model: plain chat rendering
 	WeightType string `json:"weight_type,omitempty"`
+	// LoRA: adapters on one frozen base instead of full fine-tuning (see LoRAConfig; by
+	// default for bases of LoRAAutoParams parameters and more).
+	LoRA LoRAConfig `json:"lora"`
 
 	// Objective and training.
 	Loss string  `json:"loss"` // "dpo" or "ipo"
@@ -106,7 +109,7 @@ func DefaultPipelineConfig() PipelineConfig {
 		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 3e-4, Warmup: 8, Alpha: 0.4, Temperature: 1,
 			TopP: 1, MaxTokens: 48, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10},
 		Stage2:        Stage2Config{Steps: 30, BatchSize: 8, LR: 1e-4, Warmup: 3, MicroBatch: 4, CheckpointEvery: 10},
-		Stage2Targets: 4, Methods: "all",
+		Stage2Targets: 4, Methods: "all", LoRA: DefaultLoRAConfig(),
 		Eval: EvalConfig{MaxTokens: 64, WinTargets: 4, JudgeWorkers: 4},
 	}
 }

@@ -19,11 +19,15 @@ func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 			return nil, TrainState{}, err
 		}
 	}
-	phi, err := NewLMPolicy(CloneModel(p.base), p.enc)
+	phiModel, refModel, err := p.stage1Models()
 	if err != nil {
 		return nil, TrainState{}, err
 	}
-	phiRef, err := NewLMPolicy(p.base, p.enc)
+	phi, err := NewLMPolicy(phiModel, p.enc)
+	if err != nil {
+		return nil, TrainState{}, err
+	}
+	phiRef, err := NewLMPolicy(refModel, p.enc)
 	if err != nil {
 		return nil, TrainState{}, err
 	}
@@ -56,10 +60,31 @@ func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 		p.run.Path("stage1_reward.png"), p.run.Path("stage1_reward.svg")); err != nil {
 		return nil, state, err
 	}
-	if err := llama.SaveModelDir(p.run.Path("models", "inference"), phi.Model, p.tok, llama.SaveDirOptions{}); err != nil {
+	if err := SaveTrainedModel(p.run.Path("models", "inference"), phi.Model, p.tok); err != nil {
 		return nil, state, err
 	}
 	return phi.Model, state, nil
+}
+
+// Seeds of the adapters' A matrices (mixed with the run's seed; Stage 2 also with the method).
+const (
+	stage1AdapterSeed = 0x10ad5eed
+	stage2AdapterSeed = 0x20ad5eed << 8
+)
+
+// stage1Models are Stage 1's πφ and πφ_ref: with LoRA a view of the base with a fresh
+// adapter and the base with none (one base in memory for πφ, πφ_ref and the frozen
+// generator); otherwise a full copy of the base and the base itself.
+func (p *pipeline) stage1Models() (phi, ref *llama.Model, err error) {
+	c := &p.plan.Config
+	if phi, err = trainedModel(p.base, p.lora, c.LoRA.Adapter(c.ModelDir), c.Seed^stage1AdapterSeed); err != nil {
+		return nil, nil, err
+	}
+	if !p.lora {
+		return phi, p.base, nil
+	}
+	ref, err = p.base.WithAdapter(nil)
+	return phi, ref, err
 }
 
 // stage2 fine-tunes a generator for every aligned method of the plan (POPI-Full on the
@@ -143,7 +168,11 @@ func (p *pipeline) fineTune(m Method, train []data.Episode, before, after *Summa
 	if err != nil {
 		return nil, fmt.Errorf("popi: %v: %w", m, err)
 	}
-	theta, err := NewLMPolicy(CloneModel(p.base), p.enc)
+	gen, err := trainedModel(p.base, p.lora, p.plan.Config.LoRA.Adapter(c.ModelDir), c.Seed^stage2AdapterSeed^uint64(m))
+	if err != nil {
+		return nil, err
+	}
+	theta, err := NewLMPolicy(gen, p.enc)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +187,7 @@ func (p *pipeline) fineTune(m Method, train []data.Episode, before, after *Summa
 	if err := PlotCurve(m.String()+": preference loss", "loss", state.History, p.run.Path(name+"_loss.png"), p.run.Path(name+"_loss.svg")); err != nil {
 		return nil, err
 	}
-	if err := llama.SaveModelDir(p.run.Path("models", m.Slug()), theta.Model, p.tok, llama.SaveDirOptions{}); err != nil {
+	if err := SaveTrainedModel(p.run.Path("models", m.Slug()), theta.Model, p.tok); err != nil {
 		return nil, err
 	}
 	return theta.Model, nil

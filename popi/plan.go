@@ -75,6 +75,9 @@ func NewPlan(c PipelineConfig) (*Plan, error) {
 			return nil, err
 		}
 	}
+	if err := c.LoRA.Validate(); err != nil {
+		return nil, err
+	}
 	if err := c.Stage1.Validate(); err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func PresetConfig(name string) (PipelineConfig, error) {
 // checkpoints every 100 steps; 20% of users held out when no -heldout file is given.
 func PaperPipelineConfig() PipelineConfig {
 	return PipelineConfig{
-		Preset: PresetPaper, Seed: 1, Family: "elix", HeldOutFrac: 0.2, Episodes: EpisodesPerStep, TrainSamples: -1,
+		Preset: PresetPaper, Seed: 1, LoRA: DefaultLoRAConfig(), Family: "elix", HeldOutFrac: 0.2, Episodes: EpisodesPerStep, TrainSamples: -1,
 		TrainTargets: 1, EvalTargets: 1, Templates: "paper", Loss: "dpo", Beta: 0.01,
 		Stage1: Stage1Config{Steps: 0, BatchSize: 8, GroupSize: 8, LR: 1e-6, Warmup: 150, Alpha: -1, Temperature: 1,
 			TopP: 1, MaxTokens: 1024, RewardPairs: 1, MicroBatch: 4, CheckpointEvery: 100},

@@ -23,6 +23,9 @@ type TrainState struct {
 	RNG     []byte       `json:"rng,omitempty"`
 	History []StepRecord `json:"history"`
 	Done    bool         `json:"done"`
+	// DropoutCalls is the LoRA dropout mask counter of the trained model (see
+	// llama.Trainable.DropoutCalls; 0 without adapter dropout).
+	DropoutCalls uint64 `json:"dropout_calls,omitempty"`
 }
 
 // StepRecord is one training step's headline numbers.
@@ -40,10 +43,19 @@ type StepRecord struct {
 // generations removed, each step fsynced before the next (atomicfile.Commit). A crash at
 // any point leaves the previous checkpoint or the new one for LoadCheckpoint.
 //
+// A view with an adapter (LoRA training, llama.Model.WithAdapter) checkpoints its adapter
+// only, in PEFT's layout (adapter_config.json, adapter_model.safetensors) instead of the
+// model files: the base never changes.
+//
 // Weights or optimizer state holding a NaN or an infinity are an error naming the tensor
 // and the step, and nothing is written: the previous checkpoint stays the one to resume.
 func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState) error {
-	if err := m.CheckFinite(); err != nil {
+	a := m.Adapter()
+	if a != nil {
+		if err := a.CheckFinite(); err != nil {
+			return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
+		}
+	} else if err := m.CheckFinite(); err != nil {
 		return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
 	}
 	var ost *nn.AdamWState
@@ -53,14 +65,24 @@ func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.Ad
 			return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
 		}
 	}
-	return llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{Generations: true, Extra: func(tmp string) error {
+	extra := func(tmp string) error {
 		if ost != nil {
 			if err := ost.Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
 				return fmt.Errorf("popi: checkpoint optimizer: %w", err)
 			}
 		}
 		return atomicfile.WriteJSON(filepath.Join(tmp, "state.json"), st, fileMode)
-	}})
+	}
+	if a != nil {
+		_, err := atomicfile.Commit(dir, func(gen string) error {
+			if err := a.Save(gen); err != nil {
+				return err
+			}
+			return extra(gen)
+		})
+		return err
+	}
+	return llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{Generations: true, Extra: extra})
 }
 
 // checkpointCandidates lists the directories that may hold the checkpoint of the store
@@ -91,7 +113,8 @@ func CheckpointDir(dir string) (string, bool) {
 }
 
 // LoadCheckpoint restores a checkpoint into m (weights copied into m's own storage, so a
-// Trainable over m stays valid) and opt, and returns its state. Every candidate is tried
+// Trainable over m stays valid; for a view with an adapter, the adapter's matrices) and
+// opt, and returns its state. Every candidate is tried
 // in turn (checkpointCandidates); the first that loads completely wins.
 func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, error) {
 	cands := checkpointCandidates(dir)
@@ -114,17 +137,34 @@ func loadCheckpointFrom(d string, m *llama.Model, opt *nn.AdamW) (TrainState, er
 	if err := ReadJSON(filepath.Join(d, "state.json"), &st); err != nil {
 		return st, err
 	}
-	src, err := llama.Load(d, llama.LoadOptions{})
-	if err != nil {
-		return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
+	var copyIn func() error
+	if a := m.Adapter(); a != nil {
+		if !isAdapterDir(d) {
+			return st, fmt.Errorf("popi: checkpoint %s holds a full model, but this run trains LoRA adapters", d)
+		}
+		src, err := llama.LoadAdapter(d, m.Config)
+		if err != nil {
+			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
+		}
+		copyIn = func() error { return a.CopyFrom(src) }
+	} else {
+		if isAdapterDir(d) {
+			return st, fmt.Errorf("popi: checkpoint %s holds a LoRA adapter, but this run fine-tunes the full model", d)
+		}
+		src, err := llama.Load(d, llama.LoadOptions{})
+		if err != nil {
+			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
+		}
+		copyIn = func() error { return CopyWeights(m, src) }
 	}
 	var s *nn.AdamWState
 	if opt != nil {
+		var err error
 		if s, err = nn.ReadAdamWState(filepath.Join(d, "optimizer.bin")); err != nil {
 			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
 		}
 	}
-	if err := CopyWeights(m, src); err != nil {
+	if err := copyIn(); err != nil {
 		return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
 	}
 	if opt != nil {

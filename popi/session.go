@@ -22,6 +22,9 @@ type session struct {
 	base *llama.Model
 	tok  *llama.Tokenizer
 	enc  *prompt.ChatEncoder
+	// lora: the trained models are adapters on base (PipelineConfig.LoRA resolved
+	// against the base's size).
+	lora bool
 }
 
 // openPlan resolves a configuration and checks its base model directory, the checks made
@@ -138,7 +141,21 @@ func (s *session) loadBase() error {
 		return err
 	}
 	s.base, s.tok, s.enc = base, tok, enc
+	s.lora = c.LoRA.Enabled(base.NumParams())
 	return nil
+}
+
+// loadTrained loads a trained model of the run: a PEFT adapter directory as a view of the
+// base, a model directory as its own model.
+func (s *session) loadTrained(dir string) (*llama.Model, error) {
+	if isAdapterDir(dir) {
+		a, err := llama.LoadAdapter(dir, s.base.Config)
+		if err != nil {
+			return nil, err
+		}
+		return s.base.WithAdapter(a)
+	}
+	return llama.Load(dir, llama.LoadOptions{WeightType: s.plan.Config.WeightType})
 }
 
 // judge is the exact judge on the persona world, the LLM judge when configured, and none

@@ -22,6 +22,9 @@ type phase[T any] struct {
 	Opt   *nn.AdamW
 	// RNG is the sampling generator whose state is checkpointed (nil if the phase samples nothing).
 	RNG *rand.PCG
+	// Train, when set, is the trained model's autograd view, whose LoRA dropout mask
+	// counter is checkpointed with the RNG.
+	Train *llama.Trainable
 
 	Data      []T
 	BatchSize int
@@ -62,6 +65,9 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 					return st, fmt.Errorf("popi: checkpoint %s: RNG state: %w", p.ckptDir(), err)
 				}
 			}
+			if p.Train != nil {
+				p.Train.SetDropoutCalls(st.DropoutCalls)
+			}
 			p.Run.Logf("[%s] resumed at step %d/%d\n", p.Name, st.Step, p.Steps)
 			if st.Done {
 				return st, nil
@@ -80,6 +86,9 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 			}
 			st.RNG = b
 		}
+		if p.Train != nil {
+			st.DropoutCalls = p.Train.DropoutCalls()
+		}
 		// The log holds every row up to st.Step before the checkpoint says it does.
 		if err := p.Run.SyncMetrics(); err != nil {
 			return err
@@ -90,6 +99,10 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 	var lastRNG []byte
 	if p.RNG != nil {
 		lastRNG, _ = p.RNG.MarshalBinary()
+	}
+	var lastDrop uint64
+	if p.Train != nil {
+		lastDrop = p.Train.DropoutCalls()
 	}
 	prog := NewProgress(p.Name, st.Step, p.Steps, "steps")
 	stepFn := p.Step
@@ -124,6 +137,9 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 			if p.RNG != nil {
 				lastRNG, _ = p.RNG.MarshalBinary()
 			}
+			if p.Train != nil {
+				lastDrop = p.Train.DropoutCalls()
+			}
 			if p.Every > 0 && st.Step%p.Every == 0 && st.Step < p.Steps {
 				if err := save(); err != nil {
 					return fmt.Errorf("popi: checkpoint: %w", err)
@@ -141,6 +157,9 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				if uerr := p.RNG.UnmarshalBinary(lastRNG); uerr != nil {
 					return st, uerr
 				}
+			}
+			if p.Train != nil {
+				p.Train.SetDropoutCalls(lastDrop)
 			}
 			if serr := save(); serr != nil {
 				return st, errors.Join(err, serr)

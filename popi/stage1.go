@@ -289,6 +289,9 @@ type stage1Setup struct {
 	opt   *nn.AdamW
 	pcg   *rand.PCG
 	stats *stage1Stats
+	times *stageTimes
+	s     *Stage1
+	gen   int64 // the objective's GeneratorTokens before the step
 }
 
 func (s *Stage1) setup() (*stage1Setup, error) {
@@ -311,17 +314,21 @@ func (s *Stage1) setup() (*stage1Setup, error) {
 	gc.Sample = rl.SampleOptions{Temperature: c.Temperature, TopP: c.TopP, MaxTokens: c.MaxTokens, StopIDs: []int{s.Policy.Enc.End}}
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)
-	stats := &stage1Stats{}
-	g := &rl.GRPO{Policy: s.Policy, Ref: s.Ref, Opt: opt, GroupReward: summaryReward(s.Obj, stats), Config: gc, Rand: rng}
-	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats}, nil
+	stats, times := &stage1Stats{}, &stageTimes{}
+	g := &rl.GRPO{Policy: timedPolicy{s.Policy, times}, Ref: timedPolicy{s.Ref, times}, Opt: timedOpt{opt, times},
+		GroupReward: timedReward(summaryReward(s.Obj, stats), times), Config: gc, Rand: rng}
+	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats, times: times, s: s, gen: s.Obj.GeneratorTokens()}, nil
 }
 
 // step is one GRPO step on prompts with the step's diagnostics added.
 func (su *stage1Setup) step(ctx context.Context, batch []rl.Prompt, lr float64) (map[string]float64, error) {
 	m, err := su.g.LoopStep(ctx, batch, lr)
+	gen := su.s.Obj.GeneratorTokens()
 	if err == nil {
 		su.stats.metrics(m)
+		su.times.metrics(m, su.s.Policy.Model, su.s.Obj.Gen, gen-su.gen)
 	}
+	su.gen = gen
 	return m, err
 }
 
@@ -329,7 +336,7 @@ func (su *stage1Setup) step(ctx context.Context, batch []rl.Prompt, lr float64) 
 func stage1Phase[T any](s *Stage1, su *stage1Setup, run *Run, items []T, resume bool) *phase[T] {
 	c := s.Config
 	return &phase[T]{
-		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: su.opt, RNG: su.pcg,
+		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: su.opt, RNG: su.pcg, Train: s.Policy.Trainable(),
 		Data: items, BatchSize: min(c.BatchSize, len(items)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
 		HeadName: "reward",

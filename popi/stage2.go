@@ -94,7 +94,7 @@ func (s *Stage2) Run(ctx context.Context, run *Run, name string, examples []rl.P
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	d := &rl.DPO{Policy: s.Policy, Opt: opt, Config: s.Pref, MicroBatch: c.MicroBatch}
 	ph := &phase[rl.PreferenceExample]{
-		Name: name, Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt,
+		Name: name, Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt, Train: s.Policy.Trainable(),
 		Data: examples, BatchSize: min(c.BatchSize, len(examples)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
 		Step: d.LoopStep, HeadName: "loss",

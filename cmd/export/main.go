@@ -5,7 +5,7 @@
 //
 //	go run ./cmd/export -model DIR -o out.gguf [-dtype auto|f32|bf16|f16] [-quant q8_0|q4_0|q4_k_m] [-name NAME] [-adapter DIR]
 //	go run ./cmd/export -model DIR -adapter DIR -format hf -o OUTDIR
-//	go run ./cmd/export -random 1b|30m -o out.gguf [-dtype f32|bf16|f16] [-quant ...] [-seed 1]
+//	go run ./cmd/export -random 1b|3b|30m -o out.gguf [-dtype f32|bf16|f16] [-quant ...] [-seed 1]
 //
 // -quant stores the matrices in llama.cpp's block formats, quantized with
 // its reference quantizers and, for q4_k_m, its Q4_K_M type mix (Q6_K for
@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "Hugging Face model directory or .gguf file")
-	random := fs.String("random", "", "random weights of a benchmark shape instead of -model: 1b or 30m")
+	random := fs.String("random", "", "random weights of a benchmark shape instead of -model: 1b, 3b (Llama-3.2 shapes) or 30m")
 	out := fs.String("o", "", "output .gguf path, or directory with -format hf (required)")
 	dtype := fs.String("dtype", "auto", "stored matrix type: auto (keep; f32 for -random), f32, bf16 or f16")
 	seed := fs.Uint64("seed", 1, "seed of -random weights (the benchmarks use 1)")
@@ -186,8 +186,8 @@ func randomDType(s string) (tensor.DType, error) {
 
 // benchConfig returns the model shapes of llama's benchmarks.
 func benchConfig(shape string) (*llama.Config, error) {
-	if shape != "1b" && shape != "30m" {
-		return nil, fmt.Errorf("unknown -random shape %q (want 1b or 30m)", shape)
+	if shape != "1b" && shape != "3b" && shape != "30m" {
+		return nil, fmt.Errorf("unknown -random shape %q (want 1b, 3b or 30m)", shape)
 	}
 	return llama.ShapeConfig(shape)
 }

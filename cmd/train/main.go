@@ -7,12 +7,17 @@
 // world (fixed seed) and the built-in tiny base model in models/popi-tiny, in minutes on
 // two cores. -preset paper starts from the paper's hyperparameters instead (section 5.1;
 // popi.PaperPipelineConfig documents the ones the paper leaves open); flags given after it
-// override single values. A β list (-beta 0.1,0.05,0.01) runs the paper's grid search, one
+// override single values. Bases of 100M parameters and more train LoRA adapters (PEFT
+// layout, -lora-r, -lora-alpha, -lora-dropout, -lora-targets) on one frozen copy of the
+// base shared by every model of the run, also when it is quantized (QLoRA); -lora on|off
+// forces the choice. A β list (-beta 0.1,0.05,0.01) runs the paper's grid search, one
 // run per β in <out>/beta-<β>, and writes the Table 7 rows to <out>/beta_grid.md.
 //
 //	go run ./cmd/train
 //	go run ./cmd/train -seed 2 -out runs/seed2
 //	go run ./cmd/train -resume -out runs/seed2      # continue after Ctrl-C
+//	go run ./cmd/train -model ~/Llama-3.2-1B-Instruct -lora-r 16 -lr 1e-4   # LoRA (default above 100M parameters)
+//	go run ./cmd/train -model llama-3b-q4_k_m.gguf -lr 1e-4                  # QLoRA on a quantized GGUF base
 //	go run ./cmd/train -preset paper -model ~/Llama-3.2-3B-Instruct -family elix \
 //	    -data elix/train -heldout elix/test \
 //	    -judge-url https://api.openai.com/v1 -judge-key-env OPENAI_API_KEY
@@ -87,7 +92,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of episodes, sampling, data order and evaluation (the world's seed is fixed)")
 	fs.StringVar(&c.ModelDir, "model", c.ModelDir, "base model: Hugging Face LLaMA directory (config.json, safetensors, tokenizer)")
 	fs.BoolVar(&c.Plain, "plain", c.Plain, "render prompts with the plain template (base, non-instruct model)")
-	fs.StringVar(&c.WeightType, "weights", c.WeightType, "in-memory weight type: auto, f32, bf16, f16 (training needs f32)")
+	fs.StringVar(&c.WeightType, "weights", c.WeightType, "in-memory weight type: auto, f32, bf16, f16, or q8_0, q4_0, q4_k_m (quantized at load, QLoRA); full fine-tuning needs f32")
+	fs.StringVar(&c.LoRA.Mode, "lora", c.LoRA.Mode, "LoRA adapters on one frozen base instead of full fine-tuning: auto (on for bases of 100M parameters and more), on, off")
+	fs.IntVar(&c.LoRA.R, "lora-r", c.LoRA.R, "LoRA rank r")
+	fs.Float64Var(&c.LoRA.Alpha, "lora-alpha", c.LoRA.Alpha, "LoRA lora_alpha (adapter output scaled by alpha/r)")
+	fs.Float64Var(&c.LoRA.Dropout, "lora-dropout", c.LoRA.Dropout, "LoRA lora_dropout (probability, 0 <= p < 1)")
+	loraTargets := fs.String("lora-targets", strings.Join(c.LoRA.Targets, ","), "comma-separated adapted projections (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj); empty: all seven")
 	data := fs.String("data", "", "comma-separated data files or directories of shards (JSONL/JSON/parquet); empty: the persona world")
 	heldOut := fs.String("heldout", "", "comma-separated held-out files: the official test split (training users, unseen prompts) or held-out users (default: -heldout-frac of -data's users)")
 	fs.StringVar(&c.Family, "family", c.Family, "dataset family: elix, review, roleplay, alignx")
@@ -143,6 +153,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c.DataFiles, c.HeldOutFiles = splitList(*data), splitList(*heldOut)
+	c.LoRA.Targets = splitList(*loraTargets)
+	if c.LoRA.R == 0 || c.LoRA.Alpha == 0 {
+		fmt.Fprintf(stderr, "train: -lora-r and -lora-alpha must be positive (got %d and %g)\n", c.LoRA.R, c.LoRA.Alpha)
+		return 2
+	}
+	if *loraTargets != "" && len(c.LoRA.Targets) == 0 {
+		fmt.Fprintf(stderr, "train: -lora-targets %q names no projection\n", *loraTargets)
+		return 2
+	}
 	c.Stage2.CheckpointEvery = c.Stage1.CheckpointEvery
 	for _, t := range transfers {
 		spec, err := popi.ParseTransferSpec(t)
