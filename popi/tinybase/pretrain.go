@@ -27,7 +27,10 @@ type Config struct {
 	Examples         int          // corpus examples
 	Mix              []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
 	CleanSummaryRate float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
-	TopicSwapRate    float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
+	// ConciseSummaryRate is world.CorpusConfig.ConciseSummaryRate: the share of summary
+	// targets in the concise register, the rest instruct-style (0 = world default, 0.25).
+	ConciseSummaryRate float64
+	TopicSwapRate      float64 // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
 	// AnswerAllTopics makes the prompts answered in the corpus cover every topic of the
 	// world, held-out topics included, as a real base LLM knows the topics its held-out
 	// users ask about. Users, their pairs and the summaries written from them stay on
@@ -173,7 +176,7 @@ func Corpus(c *Config) (*world.World, []prompt.ChatExample, []world.Kind, error)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
-	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate}
+	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate, ConciseSummaryRate: c.ConciseSummaryRate}
 	if c.AnswerAllTopics {
 		cc.AnswerTopics = w.AllTopics()
 	}
