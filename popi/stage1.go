@@ -37,6 +37,10 @@ type Stage1Config struct {
 	// prompt then carries exactly one target pair.
 	PromptDependent bool
 	CheckpointEvery int
+	// EvalEvery is the number of steps between held-out evaluations of πφ (0: only before
+	// and after training, when the pipeline sets Stage1.Eval); EvalUsers held-out users
+	// (0: all evaluated ones) with EvalPairs target pairs each (0: all).
+	EvalEvery, EvalUsers, EvalPairs int
 }
 
 // Validate reports a configuration error.
@@ -54,6 +58,8 @@ func (c Stage1Config) Validate() error {
 		return fmt.Errorf("popi: stage 1 RewardPairs must be > 0, got %d", c.RewardPairs)
 	case c.Warmup < 0:
 		return fmt.Errorf("popi: stage 1 warm-up %d must not be negative", c.Warmup)
+	case c.EvalEvery < 0 || c.EvalUsers < 0 || c.EvalPairs < 0:
+		return fmt.Errorf("popi: stage 1 EvalEvery, EvalUsers and EvalPairs must not be negative")
 	}
 	return nil
 }
@@ -241,6 +247,9 @@ type Stage1 struct {
 	Ref    *LMPolicy // πφ_ref
 	Obj    *Objective
 	Tok    *llama.Tokenizer
+	// Eval, if set, evaluates πφ on held-out users before training, every
+	// Config.EvalEvery steps and after the last step (TrainState.HeldOut).
+	Eval *Stage1Eval
 }
 
 // Run trains πφ in run (resuming from run's Stage-1 checkpoint when resume is set) and
@@ -280,6 +289,10 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
 		Step: step, HeadName: "reward",
 		Headline: func(m map[string]float64) (float64, float64) { return m["reward"], m["reward_std"] },
+		Record: func(m map[string]float64, r *StepRecord) {
+			r.Acc, r.Len = m["summary_acc"], m["completions/mean_length"]
+		},
+		EvalEvery: c.EvalEvery,
 		Detail: func(m map[string]float64) string {
 			d := fmt.Sprintf("  group-spread %.4f pair-noise %.4f  len %.1f w", m["reward_group_std"], m["reward_pair_noise"], m["summary_words"])
 			if v, ok := m["summary_acc"]; ok {
@@ -290,6 +303,11 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 			}
 			return d
 		},
+	}
+	if s.Eval != nil {
+		ph.Eval = func(ctx context.Context, step int) (HeldOutRecord, error) {
+			return s.Eval.Evaluate(ctx, s.Policy.Model, step)
+		}
 	}
 	return ph.run(ctx)
 }
