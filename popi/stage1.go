@@ -37,6 +37,9 @@ type Stage1Config struct {
 	// prompt then carries exactly one target pair.
 	PromptDependent bool
 	CheckpointEvery int
+	// Advantage is the normalisation of the group-centred rewards: "group" (GRPO: the
+	// group's standard deviation; also when empty), "batch" (the batch's) or "none".
+	Advantage string
 	// EvalEvery is the number of steps between held-out evaluations of πφ (0: only before
 	// and after training, when the pipeline sets Stage1.Eval); EvalUsers held-out users
 	// (0: all evaluated ones) with EvalPairs target pairs each (0: all).
@@ -58,6 +61,8 @@ func (c Stage1Config) Validate() error {
 		return fmt.Errorf("popi: stage 1 RewardPairs must be > 0, got %d", c.RewardPairs)
 	case c.Warmup < 0:
 		return fmt.Errorf("popi: stage 1 warm-up %d must not be negative", c.Warmup)
+	case c.Advantage != "" && c.Advantage != "group" && c.Advantage != "batch" && c.Advantage != "none":
+		return fmt.Errorf("popi: stage 1 advantage normalisation %q: want group, batch or none", c.Advantage)
 	case c.EvalEvery < 0 || c.EvalUsers < 0 || c.EvalPairs < 0:
 		return fmt.Errorf("popi: stage 1 EvalEvery, EvalUsers and EvalPairs must not be negative")
 	}
@@ -271,6 +276,12 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 	gc.GroupSize = c.GroupSize
 	gc.Alpha = alpha
 	gc.MicroBatch = c.MicroBatch
+	switch c.Advantage {
+	case "batch":
+		gc.Scale = rl.ScaleBatch
+	case "none":
+		gc.Scale = rl.ScaleNone
+	}
 	gc.Sample = rl.SampleOptions{Temperature: c.Temperature, TopP: c.TopP, MaxTokens: c.MaxTokens, StopIDs: []int{s.Policy.Enc.End}}
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)

@@ -42,6 +42,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&c.Examples, "examples", c.Examples, "corpus examples")
 	fs.Float64Var(&c.TopicSwapRate, "topic-swap", c.TopicSwapRate, "fraction of examples whose topics are renamed to made-up words")
 	fs.Float64Var(&c.ConciseSummaryRate, "concise", c.ConciseSummaryRate, "share of summary targets in the concise register, the rest instruct-style (0: the world's default)")
+	fs.Float64Var(&c.CleanSummaryRate, "clean", c.CleanSummaryRate, "share of summary-conditioned answers whose summary is concise and correct (0: the world's default)")
+	fs.IntVar(&c.MinSummaryShots, "min-summary-shots", c.MinSummaryShots, "summaries are written from between this many and 4 pairs (0: always 4)")
 	fs.BoolVar(&c.AnswerAllTopics, "answer-all-topics", c.AnswerAllTopics, "answered prompts cover every topic, held-out ones included (users and pairs stay training ones)")
 	fs.IntVar(&c.TokenizerExamples, "tokenizer-examples", c.TokenizerExamples, "examples the BPE is trained on")
 	fs.IntVar(&c.VocabSize, "vocab", c.VocabSize, "vocabulary size (bytes + merges + specials)")

@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.Stage1.Temperature, "temperature", c.Stage1.Temperature, "summary sampling temperature in Stage 1")
 	fs.IntVar(&c.Stage1.MaxTokens, "summary-tokens", c.Stage1.MaxTokens, "summary length limit (tokens)")
 	fs.IntVar(&c.Stage1.RewardPairs, "reward-pairs", c.Stage1.RewardPairs, "target pairs averaged per Stage-1 reward")
+	fs.StringVar(&c.Stage1.Advantage, "advantage", c.Stage1.Advantage, "Stage 1 advantage normalisation: group (GRPO), batch or none")
 	fs.IntVar(&c.Stage1.EvalEvery, "eval-every", c.Stage1.EvalEvery, "Stage 1 held-out evaluation every N steps (also before and after training)")
 	fs.IntVar(&c.Stage1.EvalUsers, "eval-every-users", c.Stage1.EvalUsers, "held-out users in Stage 1's held-out evaluation (0: all evaluated)")
 	fs.IntVar(&c.Stage1.EvalPairs, "eval-every-pairs", c.Stage1.EvalPairs, "target pairs per user in Stage 1's held-out evaluation (0: all)")

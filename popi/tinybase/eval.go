@@ -66,6 +66,9 @@ type SummaryStats struct {
 	// Concise is the fraction written in the concise register (at most ConciseWords
 	// words), ConciseAccuracy their mean attribute accuracy (0 when there is none).
 	Concise, ConciseAccuracy float64
+	// ByAttr is the fraction of summaries stating each attribute (level, tone, length)
+	// correctly.
+	ByAttr [world.NumAttrs]float64
 }
 
 // ConciseWords is the longest summary, in words, counted as the concise register: the
@@ -92,8 +95,8 @@ func (r *EvalReport) String() string {
 		name string
 		st   SummaryStats
 	}{{"greedy", r.GreedySummary}, {"sampled", r.SampledSummary}} {
-		fmt.Fprintf(&b, "  summaries (%s, %d): accuracy %.3f, wrong %.2f, missing %.2f attrs, %.1f words / %.1f tokens, parseable %.3f; concise register %.3f (accuracy %.3f)\n",
-			s.name, r.Summaries, s.st.Accuracy, s.st.Wrong, s.st.Missing, s.st.Words, s.st.Tokens, s.st.Parseable, s.st.Concise, s.st.ConciseAccuracy)
+		fmt.Fprintf(&b, "  summaries (%s, %d): accuracy %.3f (level %.2f, tone %.2f, length %.2f), wrong %.2f, missing %.2f attrs, %.1f words / %.1f tokens, parseable %.3f; concise register %.3f (accuracy %.3f)\n",
+			s.name, r.Summaries, s.st.Accuracy, s.st.ByAttr[0], s.st.ByAttr[1], s.st.ByAttr[2], s.st.Wrong, s.st.Missing, s.st.Words, s.st.Tokens, s.st.Parseable, s.st.Concise, s.st.ConciseAccuracy)
 	}
 	for _, e := range r.Examples {
 		fmt.Fprintf(&b, "  example: %s\n", e)
@@ -290,6 +293,12 @@ func (e *baseEval) summaries(r *EvalReport) error {
 	addStats := func(st *SummaryStats, p world.Persona, rep popi.Reply) {
 		sc := world.ScoreSummary(p, rep.Text)
 		st.Accuracy += sc.Accuracy()
+		stated := world.ParseSummary(rep.Text)
+		for a := range st.ByAttr {
+			if stated[a] == p[a] {
+				st.ByAttr[a]++
+			}
+		}
 		st.Wrong += float64(sc.Wrong)
 		st.Missing += float64(sc.Missing)
 		st.Words += float64(sc.Words)
@@ -341,6 +350,9 @@ func (e *baseEval) summaries(r *EvalReport) error {
 			st.Tokens /= n
 			st.Parseable /= n
 			st.Concise /= n
+			for a := range st.ByAttr {
+				st.ByAttr[a] /= n
+			}
 		}
 	}
 	return nil

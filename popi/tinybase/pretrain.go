@@ -30,6 +30,7 @@ type Config struct {
 	// ConciseSummaryRate is world.CorpusConfig.ConciseSummaryRate: the share of summary
 	// targets in the concise register, the rest instruct-style (0 = world default, 0.25).
 	ConciseSummaryRate float64
+	MinSummaryShots    int     // world.CorpusConfig.MinSummaryShots (0: every summary from 4 pairs)
 	TopicSwapRate      float64 // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
 	// AnswerAllTopics makes the prompts answered in the corpus cover every topic of the
 	// world, held-out topics included, as a real base LLM knows the topics its held-out
@@ -176,7 +177,8 @@ func Corpus(c *Config) (*world.World, []prompt.ChatExample, []world.Kind, error)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
-	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate, ConciseSummaryRate: c.ConciseSummaryRate}
+	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate, ConciseSummaryRate: c.ConciseSummaryRate,
+		MinSummaryShots: c.MinSummaryShots}
 	if c.AnswerAllTopics {
 		cc.AnswerTopics = w.AllTopics()
 	}

@@ -55,6 +55,10 @@ type CorpusConfig struct {
 	N     int       // number of examples
 	Seed  uint64    // sampling seed (independent of the world's seed)
 	Shots int       // pairs per signal set (4 if 0)
+	// MinSummaryShots, if set, makes a KindSummarize example's signal set 1 to Shots pairs
+	// drawn uniformly from [MinSummaryShots, Shots]: a persona shows in every chosen
+	// response, so even one pair determines it, and shorter sets are cheaper to learn from.
+	MinSummaryShots int
 	Mix   []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
 	// ConciseSummaryRate is the probability that a KindSummarize target is a concise
 	// correct summary (ConciseSummary) instead of an instruct-style one (InstructSummary):
@@ -84,6 +88,13 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	}
 	if shots < 1 || shots > w.Config.PairsPerUser {
 		return nil, fmt.Errorf("world: Corpus: shots %d not in [1, %d]", shots, w.Config.PairsPerUser)
+	}
+	minShots := cfg.MinSummaryShots
+	if minShots == 0 {
+		minShots = shots
+	}
+	if minShots < 1 || minShots > shots {
+		return nil, fmt.Errorf("world: Corpus: MinSummaryShots %d not in [1, %d]", minShots, shots)
 	}
 	mix := cfg.Mix
 	if mix == nil {
@@ -128,7 +139,8 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 		}
 		switch kind {
 		case KindSummarize:
-			ex.Signals = signals
+			ex.Signals = signals[:minShots+rng.IntN(shots-minShots+1)]
+			signals = ex.Signals
 			if rng.Float64() < concise {
 				ex.Summary, ex.Stated = ConciseSummary(rng, u.Persona), u.Persona
 			} else {

@@ -108,9 +108,9 @@ func instructDetail(rng *rand.Rand, examples []Pair) string {
 // does from the example pairs: a preamble (probability 0.9), each attribute stated
 // correctly with probability InstructCorrect, left out with InstructMissing or guessed
 // wrongly with InstructWrong, a stated attribute hedged with probability InstructHedge;
-// one to three generic claims; one or two restated examples; up to two irrelevant details
-// of the examples; a closing line (0.6). Attributes and generic claims come as a numbered
-// list or as a paragraph. stated reports the value the summary states for each attribute
+// then one or two generic claims (attributes and claims as a numbered list or a
+// paragraph); one or two restated examples; up to two irrelevant details of the examples;
+// a closing line (0.6). stated reports the value the summary states for each attribute
 // (Unknown when left out), which equals ParseSummary(summary).
 func InstructSummary(rng *rand.Rand, p Persona, examples []Pair) (summary string, stated Persona) {
 	confident := [NumAttrs][]string{summaryLevelPhrases, summaryTonePhrases, summaryLengthPhrases}
@@ -133,10 +133,10 @@ func InstructSummary(rng *rand.Rand, p Persona, examples []Pair) (summary string
 		}
 		body = append(body, fmt.Sprintf(pick(rng, phrases), statedSummaryKeyword(rng, attr, stated[attr])))
 	}
-	for _, i := range rng.Perm(len(instructGeneric))[:1+rng.IntN(3)] {
+	// The attributes come first, in random order, then one or two generic claims.
+	for _, i := range rng.Perm(len(instructGeneric))[:1+rng.IntN(2)] {
 		body = append(body, instructGeneric[i])
 	}
-	rng.Shuffle(len(body), func(i, j int) { body[i], body[j] = body[j], body[i] })
 
 	var b strings.Builder
 	if rng.Float64() < 0.9 {
