@@ -52,14 +52,14 @@ type Example struct {
 
 // CorpusConfig controls Corpus.
 type CorpusConfig struct {
-	N     int       // number of examples
-	Seed  uint64    // sampling seed (independent of the world's seed)
-	Shots int       // pairs per signal set (4 if 0)
+	N     int    // number of examples
+	Seed  uint64 // sampling seed (independent of the world's seed)
+	Shots int    // pairs per signal set (4 if 0)
 	// MinSummaryShots, if set, makes a KindSummarize example's signal set 1 to Shots pairs
 	// drawn uniformly from [MinSummaryShots, Shots]: a persona shows in every chosen
 	// response, so even one pair determines it, and shorter sets are cheaper to learn from.
 	MinSummaryShots int
-	Mix   []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
+	Mix             []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
 	// ConciseSummaryRate is the probability that a KindSummarize target is a concise
 	// correct summary (ConciseSummary) instead of an instruct-style one (InstructSummary):
 	// 0.25 if 0, negative for never.

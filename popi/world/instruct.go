@@ -26,12 +26,13 @@ const (
 )
 
 var (
+	// Preambles; like an instruct model's, most open the same way.
 	instructPreambles = []string{
 		"Based on the examples provided, here is a summary of the user's preferences.",
-		"After analyzing the examples, I can make some observations about what this user prefers.",
+		"Based on the comparisons above, I can make some observations about what this user prefers.",
+		"Based on my analysis of the examples, a few patterns emerge.",
 		"Here is a summary of the user's preferences based on the comparisons above.",
 		"Sure! Looking at the preferred and dispreferred responses, a few patterns emerge.",
-		"I have reviewed the examples above. Here is what they suggest about the user.",
 	}
 	// Hedged attribute statements; %s is the stating word or phrase (as in the confident
 	// phrases of ImperfectSummary). No negation precedes it.
