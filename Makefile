@@ -2,9 +2,9 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test test-go test-paths test-race test-arm64 vet check-generate bench fuzz
+.PHONY: test test-go test-paths test-race test-arm64 test-soak vet check-generate bench fuzz fuzz-long soak
 
-test: check-generate vet test-go test-paths test-race test-arm64
+test: check-generate vet test-go test-paths test-race test-arm64 test-soak
 
 # The generated kernel files (assembly, constants, per-ISA wrappers) must be what
 # `go generate ./kernels` writes: fails if regenerating changes anything under kernels/
@@ -47,9 +47,19 @@ test-arm64:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./kernels/... ./llama/...
 
+# Every Fuzz target in turn, 30 s each with minimization bounded to 5 s; prints a table of
+# executions and results (FUZZING.md records one). fuzz-long: 10 minutes per target.
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 60s $$pkg || exit 1; \
-		done; \
-	done
+	scripts/fuzz.sh 30s 5s
+
+fuzz-long:
+	scripts/fuzz.sh 10m 30s
+
+# SIGKILL cmd/train at random moments on a tiny config and check the resumed run ends as an
+# uninterrupted one (identical final models, one metrics row per (phase, step)).
+# test-soak is the short form (2 kills, under a minute); soak the full one (10 kills).
+test-soak:
+	scripts/soak_kill.sh 2
+
+soak:
+	scripts/soak_kill.sh 10

@@ -30,6 +30,7 @@ type kernelTable struct {
 	gemm           gemmPath // Sgemm, SgemmHalf
 	adamw          func(w, g, m, v []float32, h AdamWHyper)
 	swigluBackward func(dgate, dup, dy, gate, up []float32)
+	quant          quantKernels // QGemm, QDequantizeRows (quant_gemm.go)
 }
 
 // tileFunc is a tile product of the tiled attention: C[rows x cols] +=

@@ -22,6 +22,7 @@ var avx512Kernels = kernelTable{
 	gemm:           gemmPath{f32: &avx512Arch, gemv: &gemvAVX512, bf16Dot: bf16DotIfSupported()},
 	adamw:          avx512AdamW,
 	swigluBackward: avx512SwiGLUBackward,
+	quant:          quantAVX512(),
 }
 
 var avx2Kernels = kernelTable{
@@ -30,6 +31,7 @@ var avx2Kernels = kernelTable{
 	gemm:           gemmPath{f32: &avx2Arch, gemv: &gemvAVX2},
 	adamw:          avx2AdamW,
 	swigluBackward: swigluBackwardGo,
+	quant:          quantAVX2,
 }
 
 // avx512Arch: 8×48 tile = 24 zmm accumulators, 3 zmm of B and broadcasts of A.

@@ -11,6 +11,7 @@ var neonKernels = kernelTable{
 	gemm:           gemmPath{f32: &neonArch, gemv: &gemvNEON},
 	adamw:          adamwGeneric,
 	swigluBackward: swigluBackwardGo,
+	quant:          quantNEONIfSupported(),
 }
 
 // neonArch: 8×8 tile, A micro-panel 8×kc×4 B = 8 KiB in L1, B block kc×nb

@@ -19,4 +19,5 @@ var genericKernels = kernelTable{
 	gemm:           gemmPath{f32: &genericArch, gemv: &gemvGeneric},
 	adamw:          adamwGeneric,
 	swigluBackward: swigluBackwardGo,
+	quant:          quantGo,
 }

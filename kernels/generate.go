@@ -9,3 +9,4 @@ package kernels
 //go:generate go run ./internal/gen attention
 //go:generate go run ./internal/gen vector
 //go:generate go run ./internal/gen wrappers
+//go:generate go run ./internal/gen quant

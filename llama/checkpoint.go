@@ -13,8 +13,12 @@ import (
 // norm weights f32; no lm_head when tied). Each file is written atomically
 // (temporary file + rename), the weights first, so a reader never sees a
 // config without its weights. torch_dtype is set from the matrices' type.
-// Tokenizer files are not written.
+// Tokenizer files are not written. A view with an adapter (WithAdapter) is
+// refused: save its adapter (Adapter.Save) or a merged copy (Merge).
 func (m *Model) Save(dir string) error {
+	if m.adapter != nil {
+		return fmt.Errorf("llama: save: the model is a view with a LoRA adapter; save the adapter (Adapter.Save) or a merged copy (Merge)")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("llama: save: %w", err)
 	}

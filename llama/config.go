@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // RopeScaling is the llama3 rotary-frequency scaling of Llama 3.1/3.2 (HF rope_type "llama3").
@@ -73,9 +74,12 @@ type hfConfig struct {
 	PretrainingTP     *int            `json:"pretraining_tp"`
 }
 
+// maxConfigFile caps config.json (a real one is a few kilobytes).
+const maxConfigFile = 16 << 20
+
 // LoadConfig reads and validates a HF config.json.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxConfigFile)
 	if err != nil {
 		return nil, fmt.Errorf("llama: config: %w", err)
 	}

@@ -10,9 +10,17 @@
 //     .safetensors file, a sharded model.safetensors.index.json, or a llama.cpp .gguf file
 //     (GGUF names are mapped to HF names and llama.cpp's Q/K row permutation is undone).
 //     Tensors are read on demand, never all at once; their element types are tensor.DType
-//     (F32, BF16, F16; GGUF Q8_0 is widened to F32). WriteSafetensors writes the standard
-//     layout atomically; WriteGGUF writes a model and its tokenizer as GGUF v3 that
-//     llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs divisors).
+//     (F32, BF16, F16, and llama.cpp's Q8_0, Q4_0, Q4_K, Q6_K blocks). WriteSafetensors
+//     writes the standard layout atomically; WriteGGUF writes a model and its tokenizer as
+//     GGUF v3 that llama.cpp loads (Q/K rows permuted back, llama3 scaling as rope_freqs
+//     divisors), optionally quantized (QuantMix q8_0, q4_0, q4_k_m: llama.cpp's reference
+//     quantizers and Q4_K_M type mix, byte for byte as llama-quantize writes them).
+//   - Quantized weights (model_load_quant.go, quant_mix.go): a GGUF's quantized matrices
+//     are kept in their stored blocks (Matrix.Q), read into one buffer without conversion
+//     (only attn_q/attn_k rows reordered), and multiplied by kernels.QGemm (8-bit
+//     activations and integer dot products for decode, dequantized panels for prefill);
+//     Model.Quantize and LoadOptions.WeightType q8_0/q4_0/q4_k_m quantize in memory. In
+//     training a quantized matrix is a frozen constant of its values.
 //     Every file is written through internal/atomicfile.
 //   - SaveModelDir (model_dir.go): the one model-directory saver (weights, config,
 //     tokenizer files and caller extras, swapped in whole by atomicfile.ReplaceDir), used
@@ -39,6 +47,23 @@
 // Model (model*.go, forward*.go, kvcache*.go, generate*.go, sample*.go, score*.go, train*.go):
 // the transformer itself with HF semantics (RMSNorm, GQA attention with rotate_half RoPE,
 // SwiGLU MLP, tied or untied lm_head), KV-cached inference, generation, sequence scoring
-// and training, built on packages tensor and nn. Large weight buffers are advised to use
+// and training, built on packages tensor and nn. Scoring computes logits in row chunks
+// (at most 128 MB at once, same values); training losses use nn's fused, chunked
+// lm_head + log-softmax for large logit matrices; Trainable checkpoints each decoder block
+// (recomputed in backward) by default from AutoCheckpointParams (100M) parameters.
+//
+// LoRA adapters (adapter*.go), as Hugging Face PEFT defines them: an Adapter holds rank-r
+// matrices A [r, in] and B [out, r] for any of the q/k/v/o/gate/up/down projections of
+// any layers (scale lora_alpha/r, optional input dropout, B = 0 and kaiming-uniform A at
+// NewAdapter). Model.WithAdapter(a) is a cheap view of one base model's weights (nothing
+// copied) running a; views with different adapters (or none) share one base, and every
+// *Model API works on them: Runner inference (each adapted projection adds two thin GEMMs
+// to its fused base GEMM), Score, Generate, and Trainable, where a view's base weights,
+// f32 included, are frozen constants and Params are only the adapters' A and B (sharing
+// their storage, so optimizer steps reach inference at once). A view without adapter, or
+// with B = 0, computes the base model's logits bit for bit. Adapter.Save / LoadAdapter /
+// ParseAdapter read and write PEFT's adapter_config.json and adapter_model.safetensors
+// (validated, clear errors); Model.Merge and LoadMerged fold an adapter into the weights
+// (f32 arithmetic, one rounding per weight for a 16-bit base) for export. Large weight buffers are advised to use
 // transparent huge pages on Linux (weights_alloc.go; POPI_HUGEPAGES=0 turns it off).
 package llama

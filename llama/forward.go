@@ -32,6 +32,7 @@ type Runner struct {
 	x, xn, qkv, att, gu, act []float32
 	pos                      []int // position of each token row
 	logits                   []float32
+	loraT                    []float32 // adapter scratch: rows x rank
 
 	cos, sin []float32 // RoPE table [ropeLen][headDim/2]
 	ropeLen  int
@@ -154,13 +155,38 @@ func (r *Runner) check(batch []Seq) (tokens, logitRows int, err error) {
 // runs per sequence against its own cache. Invalid input returns an error
 // before any cache is modified.
 func (r *Runner) Forward(batch []Seq) error {
-	n, logitRows, err := r.check(batch)
+	logitRows, err := r.forwardHidden(batch)
 	if err != nil {
 		return err
 	}
+	m, d := r.m, r.m.dims
+	r.logits = grow(r.logits, logitRows*d.vocab)
+	m.LMHead.MulT(logitRows, r.xn, 0, r.logits, m.AllowBF16Dot)
+	out := 0
+	for i := range batch {
+		s := &batch[i]
+		k := 1
+		if s.AllLogits {
+			k = len(s.Tokens)
+		}
+		s.Logits = r.logits[out*d.vocab : (out+k)*d.vocab]
+		out += k
+	}
+	return nil
+}
+
+// forwardHidden is Forward up to the output projection: it leaves the
+// final-normed hidden states of the rows that want logits packed in r.xn
+// (sequence after sequence; every token of an AllLogits sequence, the last
+// one of the others) and returns their number. Seq.Logits is not set.
+func (r *Runner) forwardHidden(batch []Seq) (int, error) {
+	n, logitRows, err := r.check(batch)
+	if err != nil {
+		return 0, err
+	}
 	for i := range batch {
 		if err := batch[i].Cache.reserve(len(batch[i].Tokens)); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	m, d := r.m, r.m.dims
@@ -198,19 +224,7 @@ func (r *Runner) Forward(batch []Seq) error {
 		}
 		row += len(s.Tokens)
 	}
-	r.logits = grow(r.logits, logitRows*d.vocab)
-	m.LMHead.MulT(logitRows, r.xn, 0, r.logits, m.AllowBF16Dot)
-	out = 0
-	for i := range batch {
-		s := &batch[i]
-		k := 1
-		if s.AllLogits {
-			k = len(s.Tokens)
-		}
-		s.Logits = r.logits[out*d.vocab : (out+k)*d.vocab]
-		out += k
-	}
-	return nil
+	return logitRows, nil
 }
 
 // rowWork is the work (in elements of a row times a cost weight) from which
@@ -275,6 +289,12 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.K.mulT(n, r.xn, 0, r.qkv[d.qDim:], qkvW, dot)
 		w.V.mulT(n, r.xn, 0, r.qkv[d.qDim+d.kvDim:], qkvW, dot)
 	}
+	ad, ls := r.adapterLayer(l)
+	if ad != nil {
+		r.addLoRA(ad[ProjQ], ls, n, r.xn, r.qkv, qkvW)
+		r.addLoRA(ad[ProjK], ls, n, r.xn, r.qkv[d.qDim:], qkvW)
+		r.addLoRA(ad[ProjV], ls, n, r.xn, r.qkv[d.qDim+d.kvDim:], qkvW)
+	}
 	r.perRow(n, d.qDim+d.kvDim, r.ropeFn)
 
 	// Append keys/values to the caches and queue one attention job per
@@ -310,6 +330,9 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 	}
 	kernels.ParallelFor(len(r.jobs), 1, r.attnFn)
 	w.O.MulT(n, r.att, 1, r.x, dot) // residual: x += attn·Woᵀ
+	if ad != nil {
+		r.addLoRA(ad[ProjO], ls, n, r.att, r.x, d.hidden)
+	}
 
 	r.curNorm = w.MLPNorm
 	r.perRow(n, d.hidden, r.normFn)
@@ -320,6 +343,13 @@ func (r *Runner) layer(l int, batch []Seq, n int) {
 		w.Gate.mulT(n, r.xn, 0, r.gu, 2*I, dot)
 		w.Up.mulT(n, r.xn, 0, r.gu[I:], 2*I, dot)
 	}
+	if ad != nil {
+		r.addLoRA(ad[ProjGate], ls, n, r.xn, r.gu, 2*I)
+		r.addLoRA(ad[ProjUp], ls, n, r.xn, r.gu[I:], 2*I)
+	}
 	r.perRow(n, 4*I, r.swigluFn)
 	w.Down.MulT(n, r.act, 1, r.x, dot) // residual: x += mlp·Wdownᵀ
+	if ad != nil {
+		r.addLoRA(ad[ProjDown], ls, n, r.act, r.x, d.hidden)
+	}
 }

@@ -87,6 +87,14 @@ func (r *Runner) checkGenerate(prompt []int, opts *GenerateOptions) error {
 	return nil
 }
 
+// maxInitialGen bounds the room for generated tokens allocated up front (KV cache rows
+// and the output slice); past it they grow on demand, up to the model's context. So a
+// huge MaxTokens costs memory only for the tokens actually generated (issue 16: a
+// -max-tokens of 1e9 preallocated the whole cache, 9e18 made makeslice panic).
+const maxInitialGen = 1024
+
+func initialGen(maxTokens int) int { return min(maxTokens, maxInitialGen) }
+
 // Generate continues prompt with one completion.
 func (r *Runner) Generate(prompt []int, opts GenerateOptions) (Completion, error) {
 	cs, err := r.GenerateN(prompt, 1, opts)
@@ -106,7 +114,7 @@ func (r *Runner) GenerateN(prompt []int, n int, opts GenerateOptions) ([]Complet
 	if err := r.checkGenerate(prompt, &opts); err != nil {
 		return nil, err
 	}
-	base := r.m.NewKVCache(len(prompt) + opts.MaxTokens)
+	base := r.m.NewKVCache(len(prompt) + initialGen(opts.MaxTokens))
 	b := []Seq{{Cache: base, Tokens: prompt}}
 	if err := r.Forward(b); err != nil {
 		return nil, err
@@ -116,7 +124,7 @@ func (r *Runner) GenerateN(prompt []int, n int, opts GenerateOptions) ([]Complet
 	for i := range states {
 		c := base
 		if i < n-1 {
-			c = base.Clone(opts.MaxTokens)
+			c = base.Clone(initialGen(opts.MaxTokens))
 		}
 		states[i] = &genState{cache: c, sampler: NewSampler(opts.SampleOptions, opts.Seed, uint64(i))}
 	}
@@ -142,7 +150,7 @@ func (r *Runner) GenerateBatch(prompts [][]int, opts GenerateOptions) ([]Complet
 	states := make([]*genState, len(prompts))
 	b := make([]Seq, len(prompts))
 	for i, p := range prompts {
-		states[i] = &genState{cache: r.m.NewKVCache(len(p) + opts.MaxTokens), sampler: NewSampler(opts.SampleOptions, opts.Seed, uint64(i))}
+		states[i] = &genState{cache: r.m.NewKVCache(len(p) + initialGen(opts.MaxTokens)), sampler: NewSampler(opts.SampleOptions, opts.Seed, uint64(i))}
 		b[i] = Seq{Cache: states[i].cache, Tokens: p}
 	}
 	if err := r.Forward(b); err != nil {
@@ -175,7 +183,7 @@ func (r *Runner) GenerateGroups(prompts [][]int, n int, opts GenerateOptions) ([
 	}
 	b := make([]Seq, len(prompts))
 	for i, p := range prompts {
-		b[i] = Seq{Cache: r.m.NewKVCache(len(p) + opts.MaxTokens), Tokens: p}
+		b[i] = Seq{Cache: r.m.NewKVCache(len(p) + initialGen(opts.MaxTokens)), Tokens: p}
 	}
 	if err := r.Forward(b); err != nil {
 		return nil, err
@@ -187,7 +195,7 @@ func (r *Runner) GenerateGroups(prompts [][]int, n int, opts GenerateOptions) ([
 		for g := 0; g < n; g++ {
 			c := b[i].Cache
 			if g < n-1 {
-				c = c.Clone(opts.MaxTokens)
+				c = c.Clone(initialGen(opts.MaxTokens))
 			}
 			k := uint64(i*n + g)
 			states = append(states, &genState{cache: c, sampler: NewSampler(opts.SampleOptions, opts.Seed, k)})
@@ -215,7 +223,7 @@ func (r *Runner) decode(states []*genState, logits [][]float32, opts GenerateOpt
 	batch := make([]Seq, 0, len(states))
 	active := make([]*genState, 0, len(states))
 	for _, s := range states {
-		s.out = make([]int, 0, opts.MaxTokens)
+		s.out = make([]int, 0, initialGen(opts.MaxTokens))
 	}
 	// The unfinished states of a step sample in parallel (a draw reads the
 	// whole vocabulary row); each has its own sampler, so the draws do not

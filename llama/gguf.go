@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -34,7 +34,10 @@ const (
 const (
 	ggmlF32  = 0
 	ggmlF16  = 1
+	ggmlQ4_0 = 2
 	ggmlQ8_0 = 8
+	ggmlQ4_K = 12
+	ggmlQ6_K = 14
 	ggmlBF16 = 30
 )
 
@@ -313,22 +316,23 @@ func ggmlDType(t uint32) (tensor.DType, error) {
 		return tensor.BF16, nil
 	case ggmlQ8_0:
 		return tensor.Q8_0, nil
+	case ggmlQ4_0:
+		return tensor.Q4_0, nil
+	case ggmlQ4_K:
+		return tensor.Q4_K, nil
+	case ggmlQ6_K:
+		return tensor.Q6_K, nil
 	}
-	return 0, fmt.Errorf("unsupported ggml tensor type %d (supported: F32, F16, BF16, Q8_0)", t)
+	return 0, fmt.Errorf("unsupported ggml tensor type %d (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)", t)
 }
 
 // OpenGGUF opens and parses a GGUF file's header.
 func OpenGGUF(path string) (*GGUF, error) {
-	f, err := os.Open(path)
+	f, size, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("llama: gguf: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("llama: gguf: %w", err)
-	}
-	g, err := parseGGUF(f, st.Size())
+	g, err := parseGGUF(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("llama: gguf %s: %w", path, err)

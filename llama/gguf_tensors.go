@@ -200,5 +200,61 @@ func (t *GGUFTensors) ReadU16(name string) ([]uint16, tensor.DType, error) {
 	return out, ti.DType, nil
 }
 
+// ReadQuant reads the blocks of a quantized tensor (Q8_0, Q4_0, Q4_K, Q6_K)
+// as stored into dst (exactly its size), in HF row order: the only change
+// made is undoing llama.cpp's Q/K row permutation, whole rows of blocks at
+// a time. Every block scale must be finite.
+func (t *GGUFTensors) ReadQuant(name string, dst []byte) error {
+	ti, err := t.lookup(name)
+	if err != nil {
+		return err
+	}
+	if !ti.DType.IsQuant() || ti.DType == tensor.Q8_K {
+		return fmt.Errorf("llama: gguf: tensor %q is %s, not a quantized weight type", name, ti.DType)
+	}
+	if int64(len(dst)) != ti.Size {
+		return fmt.Errorf("llama: gguf: tensor %q has %d bytes, buffer %d", name, ti.Size, len(dst))
+	}
+	if _, err := t.g.r.ReadAt(dst, ti.Offset); err != nil {
+		return fmt.Errorf("llama: gguf: reading %q: %w", name, err)
+	}
+	if err := checkQuantScales(ti.DType, dst); err != nil {
+		return fmt.Errorf("llama: gguf: tensor %q: %w", name, err)
+	}
+	if heads, ok := t.permute[name]; ok {
+		rows := int(ti.Dims[1])
+		unpermuteRowBytes(dst, rows, len(dst)/rows, heads)
+	}
+	return nil
+}
+
+// unpermuteRowBytes is unpermuteRows on rows of rb bytes.
+func unpermuteRowBytes(x []byte, rows, rb, heads int) {
+	unpermuteRows(x, rows, rb, heads)
+}
+
+// checkQuantScales reports an error if a block scale (d, and Q4_K's dmin)
+// is an f16 Inf or NaN (the values would not be finite).
+func checkQuantScales(dt tensor.DType, b []byte) error {
+	var offs []int
+	switch dt {
+	case tensor.Q8_0, tensor.Q4_0:
+		offs = []int{0}
+	case tensor.Q4_K:
+		offs = []int{0, 2}
+	case tensor.Q6_K:
+		offs = []int{208}
+	}
+	bb := dt.BlockBytes()
+	for i := 0; i+bb <= len(b); i += bb {
+		for _, o := range offs {
+			if b[i+o+1]&0x7c == 0x7c { // f16 exponent all ones
+				return fmt.Errorf("block %d has a scale that is Inf or NaN", i/bb)
+			}
+		}
+	}
+	return nil
+}
+
 // Close releases the file.
 func (t *GGUFTensors) Close() error { return t.g.Close() }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/kernels"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -17,8 +19,10 @@ import (
 type GGUFWriteOptions struct {
 	// WeightType is the stored type of the matrices: "" or "auto" keeps each
 	// matrix's in-memory type; "f32", "bf16" or "f16" convert (16-bit targets
-	// round to nearest even). Norm weights and rope_freqs are always F32, as
-	// llama.cpp's converter stores 1-D tensors.
+	// round to nearest even); "q8_0", "q4_0" or "q4_k_m" quantize with
+	// llama.cpp's reference quantizers and type mix (QuantMix), the bytes
+	// llama-quantize writes from the same values. Norm weights and rope_freqs
+	// are always F32, as llama.cpp's converter stores 1-D tensors.
 	WeightType string
 	// Name is general.name (default "popi-go").
 	Name string
@@ -47,6 +51,14 @@ func ggmlTypeID(dt tensor.DType) uint32 {
 		return ggmlF16
 	case tensor.BF16:
 		return ggmlBF16
+	case tensor.Q8_0:
+		return ggmlQ8_0
+	case tensor.Q4_0:
+		return ggmlQ4_0
+	case tensor.Q4_K:
+		return ggmlQ4_K
+	case tensor.Q6_K:
+		return ggmlQ6_K
 	}
 	return ggmlF32
 }
@@ -68,29 +80,39 @@ func WriteGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 }
 
 func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) error {
-	if m == nil || m.Config == nil {
-		return fmt.Errorf("nil model")
-	}
-	if tok == nil {
-		return fmt.Errorf("a tokenizer is required (llama.cpp cannot load a model without a vocabulary)")
-	}
-	target, force, err := LoadOptions{WeightType: opts.WeightType}.target()
+	enc, err := ggufEncoder(m, tok, opts)
 	if err != nil {
 		return err
+	}
+	return atomicfile.Write(path, 0o644, func(f *os.File) error { return enc(f) })
+}
+
+// ggufEncoder checks m and tok and returns the function that writes their GGUF image.
+func ggufEncoder(m *Model, tok *Tokenizer, opts GGUFWriteOptions) (func(io.Writer) error, error) {
+	if m == nil || m.Config == nil {
+		return nil, fmt.Errorf("nil model")
+	}
+	if tok == nil {
+		return nil, fmt.Errorf("a tokenizer is required (llama.cpp cannot load a model without a vocabulary)")
+	}
+	mix, quant := quantMixes[strings.ToLower(opts.WeightType)]
+	target, force, err := LoadOptions{WeightType: opts.WeightType}.target()
+	if err != nil {
+		return nil, err
 	}
 	cfg := m.Config
 	d, err := configDims(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d != m.dims {
-		return fmt.Errorf("model sizes do not match its config")
+		return nil, fmt.Errorf("model sizes do not match its config")
 	}
 	if cfg.MaxPositions <= 0 {
-		return fmt.Errorf("config has no max_position_embeddings (llama.context_length is required)")
+		return nil, fmt.Errorf("config has no max_position_embeddings (llama.context_length is required)")
 	}
 	if tok.VocabSize() > cfg.Vocab {
-		return fmt.Errorf("tokenizer has %d ids, model vocabulary only %d", tok.VocabSize(), cfg.Vocab)
+		return nil, fmt.Errorf("tokenizer has %d ids, model vocabulary only %d", tok.VocabSize(), cfg.Vocab)
 	}
 
 	// Tensors, in the order llama.cpp's converter writes a llama model.
@@ -98,7 +120,11 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 	stored := map[tensor.DType]bool{}
 	addMatrix := func(name string, w *Matrix, heads int) error {
 		rows, cols := w.Rows, w.Cols
-		if n := rows * cols; len(w.F32)+len(w.U16) != n {
+		if w.DType.IsQuant() {
+			if len(w.Q) != rows*w.rowBytes() {
+				return fmt.Errorf("tensor %s: %d bytes of %v for shape [%d %d]", name, len(w.Q), w.DType, rows, cols)
+			}
+		} else if n := rows * cols; len(w.F32)+len(w.U16) != n {
 			return fmt.Errorf("tensor %s: %d values for shape [%d %d]", name, len(w.F32)+len(w.U16), rows, cols)
 		}
 		if heads > 0 && rows%(2*heads) != 0 {
@@ -107,6 +133,13 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		dt := w.DType
 		if force {
 			dt = target
+		}
+		if quant {
+			role, layer := ggufRole(name)
+			dt = mix.typeFor(role, layer, d.layers, cols, d.tied)
+		}
+		if dt.IsQuant() && cols%dt.BlockSize() != 0 {
+			return fmt.Errorf("tensor %s: %d columns are not whole %v blocks", name, cols, dt)
 		}
 		stored[dt] = true
 		tensors = append(tensors, ggufTensorOut{
@@ -123,30 +156,30 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		})
 	}
 	if len(m.Layers) != d.layers || len(m.Norm) != d.hidden {
-		return fmt.Errorf("model has %d layers / norm of %d, config says %d / %d", len(m.Layers), len(m.Norm), d.layers, d.hidden)
+		return nil, fmt.Errorf("model has %d layers / norm of %d, config says %d / %d", len(m.Layers), len(m.Norm), d.layers, d.hidden)
 	}
 	if err := checkShape("token_embd.weight", &m.Embed, d.vocab, d.hidden); err != nil {
-		return err
+		return nil, err
 	}
 	if err := addMatrix("token_embd.weight", &m.Embed, 0); err != nil {
-		return err
+		return nil, err
 	}
 	addF32("output_norm.weight", m.Norm)
 	if !d.tied {
 		if m.LMHead == nil {
-			return fmt.Errorf("untied model without lm_head")
+			return nil, fmt.Errorf("untied model without lm_head")
 		}
 		if err := checkShape("output.weight", m.LMHead, d.vocab, d.hidden); err != nil {
-			return err
+			return nil, err
 		}
 		if err := addMatrix("output.weight", m.LMHead, 0); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if cfg.RopeScaling != nil {
 		div := llama3RopeDivisors(cfg)
 		if err := checkRopeRecoverable(cfg, div); err != nil {
-			return err
+			return nil, err
 		}
 		addF32("rope_freqs.weight", div)
 	}
@@ -154,7 +187,7 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 		l := &m.Layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		if len(l.AttnNorm) != d.hidden || len(l.MLPNorm) != d.hidden {
-			return fmt.Errorf("layer %d: norm weights of %d/%d values, want %d", i, len(l.AttnNorm), len(l.MLPNorm), d.hidden)
+			return nil, fmt.Errorf("layer %d: norm weights of %d/%d values, want %d", i, len(l.AttnNorm), len(l.MLPNorm), d.hidden)
 		}
 		addF32(p+"attn_norm.weight", l.AttnNorm)
 		for _, mt := range []struct {
@@ -169,10 +202,10 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 			{"attn_output", &l.O, d.hidden, d.qDim, 0},
 		} {
 			if err := checkShape(p+mt.name+".weight", mt.w, mt.rows, mt.cols); err != nil {
-				return err
+				return nil, err
 			}
 			if err := addMatrix(p+mt.name+".weight", mt.w, mt.heads); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		addF32(p+"ffn_norm.weight", l.MLPNorm)
@@ -186,18 +219,27 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 			{"ffn_down", &l.Down, d.hidden, d.inter},
 		} {
 			if err := checkShape(p+mt.name+".weight", mt.w, mt.rows, mt.cols); err != nil {
-				return err
+				return nil, err
 			}
 			if err := addMatrix(p+mt.name+".weight", mt.w, 0); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	if len(stored) != 1 {
-		return fmt.Errorf("mixed matrix types (%d kinds); set WeightType to store one type", len(stored))
+	anyQuant := stored[tensor.Q8_0] || stored[tensor.Q4_0] || stored[tensor.Q4_K] || stored[tensor.Q6_K]
+	if len(stored) != 1 && !anyQuant {
+		return nil, fmt.Errorf("mixed matrix types (%d kinds); set WeightType to store one type", len(stored))
 	}
 	fileType := uint32(0) // LLAMA_FTYPE_ALL_F32
 	switch {
+	case quant:
+		fileType = mix.fileType()
+	case stored[tensor.Q4_K]:
+		fileType = MixQ4_KM.fileType()
+	case stored[tensor.Q4_0]:
+		fileType = MixQ4_0.fileType()
+	case stored[tensor.Q8_0], stored[tensor.Q6_K]:
+		fileType = MixQ8_0.fileType()
 	case stored[tensor.F16]:
 		fileType = 1 // MOSTLY_F16
 	case stored[tensor.BF16]:
@@ -206,11 +248,9 @@ func writeGGUF(path string, m *Model, tok *Tokenizer, opts GGUFWriteOptions) err
 
 	kv, err := ggufMetadata(m, tok, opts, fileType)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(path, 0o644, func(f *os.File) error {
-		return encodeGGUF(f, kv, tensors)
-	})
+	return func(w io.Writer) error { return encodeGGUF(w, kv, tensors) }, nil
 }
 
 func checkShape(name string, w *Matrix, rows, cols int) error {
@@ -225,6 +265,10 @@ func checkShape(name string, w *Matrix, rows, cols int) error {
 	case tensor.BF16, tensor.F16:
 		if len(w.U16) != rows*cols {
 			return fmt.Errorf("tensor %s: %d 16-bit values, want %d", name, len(w.U16), rows*cols)
+		}
+	case tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K:
+		if cols%w.DType.BlockSize() != 0 || len(w.Q) != rows*w.rowBytes() {
+			return fmt.Errorf("tensor %s: %d bytes of %v, want %d rows of %d values", name, len(w.Q), w.DType, rows, cols)
 		}
 	default:
 		return fmt.Errorf("tensor %s: unsupported in-memory type %v", name, w.DType)
@@ -300,6 +344,9 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 	if heads > 0 {
 		hd = rows / heads
 	}
+	if dt.IsQuant() {
+		return writeQuantRows(out, w, dt, hd)
+	}
 	elem := int(dt.Bytes(1))
 	buf := make([]byte, cols*elem)
 	f32 := make([]float32, cols)
@@ -338,6 +385,41 @@ func writeMatrixRows(out io.Writer, w *Matrix, dt tensor.DType, heads int) error
 		}
 	}
 	return nil
+}
+
+// writeQuantRows writes w's rows in stored order (Q/K permuted when
+// hd > 0) as blocks of dt: the stored bytes when w already is dt, else
+// each row widened and quantized (llama.cpp's reference quantizer).
+func writeQuantRows(out io.Writer, w *Matrix, dt tensor.DType, hd int) error {
+	rb := int(dt.Bytes(int64(w.Cols)))
+	buf := make([]byte, rb)
+	row := make([]float32, w.Cols)
+	for r := 0; r < w.Rows; r++ {
+		src := r
+		if hd > 0 {
+			src = permutedRow(r, hd)
+		}
+		if w.DType == dt {
+			copy(buf, w.Q[src*rb:(src+1)*rb])
+		} else {
+			w.Row(src, row)
+			kernels.QuantizeRow(dt.Quant(), buf, row)
+		}
+		if _, err := out.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ggufRole returns the llama.cpp role of a GGUF tensor name ("token_embd",
+// "output", or the block part such as "attn_v") and its layer.
+func ggufRole(name string) (string, int) {
+	if m := ggufBlockName.FindStringSubmatch(name); m != nil {
+		l, _ := strconv.Atoi(m[1])
+		return m[2], l
+	}
+	return strings.TrimSuffix(name, ".weight"), 0
 }
 
 func writeF32s(out io.Writer, v []float32) error {
@@ -381,6 +463,9 @@ func ggufMetadata(m *Model, tok *Tokenizer, opts GGUFWriteOptions, fileType uint
 		{"general.file_type", fileType},
 		{"llama.vocab_size", u(d.vocab)},
 		{"llama.rope.dimension_count", u(d.headDim)},
+	}
+	if fileType == 2 || fileType == 7 || fileType == 15 {
+		kv = append(kv, ggufKV{"general.quantization_version", uint32(2)}) // as llama-quantize writes
 	}
 	if r := c.RopeScaling; r != nil && r.OriginalMaxPositions != 8192 {
 		// Read by llama.cpp only for YaRN; tells readers the llama3 band edges.

@@ -368,6 +368,23 @@ func TestPermutedRowInvertsUnpermute(t *testing.T) {
 	}
 }
 
+// loadGGUFImage loads a model from a GGUF image in memory, as Load does from a file.
+func loadGGUFImage(b []byte) (*Model, error) {
+	g, err := ParseGGUF(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := g.Config()
+	if err != nil {
+		return nil, err
+	}
+	ts, err := NewGGUFTensors(g)
+	if err != nil {
+		return nil, err
+	}
+	return LoadFrom(cfg, ts, LoadOptions{})
+}
+
 // FuzzWriteGGUFRoundTrip writes random small models (head counts, head
 // sizes, tying, stored type) and checks that reading the file back gives
 // the same config and bit-identical weights, or that WriteGGUF refuses.
@@ -398,14 +415,21 @@ func FuzzWriteGGUFRoundTrip(f *testing.F) {
 			}
 			return
 		}
-		out := filepath.Join(t.TempDir(), "f.gguf")
-		if err := WriteGGUF(out, m, tok, GGUFWriteOptions{}); err != nil {
+		// In memory: the image WriteGGUF writes, read back the way Load reads a .gguf
+		// (no file and no fsync per execution, which made each one slow enough that
+		// minimizing an input outlasted -fuzztime: "context deadline exceeded").
+		enc, err := ggufEncoder(m, tok, GGUFWriteOptions{})
+		if err != nil {
 			if strings.Contains(err.Error(), "cannot be stored") {
 				return // llama3 parameters a reader cannot recover: refused
 			}
 			t.Fatal(err)
 		}
-		m2, err := Load(out, LoadOptions{})
+		var img bytes.Buffer
+		if err := enc(&img); err != nil {
+			t.Fatal(err)
+		}
+		m2, err := loadGGUFImage(img.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,4 +458,39 @@ func FuzzWriteGGUFRoundTrip(f *testing.F) {
 			}
 		})
 	})
+}
+
+// The in-memory image FuzzWriteGGUFRoundTrip checks is byte for byte the file WriteGGUF
+// writes, so fuzzing without files loses nothing.
+func TestGGUFEncoderMatchesFile(t *testing.T) {
+	tok, err := LoadTokenizerJSON(filepath.Join(goldenDir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Vocab: 384, Hidden: 16, Intermediate: 24, Layers: 1, Heads: 2, KVHeads: 1, HeadDim: 8,
+		RMSNormEps: 1e-5, RopeTheta: 10000, BOS: 376, EOS: []int{377}, MaxPositions: 64}
+	m, err := NewRandomAs(cfg, 1, tensor.BF16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := WriteGGUF(p, m, tok, GGUFWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := ggufEncoder(m, tok, GGUFWriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img bytes.Buffer
+	if err := enc(&img); err != nil {
+		t.Fatal(err)
+	}
+	file, _ := os.ReadFile(p)
+	if !bytes.Equal(file, img.Bytes()) {
+		t.Fatalf("image of %d bytes differs from the %d-byte file", img.Len(), len(file))
+	}
+	m2, err := loadGGUFImage(img.Bytes())
+	if err != nil || !reflect.DeepEqual(m2.Layers[0].Q.U16, m.Layers[0].Q.U16) {
+		t.Fatalf("image does not load back: %v", err)
+	}
 }

@@ -37,6 +37,12 @@ type Model struct {
 
 	dims    dims
 	invFreq []float32
+
+	// adapter is the LoRA adapter of a view made by WithAdapter (nil:
+	// none); frozen marks such a view, whose base weights are constants
+	// in Trainable.
+	adapter *Adapter
+	frozen  bool
 }
 
 // dims are the model's sizes, taken from the Config once.
@@ -189,7 +195,9 @@ func ropeAngles(invFreq []float32, pos int, cos, sin []float32) {
 }
 
 // Clone returns a deep copy of the model (weights and config), for
-// example a trainable policy initialised from a frozen reference.
+// example a trainable policy initialised from a frozen reference. A view
+// (WithAdapter) clones into a view of the copied weights with a copy of
+// its adapter.
 func (m *Model) Clone() *Model {
 	c := *m
 	cfg := *m.Config
@@ -205,6 +213,9 @@ func (m *Model) Clone() *Model {
 		}
 		if w.U16 != nil {
 			w.U16 = append([]uint16(nil), w.U16...)
+		}
+		if w.Q != nil {
+			w.Q = append([]byte(nil), w.Q...)
 		}
 		return w
 	}
@@ -224,5 +235,8 @@ func (m *Model) Clone() *Model {
 		c.LMHead = &h
 	}
 	c.fuseLayers()
+	if m.adapter != nil {
+		c.adapter = m.adapter.Clone()
+	}
 	return &c
 }

@@ -18,6 +18,12 @@ type SaveDirOptions struct {
 	// version does not write (e.g. a README.md beside the weights); subdirectories are not
 	// carried over.
 	KeepOther bool
+	// Generations treats dir as a store of successive versions (checkpoints) instead of
+	// the model directory itself: the model is written as a new generation dir/gNNNNNN
+	// and committed by atomicfile.Commit (manifest, CURRENT pointer, then the older
+	// generations removed); atomicfile.Current finds the committed one. KeepOther is
+	// ignored.
+	Generations bool
 }
 
 // SaveModelDir writes m as a Hugging Face model directory (Model.Save: config.json and
@@ -28,25 +34,38 @@ type SaveDirOptions struct {
 // renames, dir+".old") always holds a complete model. Every file is fsynced before the
 // swap.
 func SaveModelDir(dir string, m *Model, tok *Tokenizer, o SaveDirOptions) error {
-	return atomicfile.ReplaceDir(dir, func(tmp string) error {
-		if err := m.Save(tmp); err != nil {
+	// Refuse a model Load would refuse (a NaN or infinite weight) before anything is
+	// created, so the previous version stays.
+	if err := m.CheckFinite(); err != nil {
+		return fmt.Errorf("llama: save: %w", err)
+	}
+	if o.Generations {
+		o.KeepOther = false
+		_, err := atomicfile.Commit(dir, func(gen string) error { return writeModelDir(gen, dir, m, tok, o) })
+		return err
+	}
+	return atomicfile.ReplaceDir(dir, func(tmp string) error { return writeModelDir(tmp, dir, m, tok, o) })
+}
+
+// writeModelDir writes the files of the new version of dir into the empty directory tmp.
+func writeModelDir(tmp, dir string, m *Model, tok *Tokenizer, o SaveDirOptions) error {
+	if err := m.Save(tmp); err != nil {
+		return err
+	}
+	if tok != nil {
+		if err := tok.SaveHF(tmp); err != nil {
+			return fmt.Errorf("llama: save tokenizer: %w", err)
+		}
+	}
+	if o.Extra != nil {
+		if err := o.Extra(tmp); err != nil {
 			return err
 		}
-		if tok != nil {
-			if err := tok.SaveHF(tmp); err != nil {
-				return fmt.Errorf("llama: save tokenizer: %w", err)
-			}
-		}
-		if o.Extra != nil {
-			if err := o.Extra(tmp); err != nil {
-				return err
-			}
-		}
-		if o.KeepOther {
-			return carryOver(dir, tmp)
-		}
-		return nil
-	})
+	}
+	if o.KeepOther {
+		return carryOver(dir, tmp)
+	}
+	return nil
 }
 
 // carryOver copies the regular files of dir that tmp does not hold into tmp.

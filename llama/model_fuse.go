@@ -12,11 +12,36 @@ import (
 // shared buffer; training parameters made afterwards share it too.
 
 // fuseRows copies the matrices (same Cols and DType) into one buffer of
-// their stacked rows and re-points each at its row range.
+// their stacked rows and re-points each at its row range. Quantized
+// matrices already stored back to back (as the quantized loader places
+// them) are fused as a view, without a copy.
 func fuseRows(ms ...*Matrix) Matrix {
 	f := Matrix{Cols: ms[0].Cols, DType: ms[0].DType}
 	for _, m := range ms {
 		f.Rows += m.Rows
+	}
+	if f.DType.IsQuant() {
+		if v, ok := contiguousQ(ms); ok {
+			f.Q = v
+			return f
+		}
+		n := 0
+		for _, m := range ms {
+			n += len(m.Q)
+		}
+		f.Q = newByteWeights(n)
+		off := 0
+		for _, m := range ms {
+			copy(f.Q[off:], m.Q)
+			off += len(m.Q)
+		}
+		off = 0
+		for _, m := range ms {
+			n := len(m.Q)
+			m.Q = f.Q[off : off+n : off+n]
+			off += n
+		}
+		return f
 	}
 	if f.DType == tensor.F32 {
 		f.F32 = newF32Weights(f.Rows * f.Cols)
@@ -75,6 +100,14 @@ func aliases(f *Matrix, parts ...*Matrix) bool {
 			return false
 		}
 		n := p.Rows * p.Cols
+		if f.DType.IsQuant() {
+			n = len(p.Q)
+			if n != p.Rows*p.rowBytes() || off+n > len(f.Q) || (n > 0 && unsafe.SliceData(p.Q) != &f.Q[off]) {
+				return false
+			}
+			off += n
+			continue
+		}
 		if f.DType == tensor.F32 {
 			if len(p.F32) != n || off+n > len(f.F32) || (n > 0 && unsafe.SliceData(p.F32) != &f.F32[off]) {
 				return false
@@ -85,4 +118,18 @@ func aliases(f *Matrix, parts ...*Matrix) bool {
 		off += n
 	}
 	return true
+}
+
+// contiguousQ returns the bytes spanning quantized matrices that lie back
+// to back in one buffer, in order.
+func contiguousQ(ms []*Matrix) ([]byte, bool) {
+	first := ms[0].Q
+	total := 0
+	for _, m := range ms {
+		if len(m.Q) == 0 || cap(first) < total+len(m.Q) || unsafe.SliceData(m.Q) != unsafe.SliceData(first[total:total+1]) {
+			return nil, false
+		}
+		total += len(m.Q)
+	}
+	return first[:total:total], true
 }

@@ -11,14 +11,20 @@ import (
 // LoadOptions controls how Load keeps the weights in memory.
 type LoadOptions struct {
 	// WeightType is the in-memory type of the matrices: "" or "auto" keeps
-	// the file's type (F32 stays F32, BF16/F16 stay 16-bit, Q8_0 is widened
-	// to F32); "f32", "bf16" or "f16" convert. Norm weights are always f32.
+	// the file's type (F32 stays F32, BF16/F16 stay 16-bit, the quantized
+	// GGUF types Q8_0, Q4_0, Q4_K and Q6_K stay quantized, in their stored
+	// blocks); "f32", "bf16" or "f16" convert; "q8_0", "q4_0" or "q4_k_m"
+	// quantize after loading with llama.cpp's reference quantizer and type
+	// mix (see QuantMix). Norm weights are always f32.
 	WeightType string
 	// AllowBF16Dot sets Model.AllowBF16Dot.
 	AllowBF16Dot bool
 }
 
 func (o LoadOptions) target() (tensor.DType, bool, error) {
+	if _, ok := quantMixes[strings.ToLower(o.WeightType)]; ok {
+		return 0, false, nil // quantized after loading (LoadFrom)
+	}
 	switch strings.ToLower(o.WeightType) {
 	case "", "auto":
 		return 0, false, nil
@@ -29,7 +35,7 @@ func (o LoadOptions) target() (tensor.DType, bool, error) {
 	case "f16", "float16":
 		return tensor.F16, true, nil
 	}
-	return 0, false, fmt.Errorf("llama: unknown weight type %q (want auto, f32, bf16 or f16)", o.WeightType)
+	return 0, false, fmt.Errorf("llama: unknown weight type %q (want auto, f32, bf16, f16, q8_0, q4_0 or q4_k_m)", o.WeightType)
 }
 
 // LoadFrom builds a model of cfg from the tensors in ts. Every expected
@@ -47,6 +53,7 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 	m.AllowBF16Dot = opts.AllowBF16Dot
 	d := m.dims
 	used := map[string]bool{}
+	qbuf := newQuantArena(ts, m, force)
 
 	readMatrix := func(name string, rows, cols int) (Matrix, error) {
 		used[name] = true
@@ -56,6 +63,9 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 		}
 		if len(shape) != 2 || shape[0] != rows || shape[1] != cols {
 			return Matrix{}, fmt.Errorf("llama: tensor %s has shape %v, want [%d %d]", name, shape, rows, cols)
+		}
+		if isWeightQuant(dt) && !force {
+			return qbuf.read(name, dt, rows, cols)
 		}
 		want := dt
 		if force {
@@ -168,6 +178,11 @@ func LoadFrom(cfg *Config, ts TensorSet, opts LoadOptions) (*Model, error) {
 		return nil, fmt.Errorf("llama: unexpected tensors for a %d-layer model: %s", d.layers, strings.Join(extra, ", "))
 	}
 	m.fuseLayers()
+	if mix, ok := quantMixes[strings.ToLower(opts.WeightType)]; ok {
+		if err := m.Quantize(mix); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 

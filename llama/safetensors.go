@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -37,16 +37,11 @@ type Safetensors struct {
 
 // OpenSafetensors opens and validates a single .safetensors file.
 func OpenSafetensors(path string) (*Safetensors, error) {
-	f, err := os.Open(path)
+	f, size, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("llama: safetensors: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("llama: safetensors: %w", err)
-	}
-	s, err := parseSafetensors(f, st.Size())
+	s, err := parseSafetensors(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("llama: safetensors %s: %w", path, err)
@@ -105,13 +100,10 @@ func parseSafetensors(r io.ReaderAt, fileSize int64) (*Safetensors, error) {
 	if _, err := r.ReadAt(hdr, 8); err != nil {
 		return nil, fmt.Errorf("reading header: %w", err)
 	}
-	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(hdr))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("header JSON: %w", err)
-	}
-	if raw == nil {
-		return nil, errors.New("header JSON is not an object")
+	raw, err := decodeHeaderObject(dec)
+	if err != nil {
+		return nil, err
 	}
 	// Only trailing spaces (the padding) may follow the object.
 	if rest := bytes.TrimRight(hdr[dec.InputOffset():], " \t\r\n"); len(rest) != 0 {
@@ -125,7 +117,8 @@ func parseSafetensors(r io.ReaderAt, fileSize int64) (*Safetensors, error) {
 		begin, end int64
 	}
 	var spans []span
-	for name, msg := range raw {
+	for _, kv := range raw {
+		name, msg := kv.name, kv.value
 		if name == "__metadata__" {
 			var md map[string]string
 			if err := json.Unmarshal(msg, &md); err != nil {
@@ -181,6 +174,49 @@ func parseSafetensors(r io.ReaderAt, fileSize int64) (*Safetensors, error) {
 	}
 	sort.Strings(s.names)
 	return s, nil
+}
+
+type headerField struct {
+	name  string
+	value json.RawMessage
+}
+
+// decodeHeaderObject reads the header's JSON object field by field, refusing a name that
+// appears twice (a map would keep the last one silently, so two readers of the same file
+// could disagree on a tensor).
+func decodeHeaderObject(dec *json.Decoder) ([]headerField, error) {
+	t, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("header JSON: %w", err)
+	}
+	if d, ok := t.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("header JSON is not an object")
+	}
+	var out []headerField
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("header JSON: %w", err)
+		}
+		name, ok := t.(string)
+		if !ok {
+			return nil, fmt.Errorf("header JSON: unexpected %v", t)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("header JSON: %q appears twice", name)
+		}
+		seen[name] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("header JSON: %q: %w", name, err)
+		}
+		out = append(out, headerField{name, v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("header JSON: %w", err)
+	}
+	return out, nil
 }
 
 // Path is the file this set was opened from ("" for in-memory images).

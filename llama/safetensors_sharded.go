@@ -3,11 +3,11 @@ package llama
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/tensor"
 )
 
@@ -26,14 +26,7 @@ type ShardedSafetensors struct {
 // OpenShardedSafetensors opens the index file and every shard it names, and checks that
 // the weight map and the shards' contents agree exactly.
 func OpenShardedSafetensors(indexPath string) (*ShardedSafetensors, error) {
-	st, err := os.Stat(indexPath)
-	if err != nil {
-		return nil, fmt.Errorf("llama: safetensors index: %w", err)
-	}
-	if st.Size() > maxIndexFile {
-		return nil, fmt.Errorf("llama: safetensors index %s: %d bytes is too large", indexPath, st.Size())
-	}
-	data, err := os.ReadFile(indexPath)
+	data, err := safefile.ReadFile(indexPath, maxIndexFile)
 	if err != nil {
 		return nil, fmt.Errorf("llama: safetensors index: %w", err)
 	}

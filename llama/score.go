@@ -22,6 +22,33 @@ const (
 	scoreSeqBudget = 32
 )
 
+// scoreLogitElems bounds the logits (rows x vocabulary) one scoring pass
+// holds at once (128 MB); tests lower it. With the 128k LLaMA-3
+// vocabulary a pass of scoreRowBudget rows would otherwise hold 0.5 GB.
+var scoreLogitElems = 32 << 20
+
+// scoreMinChunkRows is the smallest chunk target: chunks of more than 64
+// rows keep the output-projection GEMM on its blocked path, whose
+// per-element results do not depend on the row count, so chunked scores
+// equal unchunked ones bit for bit (TestScoreChunkedLogits checks it).
+const scoreMinChunkRows = 256
+
+// scoreChunks splits rows logit rows into near-equal chunks of at most
+// scoreLogitElems logits (at least scoreMinChunkRows rows) and returns the
+// chunk bounds.
+func scoreChunks(rows, vocab int) []int {
+	target := max(scoreMinChunkRows, scoreLogitElems/max(vocab, 1))
+	if rows <= target {
+		return []int{0, rows}
+	}
+	n := (rows + target - 1) / target
+	b := make([]int, n+1)
+	for i := range b {
+		b[i] = i * rows / n
+	}
+	return b
+}
+
 // Score computes the log-probabilities of continuations after prompt; only
 // continuation tokens count. The prompt is prefilled once and its KV cache
 // shared: each continuation runs on a copy of that prefix, batched with the
@@ -44,7 +71,7 @@ func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]
 	if temperature > 0 {
 		inv = 1 / temperature
 	}
-	V := r.m.dims.vocab
+	V, H := r.m.dims.vocab, r.m.dims.hidden
 	for i, c := range conts {
 		for j, t := range c {
 			if t < 0 || t >= V {
@@ -103,11 +130,13 @@ func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]
 		if len(batch) == 0 {
 			continue
 		}
-		if err := r.Forward(batch); err != nil {
+		rows, err := r.forwardHidden(batch)
+		if err != nil {
 			return nil, err
 		}
 		// One log-sum-exp per logit row (V float64 exponentials each):
-		// spread the rows over the worker pool.
+		// spread the rows over the worker pool. The logits are computed
+		// in row chunks (scoreChunks), never all rows at once.
 		rowSeq = rowSeq[:0]
 		rowPos = rowPos[:0]
 		for k := range batch {
@@ -116,14 +145,21 @@ func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]
 				rowPos = append(rowPos, j)
 			}
 		}
-		kernels.ParallelFor(len(rowSeq), 4, func(lo, hi int) {
-			for q := lo; q < hi; q++ {
-				k, j := rowSeq[q], rowPos[q]
-				c := conts[idx[k]]
-				row := batch[k].Logits[(j-1)*V : j*V]
-				out[idx[k]].TokenLogProbs[j] = float64(row[c[j]])*inv - logSumExp(row, inv)
-			}
-		})
+		bounds := scoreChunks(rows, V)
+		for c := 0; c+1 < len(bounds); c++ {
+			c0, n := bounds[c], bounds[c+1]-bounds[c]
+			r.logits = grow(r.logits, n*V)
+			r.m.LMHead.MulT(n, r.xn[c0*H:], 0, r.logits, r.m.AllowBF16Dot)
+			logits := r.logits
+			kernels.ParallelFor(n, 4, func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					k, j := rowSeq[c0+q], rowPos[c0+q]
+					c := conts[idx[k]]
+					row := logits[q*V : (q+1)*V]
+					out[idx[k]].TokenLogProbs[j] = float64(row[c[j]])*inv - logSumExp(row, inv)
+				}
+			})
+		}
 	}
 	for i := range out {
 		var s float64

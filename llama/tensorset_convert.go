@@ -2,6 +2,7 @@ package llama
 
 import (
 	"encoding/binary"
+	"github.com/popi-go/popi/kernels"
 	"math"
 
 	"github.com/popi-go/popi/tensor"
@@ -50,15 +51,8 @@ func decodeF32(dt tensor.DType, raw []byte, n int) []float32 {
 		for i := range out {
 			out[i] = f16ToF32(binary.LittleEndian.Uint16(raw[2*i:]))
 		}
-	case tensor.Q8_0:
-		bs, bb := tensor.Q8_0.BlockSize(), tensor.Q8_0.BlockBytes()
-		for b := 0; b < n/bs; b++ {
-			blk := raw[b*bb:]
-			d := f16ToF32(binary.LittleEndian.Uint16(blk))
-			for j := 0; j < bs; j++ {
-				out[b*bs+j] = d * float32(int8(blk[2+j]))
-			}
-		}
+	case tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K:
+		kernels.DequantizeRow(dt.Quant(), out, raw)
 	}
 	return out
 }

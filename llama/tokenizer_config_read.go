@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // TokenizerConfig is what ReadTokenizerConfig takes from a Hugging Face
@@ -27,7 +29,7 @@ func ReadTokenizerConfig(model string) (TokenizerConfig, error) {
 	if st, err := os.Stat(model); err == nil && !st.IsDir() {
 		dir = filepath.Dir(model)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	data, err := safefile.ReadFile(filepath.Join(dir, "tokenizer_config.json"), maxTokenizerFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return out, nil
 	}

@@ -6,23 +6,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // maxTokenizerFile caps tokenizer files we read into memory.
 const maxTokenizerFile = 256 << 20
 
 func readCapped(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxTokenizerFile {
-		return nil, fmt.Errorf("%s: %d bytes is too large", path, st.Size())
-	}
-	return os.ReadFile(path)
+	return safefile.ReadFile(path, maxTokenizerFile)
 }
 
 // ParseTiktoken parses tiktoken BPE ranks ("base64(token) rank" per line). Ranks must be

@@ -10,6 +10,10 @@ import (
 // TrainLayer holds one decoder block's weights as autograd values.
 type TrainLayer struct {
 	AttnNorm, Q, K, V, O, MLPNorm, Gate, Up, Down *nn.Value
+	// LoRA holds a view's adapter (Model.WithAdapter) by projection
+	// (ProjQ ... ProjDown): A and B are parameters sharing the adapter's
+	// storage; nil where a projection is not adapted.
+	LoRA [NumProj]*nn.LoRA
 }
 
 // Trainable is the model as differentiable nn operations. Float32 matrices
@@ -19,6 +23,13 @@ type TrainLayer struct {
 // kernels, no gradient); RMSNorm weights are always trainable float32.
 // With tied embeddings LMHead is the same value as Embed, so its gradient
 // is the sum of both uses.
+//
+// For a view with an adapter (Model.WithAdapter) every base weight, f32
+// included, is a constant in its stored type (no gradient, no optimizer
+// state; dx still flows through it, via the 16-bit GEMMs for bf16/f16)
+// and the parameters are the adapter's A and B, which share the adapter's
+// storage. The stacked Q/K/V and gate/up bases stay one GEMM per pass;
+// each adapter adds its low-rank term to its columns (nn.LinearLoRA).
 type Trainable struct {
 	Model  *Model
 	Embed  *nn.Value
@@ -27,21 +38,44 @@ type Trainable struct {
 	LMHead *nn.Value
 	// Checkpoint recomputes each decoder block during backward instead of
 	// keeping its activations (nn.Checkpoint): memory per block drops to
-	// its input, for about one extra forward pass of compute.
+	// its input, for about one extra forward pass of compute. Trainable
+	// turns it on for models of at least AutoCheckpointParams parameters.
 	Checkpoint bool
+	// Eval turns off LoRA dropout (PEFT's model.eval()). Otherwise an
+	// adapter's lora_dropout applies to forward passes that record a graph
+	// (not under nn.NoGrad), with masks drawn from DropoutSeed and a
+	// per-forward counter, so runs are reproducible.
+	Eval        bool
+	DropoutSeed uint64
+	dropCalls   uint64
 
 	cos, sin []float32 // RoPE tables
 	ropeLen  int
 }
 
+// AutoCheckpointParams is the model size (parameters) from which
+// Trainable turns on activation checkpointing by default: above it a
+// decoder block's activations for a training batch dwarf its input
+// (Llama-3.2-1B: about 1 GB per block for 16 sequences of 300 tokens), so
+// recomputing them in backward is what lets such models train in memory.
+// Smaller models (the built-in tiny ones) keep every activation, as before.
+const AutoCheckpointParams = 100_000_000
+
 // Trainable wraps the model's weights as autograd values (see Trainable).
 func (m *Model) Trainable() *Trainable {
-	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers))}
+	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers)), Checkpoint: m.NumParams() >= AutoCheckpointParams}
+	frozen := m.frozen
 	mat := func(name string, w *Matrix) *nn.Value {
 		var v *nn.Value
-		if w.DType == tensor.F32 {
+		switch {
+		case w.DType == tensor.F32 && !frozen:
 			v = nn.NewParam(w.F32, w.Rows, w.Cols)
-		} else {
+		case w.DType == tensor.F32:
+			v = nn.FromSlice(w.F32, w.Rows, w.Cols)
+		case w.DType.IsQuant():
+			// a quantized matrix trains as a frozen constant of its values
+			v = nn.Const(tensor.FromF32(w.ToF32(), w.Rows, w.Cols))
+		default:
 			v = nn.Const(tensor.FromU16(w.DType, w.U16, w.Rows, w.Cols))
 		}
 		v.Name = name
@@ -49,16 +83,30 @@ func (m *Model) Trainable() *Trainable {
 	}
 	norm := func(name string, w []float32) *nn.Value {
 		v := nn.NewParam(w, len(w))
+		if frozen {
+			v = nn.FromSlice(w, len(w))
+		}
 		v.Name = name
 		return v
 	}
 	// stack gives the first matrix of a fused f32 group (see model_fuse.go)
 	// a Data slice whose capacity spans the group, so nn.LinearStack sees
-	// the parameters stacked and multiplies them in one GEMM.
-	stack := func(v *nn.Value, fused *Matrix, parts ...*Matrix) {
-		if fused.DType == tensor.F32 && len(v.Data) > 0 && aliases(fused, parts...) {
-			v.Data = fused.F32[:len(v.Data)]
+	// the parameters stacked and multiplies them in one GEMM. A frozen
+	// view does the same with 16-bit constants (their raw bits).
+	stack := func(v *nn.Value, fused *Matrix, parts ...*Matrix) *nn.Value {
+		if !aliases(fused, parts...) {
+			return v
 		}
+		p := parts[0]
+		switch {
+		case fused.DType == tensor.F32 && len(v.Data) > 0:
+			v.Data = fused.F32[:len(v.Data)]
+		case fused.DType != tensor.F32 && frozen && len(p.U16) > 0:
+			c := nn.Const(tensor.FromU16(p.DType, fused.U16[:len(p.U16)], p.Rows, p.Cols))
+			c.Name = v.Name
+			return c
+		}
+		return v
 	}
 	t.Embed = mat(nameEmbed, &m.Embed)
 	for i := range m.Layers {
@@ -72,8 +120,17 @@ func (m *Model) Trainable() *Trainable {
 		tl.Gate = mat(layerName(i, "mlp.gate_proj"), &l.Gate)
 		tl.Up = mat(layerName(i, "mlp.up_proj"), &l.Up)
 		tl.Down = mat(layerName(i, "mlp.down_proj"), &l.Down)
-		stack(tl.Q, &l.qkv, &l.Q, &l.K, &l.V)
-		stack(tl.Gate, &l.gateUp, &l.Gate, &l.Up)
+		tl.Q = stack(tl.Q, &l.qkv, &l.Q, &l.K, &l.V)
+		tl.Gate = stack(tl.Gate, &l.gateUp, &l.Gate, &l.Up)
+	}
+	if a := m.adapter; a != nil {
+		scale, p := a.Config.Scale(), float32(a.Config.Dropout)
+		a.each(func(l, proj int, w *LoRAWeights) {
+			la := nn.NewParam(w.A, w.R, w.In)
+			lb := nn.NewParam(w.B, w.Out, w.R)
+			la.Name, lb.Name = adapterTensorName(l, proj, "A"), adapterTensorName(l, proj, "B")
+			t.Layers[l].LoRA[proj] = &nn.LoRA{A: la, B: lb, Scale: scale, Dropout: p}
+		})
 	}
 	t.Norm = norm(nameNorm, m.Norm)
 	if m.dims.tied {
@@ -85,7 +142,9 @@ func (m *Model) Trainable() *Trainable {
 }
 
 // Params lists the trainable values (RequiresGrad) in HF name order of
-// the model files: embedding, layers, final norm, untied lm_head.
+// the model files: embedding, layers, final norm, untied lm_head. For a
+// view (Model.WithAdapter) they are only the adapter's A and B, layer by
+// layer in projection order.
 func (t *Trainable) Params() []*nn.Value {
 	var ps []*nn.Value
 	add := func(vs ...*nn.Value) {
@@ -98,6 +157,11 @@ func (t *Trainable) Params() []*nn.Value {
 	add(t.Embed)
 	for _, l := range t.Layers {
 		add(l.AttnNorm, l.Q, l.K, l.V, l.O, l.MLPNorm, l.Gate, l.Up, l.Down)
+		for _, lo := range l.LoRA {
+			if lo != nil {
+				add(lo.A, lo.B)
+			}
+		}
 	}
 	add(t.Norm)
 	if t.LMHead != t.Embed {
@@ -148,37 +212,39 @@ func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
 		}
 	}
 	t.ensureRoPE(T)
+	drop := t.dropoutStream()
 	x := nn.Embedding(t.Embed, flat)
 	for i := range t.Layers {
 		nn.Transient(x) // the embeddings and every block output but the last norm's input stay inside
 		if t.Checkpoint && nn.GradEnabled() {
-			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], B, T, pos) }, x)
+			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], B, T, pos, drop) }, x)
 		} else {
-			x = t.block(i, x, B, T, pos)
+			x = t.block(i, x, B, T, pos, drop)
 		}
 	}
 	nn.Transient(x)
 	return nn.RMSNorm(x, t.Norm, d.eps), nil
 }
 
-// block is one decoder layer on x [B*T, Hidden].
-func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int) *nn.Value {
+// block is one decoder layer on x [B*T, Hidden]; drop is the forward's
+// LoRA dropout stream (0: no dropout).
+func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int, drop uint64) *nn.Value {
 	d := t.Model.dims
 	l := &t.Layers[i]
 	h := nn.RMSNorm(x, l.AttnNorm, d.eps)
 	// Q, K, V (and below gate, up) as one stacked projection: one GEMM
 	// per pass when the weights share the model's fused buffer.
-	qkvAll := nn.LinearStack(h, l.Q, l.K, l.V)
+	qkvAll := t.project(h, i, drop, []*nn.Value{l.Q, l.K, l.V}, ProjQ, ProjK, ProjV)
 	qkv := nn.SplitLast(qkvAll, d.qDim, d.kvDim, d.kvDim)
 	q := nn.RoPE(qkv[0], d.heads, pos, t.cos, t.sin)
 	k := nn.RoPE(qkv[1], d.kvHeads, pos, t.cos, t.sin)
 	a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(qkv[2], B, T, d.kvDim), d.heads, d.kvHeads)
-	o := nn.Linear(nn.Reshape(a, B*T, d.qDim), l.O)
+	o := t.project(nn.Reshape(a, B*T, d.qDim), i, drop, []*nn.Value{l.O}, ProjO)
 	x1 := nn.Add(x, o)
 	h1 := nn.RMSNorm(x1, l.MLPNorm, d.eps)
-	gu := nn.LinearStack(h1, l.Gate, l.Up)
+	gu := t.project(h1, i, drop, []*nn.Value{l.Gate, l.Up}, ProjGate, ProjUp)
 	m := nn.SwiGLUStacked(gu)
-	down := nn.Linear(m, l.Down)
+	down := t.project(m, i, drop, []*nn.Value{l.Down}, ProjDown)
 	// The block's activations are never handed out: Backward recycles
 	// their buffers for the next step's (the block output is the caller's).
 	nn.Transient(h, qkvAll, qkv[0], qkv[1], qkv[2], q, k, a, o, x1, h1, gu, m, down)

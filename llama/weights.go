@@ -8,15 +8,21 @@ import (
 )
 
 // Matrix is a linear-layer weight in Hugging Face layout: Rows×Cols row-major
-// ([out, in]), so y = x·Wᵀ. It holds either float32 values (F32) or raw
-// 16-bit bfloat16/float16 bits (U16, with DType saying which) that the GEMM
-// kernels widen on the fly; exactly one of F32 and U16 is set.
+// ([out, in]), so y = x·Wᵀ. It holds float32 values (F32), raw 16-bit
+// bfloat16/float16 bits (U16, with DType saying which) that the GEMM kernels
+// widen on the fly, or llama.cpp blocks of a quantized format (Q: DType
+// Q8_0, Q4_0, Q4_K or Q6_K, each row Cols/BlockSize blocks, the bytes GGUF
+// stores) that kernels.QGemm multiplies; exactly one of F32, U16 and Q is set.
 type Matrix struct {
 	Rows, Cols int
-	DType      tensor.DType // tensor.F32, tensor.BF16 or tensor.F16
+	DType      tensor.DType // tensor.F32, BF16, F16, Q8_0, Q4_0, Q4_K or Q6_K
 	F32        []float32
 	U16        []uint16
+	Q          []byte
 }
+
+// rowBytes is the size of one row of a quantized matrix.
+func (w *Matrix) rowBytes() int { return int(w.DType.Bytes(int64(w.Cols))) }
 
 // NewMatrixF32 wraps f32 data of shape rows×cols.
 func NewMatrixF32(rows, cols int, data []float32) Matrix {
@@ -39,6 +45,10 @@ func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, al
 		kernels.Sgemm(false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.F32, w.Cols, beta, y, ldy)
 		return
 	}
+	if w.DType.IsQuant() {
+		kernels.QGemm(w.DType.Quant(), m, w.Rows, w.Cols, x, w.Cols, w.Q, beta, y, ldy, allowBF16Dot)
+		return
+	}
 	kernels.SgemmHalf(w.DType.Half(), false, true, m, w.Rows, w.Cols, 1, x, w.Cols, w.U16, w.Cols, beta, y, ldy, allowBF16Dot)
 }
 
@@ -46,6 +56,11 @@ func (w *Matrix) mulT(m int, x []float32, beta float32, y []float32, ldy int, al
 func (w *Matrix) Row(i int, dst []float32) {
 	if w.DType == tensor.F32 {
 		copy(dst, w.F32[i*w.Cols:(i+1)*w.Cols])
+		return
+	}
+	if w.DType.IsQuant() {
+		rb := w.rowBytes()
+		kernels.DequantizeRow(w.DType.Quant(), dst[:w.Cols], w.Q[i*rb:(i+1)*rb])
 		return
 	}
 	w.DType.ToF32(dst[:w.Cols], w.U16[i*w.Cols:(i+1)*w.Cols])
@@ -58,6 +73,10 @@ func (w *Matrix) ToF32() []float32 {
 		copy(out, w.F32)
 		return out
 	}
+	if w.DType.IsQuant() {
+		kernels.QDequantizeRows(w.DType.Quant(), w.Cols, w.Q, 0, w.Rows, out)
+		return out
+	}
 	for i := 0; i < w.Rows; i++ {
 		w.Row(i, out[i*w.Cols:(i+1)*w.Cols])
 	}
@@ -65,13 +84,31 @@ func (w *Matrix) ToF32() []float32 {
 }
 
 // Convert returns a copy of w stored as dt (F32, BF16 or F16; 16-bit
-// targets round to nearest even).
+// targets round to nearest even; Q8_0, Q4_0, Q4_K or Q6_K with llama.cpp's
+// reference quantizer, row by row, which needs Cols a multiple of the block
+// size).
 func (w *Matrix) Convert(dt tensor.DType) (Matrix, error) {
 	if dt == w.DType {
 		c := *w
 		c.F32 = append([]float32(nil), w.F32...)
 		c.U16 = append([]uint16(nil), w.U16...)
+		c.Q = append([]byte(nil), w.Q...)
 		return c, nil
+	}
+	if isWeightQuant(dt) {
+		if w.Cols%dt.BlockSize() != 0 {
+			return Matrix{}, fmt.Errorf("llama: cannot store %d columns as %v (blocks of %d)", w.Cols, dt, dt.BlockSize())
+		}
+		out := Matrix{Rows: w.Rows, Cols: w.Cols, DType: dt, Q: newByteWeights(int(dt.Bytes(int64(w.Rows) * int64(w.Cols))))}
+		rb := out.rowBytes()
+		kernels.ParallelFor(w.Rows, 16, func(lo, hi int) {
+			row := make([]float32, w.Cols)
+			for i := lo; i < hi; i++ {
+				w.Row(i, row)
+				kernels.QuantizeRow(dt.Quant(), out.Q[i*rb:(i+1)*rb], row)
+			}
+		})
+		return out, nil
 	}
 	f := w.F32
 	if w.DType != tensor.F32 {
@@ -94,4 +131,9 @@ func (w *Matrix) Convert(dt tensor.DType) (Matrix, error) {
 }
 
 // Bytes reports the memory the weight data occupies.
-func (w *Matrix) Bytes() int64 { return int64(len(w.F32))*4 + int64(len(w.U16))*2 }
+func (w *Matrix) Bytes() int64 { return int64(len(w.F32))*4 + int64(len(w.U16))*2 + int64(len(w.Q)) }
+
+// isWeightQuant reports whether dt is a quantized format a Matrix can hold.
+func isWeightQuant(dt tensor.DType) bool {
+	return dt == tensor.Q8_0 || dt == tensor.Q4_0 || dt == tensor.Q4_K || dt == tensor.Q6_K
+}

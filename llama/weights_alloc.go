@@ -27,3 +27,12 @@ func newU16Weights(n int) []uint16 {
 	}
 	return s
 }
+
+// newByteWeights returns a zeroed buffer of n bytes for quantized weights.
+func newByteWeights(n int) []byte {
+	s := make([]byte, n)
+	if n > 0 {
+		adviseHugePages(unsafe.Pointer(unsafe.SliceData(s)), uintptr(n))
+	}
+	return s
+}

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"github.com/popi-go/popi/kernels"
 )
@@ -68,11 +69,7 @@ func checkGrads(groups []ParamGroup) error {
 	for gi, g := range groups {
 		for pi, p := range g.Params {
 			if p.RequiresGrad && p.Grad != nil && !finite(p.Grad) {
-				name := p.Name
-				if name == "" {
-					name = fmt.Sprintf("group %d param %d %v", gi, pi, p.Shape)
-				}
-				return fmt.Errorf("nn: non-finite gradient in parameter %s", name)
+				return fmt.Errorf("nn: non-finite gradient in parameter %s", paramName(p, gi, pi))
 			}
 		}
 	}
@@ -151,13 +148,13 @@ func (o *AdamW) Step(lr float64) error {
 	bc1 := 1 - math.Pow(b1, float64(o.step))
 	bc2 := 1 - math.Pow(b2, float64(o.step))
 	idx := 0
-	for _, g := range o.Groups {
+	for gi, g := range o.Groups {
 		glr := g.lr(lr)
 		decay := float32(1 - glr*g.WeightDecay)
 		stepSize := float32(glr / bc1)
 		invBc2 := float32(1 / math.Sqrt(bc2))
 		hyper := kernels.AdamWHyper{Beta1: float32(b1), Beta2: float32(b2), Decay: decay, StepSize: stepSize, InvBc2: invBc2, Eps: float32(o.cfg.Eps)}
-		for _, p := range g.Params {
+		for pi, p := range g.Params {
 			i := idx
 			idx++
 			if !p.RequiresGrad || p.Grad == nil {
@@ -168,12 +165,32 @@ func (o *AdamW) Step(lr float64) error {
 				o.v[i] = make([]float32, len(p.Data))
 			}
 			m, v, w, gr := o.m[i], o.v[i], p.Data, p.Grad
+			var bad atomic.Bool
 			kernels.ParallelFor(len(w), 16384, func(lo, hi int) {
 				kernels.AdamWUpdate(w[lo:hi], gr[lo:hi], m[lo:hi], v[lo:hi], hyper)
+				if !finite(w[lo:hi]) || !finite(m[lo:hi]) || !finite(v[lo:hi]) {
+					bad.Store(true)
+				}
 			})
+			if bad.Load() {
+				what := "weight"
+				if !finite(m) || !finite(v) {
+					what = "optimizer moment"
+				}
+				return fmt.Errorf("nn: AdamW update %d (learning rate %g): non-finite %s in parameter %s; training cannot continue from this state",
+					o.step, lr, what, paramName(p, gi, pi))
+			}
 		}
 	}
 	return nil
+}
+
+// paramName is p's name, or its group, index and shape when it has none.
+func paramName(p *Value, gi, pi int) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return fmt.Sprintf("group %d param %d %v", gi, pi, p.Shape)
 }
 
 // State returns a deep copy of the optimizer state.
@@ -204,6 +221,9 @@ func (o *AdamW) SetState(s *AdamWState) error {
 		}
 		if s.M[i] != nil && (len(s.M[i]) != len(p.Data) || len(s.V[i]) != len(p.Data)) {
 			return fmt.Errorf("nn: AdamW state of parameter %d has %d values, parameter %v has %d", i, len(s.M[i]), p.Shape, len(p.Data))
+		}
+		if err := s.checkParam(i); err != nil {
+			return fmt.Errorf("nn: AdamW state of parameter %d (%s): %w", i, p.Name, err)
 		}
 	}
 	o.step = s.Step

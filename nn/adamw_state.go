@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // AdamWState is AdamW's complete state: the step count and the first and
@@ -96,9 +96,44 @@ func readF32s(b []byte) []float32 {
 	return f
 }
 
+// Check reports the first value a valid state cannot hold: a negative step, a NaN or
+// infinite moment, or a negative second moment (v is a running mean of squares).
+func (s *AdamWState) Check() error {
+	if s.Step < 0 {
+		return fmt.Errorf("nn: AdamW state with negative step %d", s.Step)
+	}
+	if len(s.M) != len(s.V) {
+		return fmt.Errorf("nn: AdamW state with %d first and %d second moments", len(s.M), len(s.V))
+	}
+	for i := range s.M {
+		if err := s.checkParam(i); err != nil {
+			return fmt.Errorf("nn: AdamW state of parameter %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkParam checks parameter i's moments: finite, and the second one non-negative.
+func (s *AdamWState) checkParam(i int) error {
+	for j, x := range s.M[i] {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("first moment [%d] is %v", j, x)
+		}
+	}
+	for j, x := range s.V[i] {
+		if !(x >= 0) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("second moment [%d] is %v (must be finite and >= 0)", j, x)
+		}
+	}
+	return nil
+}
+
 // Save writes the state to path atomically (internal/atomicfile: temporary file, fsync,
-// rename; mode 0600).
+// rename; mode 0600). A state that Check rejects is an error and nothing is written.
 func (s *AdamWState) Save(path string) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
 	b, err := s.MarshalBinary()
 	if err != nil {
 		return err
@@ -108,7 +143,7 @@ func (s *AdamWState) Save(path string) error {
 
 // ReadAdamWState reads a state written by Save.
 func ReadAdamWState(path string) (*AdamWState, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, math.MaxInt64)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,10 @@
 //
 // Ops: Linear, LinearStack (several weights side by side; one GEMM per pass
 // when their storage is stacked, as a model's fused Q/K/V and gate/up
-// rows), MatMul, broadcasting Add/Sub/Mul/Div/Minimum/Maximum, Scale,
+// rows, f32 or frozen 16-bit), LinearLoRA (LinearStack plus low-rank
+// adapters on any of the weights, PEFT semantics: scale·(drop(x)·Aᵀ)·Bᵀ,
+// seeded input dropout; the base stays one GEMM and dx flows through the
+// frozen weights, 16-bit ones included), MatMul, broadcasting Add/Sub/Mul/Div/Minimum/Maximum, Scale,
 // AddScalar, Neg, Exp, Log, Sigmoid, LogSigmoid, SiLU, Clamp, Where, Sum,
 // Mean, MaskedSum/MaskedMean, Reshape, Transpose, Slice, SplitLast, Concat,
 // Embedding, fused RMSNorm, fused SwiGLU (and SwiGLUStacked on a stacked

@@ -18,8 +18,16 @@ import (
 // weight; the weights' gradients are then allocated stacked the same way
 // (when none has one yet) so dW is one GEMM too. Any other weights (for
 // example frozen 16-bit ones) are multiplied one by one into their column
-// ranges, with the same results up to rounding.
+// ranges, with the same results up to rounding. Frozen 16-bit weights
+// stacked the same way (one buffer of raw bits, the first tensor's storage
+// extending over the others) are also one GEMM per pass.
 func LinearStack(x *Value, ws ...*Value) *Value {
+	return linearStack(x, ws, nil)
+}
+
+// linearStack is LinearStack plus, for every non-nil loras[i], that
+// adapter's low-rank term in weight i's columns (see LinearLoRA).
+func linearStack(x *Value, ws []*Value, loras []*LoRA) *Value {
 	if len(ws) == 0 {
 		panic("nn: LinearStack of no weights")
 	}
@@ -46,10 +54,14 @@ func LinearStack(x *Value, ws ...*Value) *Value {
 	}
 	xd := x.F32()
 	whole := stackedWeights(ws)
+	wholeHalf, kind := stackedHalfWeights(ws)
 	if m > 0 && total > 0 && in > 0 {
-		if whole != nil {
+		switch {
+		case whole != nil:
 			kernels.Sgemm(false, true, m, total, in, 1, xd, in, whole, in, 0, out.Data, total)
-		} else {
+		case wholeHalf != nil:
+			kernels.SgemmHalf(kind, false, true, m, total, in, 1, xd, in, wholeHalf, in, 0, out.Data, total, false)
+		default:
 			off := 0
 			for i, w := range ws {
 				if outs[i] > 0 {
@@ -65,61 +77,85 @@ func LinearStack(x *Value, ws ...*Value) *Value {
 		}
 	}
 	in2 := append([]*Value{x}, ws...)
+	var ad *loraTerms
+	if loras != nil {
+		ad = newLoRATerms(x, xd, m, in, ws, loras)
+		ad.forward(out.Data, total)
+		in2 = append(in2, ad.values()...)
+	}
 	if !needsGrad(in2...) {
+		ad.release()
 		return finish(out, nil, in2...)
 	}
 	return finish(out, func() {
 		if m == 0 || total == 0 || in == 0 {
 			return
 		}
-		concurrent := true
-		for _, w := range ws {
-			concurrent = concurrent && w != x
+		linearStackBackward(x, xd, ws, outs, whole, wholeHalf, kind, m, in, total, out.Grad)
+		ad.backward(out.Grad, total)
+	}, in2...)
+}
+
+// linearStackBackward is LinearStack's backward over m rows: dx (+)= dy·W
+// over every weight, dWi += dyiᵀ·x for the weights that want it.
+func linearStackBackward(x *Value, xd []float32, ws []*Value, outs []int, whole []float32, wholeHalf []uint16, kind kernels.Half, m, in, total int, dy []float32) {
+	concurrent := true
+	frozen := true
+	for _, w := range ws {
+		concurrent = concurrent && w != x
+		frozen = frozen && !w.RequiresGrad
+	}
+	if whole != nil || wholeHalf != nil {
+		g := linearGrad{m: m, in: in, out: total, dy: dy, dyLd: total, x: xd, w: whole, wHalf: wholeHalf, kind: kind}
+		ok := frozen // frozen stacked weights: dx is one GEMM
+		if whole != nil && !frozen {
+			g.dw = stackedGrads(ws)
+			ok = g.dw != nil
 		}
-		if whole != nil {
-			if dw := stackedGrads(ws); dw != nil {
-				g := linearGrad{m: m, in: in, out: total, dy: out.Grad, dyLd: total, x: xd, w: whole, dw: dw}
-				if x.RequiresGrad {
-					g.dx, g.dxFresh = x.gradFresh()
-				}
-				g.run(concurrent)
+		if ok {
+			if !x.RequiresGrad && g.dw == nil {
 				return
 			}
-		}
-		// One weight at a time: dx over every weight's columns (the first
-		// overwrites a fresh gradient), then each wanted dW.
-		var dx []float32
-		fresh := false
-		if x.RequiresGrad {
-			dx, fresh = x.gradFresh()
-		}
-		off := 0
-		for i, w := range ws {
-			g := linearGrad{m: m, in: in, out: outs[i], dy: out.Grad[off:], dyLd: total, x: xd, dx: dx, dxFresh: fresh}
-			if w.half != nil {
-				g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
-			} else {
-				g.w = w.Data
+			if x.RequiresGrad {
+				g.dx, g.dxFresh = x.gradFresh()
 			}
-			if w.RequiresGrad {
-				g.dw = w.grad()
-			}
-			if outs[i] > 0 {
-				g.run(concurrent)
-				fresh = false
-			}
-			off += outs[i]
+			g.run(concurrent)
+			return
 		}
-		if fresh { // every weight has zero rows: dx gets nothing
-			clear(dx)
+	}
+	// One weight at a time: dx over every weight's columns (the first
+	// overwrites a fresh gradient), then each wanted dW.
+	var dx []float32
+	fresh := false
+	if x.RequiresGrad {
+		dx, fresh = x.gradFresh()
+	}
+	off := 0
+	for i, w := range ws {
+		g := linearGrad{m: m, in: in, out: outs[i], dy: dy[off:], dyLd: total, x: xd, dx: dx, dxFresh: fresh}
+		if w.half != nil {
+			g.wHalf, g.kind = w.half.U16(), w.half.DType().Half()
+		} else {
+			g.w = w.Data
 		}
-	}, in2...)
+		if w.RequiresGrad {
+			g.dw = w.grad()
+		}
+		if outs[i] > 0 && (g.dx != nil || g.dw != nil) {
+			g.run(concurrent)
+			fresh = false
+		}
+		off += outs[i]
+	}
+	if fresh { // every weight has zero rows: dx gets nothing
+		clear(dx)
+	}
 }
 
 // stacked returns the storage of parts laid out back to back, in order,
 // within the capacity of parts[0], or nil when they are not (or any part
 // is empty).
-func stacked(parts [][]float32) []float32 {
+func stacked[T float32 | uint16](parts [][]T) []T {
 	total := 0
 	for _, p := range parts {
 		if len(p) == 0 {
@@ -139,6 +175,21 @@ func stacked(parts [][]float32) []float32 {
 		off += len(p)
 	}
 	return whole
+}
+
+// stackedHalfWeights returns the 16-bit weights' stacked storage and
+// format, or nil when the weights are not all 16-bit of one format and
+// stacked (frozen fused projections, as llama's Trainable builds them for a
+// model view with an adapter).
+func stackedHalfWeights(ws []*Value) ([]uint16, kernels.Half) {
+	parts := make([][]uint16, len(ws))
+	for i, w := range ws {
+		if w.half == nil || w.half.DType() != ws[0].half.DType() {
+			return nil, 0
+		}
+		parts[i] = w.half.U16()
+	}
+	return stacked(parts), ws[0].half.DType().Half()
 }
 
 // stackedWeights returns the f32 weights' stacked storage, or nil.

@@ -48,6 +48,17 @@ type Evaluation struct {
 	Dataset  string
 	Seed     uint64
 	Log      io.Writer
+	// Labels, if set, rename methods in the results (for example POPI-Inference-Only's
+	// row when the summaries come from another inference model).
+	Labels map[Method]string
+}
+
+// label is the row name of method m.
+func (e *Evaluation) label(m Method) string {
+	if l, ok := e.Labels[m]; ok && l != "" {
+		return l
+	}
+	return m.String()
 }
 
 // ResponseExample is one judged response, kept for the report.
@@ -140,8 +151,9 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 			return nil, nil, err
 		}
 		cond := Conditioner(mm.Method, e.Episodes, e.Before, e.After)
-		rm := RunMetrics{Method: mm.Method.String(), Dataset: e.Dataset, Seed: e.Seed, Pairs: len(all)}
-		det := MethodDetail{Method: mm.Method.String()}
+		rm := RunMetrics{Method: e.label(mm.Method), Dataset: e.Dataset, Seed: e.Seed, Pairs: len(all)}
+		det := MethodDetail{Method: rm.Method}
+		byPersona := newPersonaBreakdown(e.Episodes)
 		// Avg. Len.
 		if mm.Method != MethodBase {
 			var over []int
@@ -189,6 +201,7 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 					return nil, nil, fmt.Errorf("popi: %v margin: %w", mm.Method, err)
 				}
 				ms[k] = PairMargin{Method: lc - lr, Base: baseMargins[k]}
+				byPersona.addMargin(e.Episodes[it.ep].Persona, ms[k])
 				sum += lc - lr
 			}
 			acc, err := RewardAccuracy(ms)
@@ -223,6 +236,9 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 			if err != nil {
 				return nil, nil, fmt.Errorf("popi: %v judging: %w", mm.Method, err)
 			}
+			for k, it := range judged {
+				byPersona.addVerdict(e.Episodes[it.ep].Persona, vs[k])
+			}
 			tally := TallyVerdicts(vs)
 			rm.Judge = &tally
 			if wr, err := tally.Rate(); err == nil {
@@ -235,9 +251,10 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 					Prompt: items[k].Instruction, Summary: c.Summary, Response: resp[k], Base: baseResp[k], Outcome: vs[k].Outcome.String()})
 			}
 		}
+		rm.ByPersona = byPersona.metrics()
 		out = append(out, rm)
 		details = append(details, det)
-		e.logf("%s", prog.Line(mi+1, fmt.Sprintf("%s: %s", mm.Method, formatMetrics(rm))))
+		e.logf("%s", prog.Line(mi+1, fmt.Sprintf("%s: %s", rm.Method, formatMetrics(rm))))
 	}
 	return out, details, nil
 }

@@ -143,7 +143,7 @@ func (o *Objective) Loss(c prompt.Conditioning, pairs []data.PrefPair) (float64,
 		if err != nil {
 			return 0, fmt.Errorf("pair %d: %w", i, err)
 		}
-		res, err := rl.PreferenceLoss(o.Pref, lp)
+		res, err := rl.PreferenceLossTokens(o.Pref, lp, o.pairTokens(p))
 		if err != nil {
 			return 0, fmt.Errorf("pair %d: %w", i, err)
 		}
@@ -156,8 +156,14 @@ func (o *Objective) Loss(c prompt.Conditioning, pairs []data.PrefPair) (float64,
 // both responses): log 2 for DPO, 1/(4β²) for IPO. It is the loss assigned to an empty
 // summary, which carries no information.
 func (o *Objective) NoInformationLoss() (float64, error) {
-	res, err := rl.PreferenceLoss(o.Pref, rl.PairLogProbs{})
+	res, err := rl.PreferenceLossTokens(o.Pref, rl.PairLogProbs{}, rl.PairTokens{Chosen: 1, Rejected: 1})
 	return res.Loss, err
+}
+
+// pairTokens are the scored lengths of a pair's responses (reply and end-of-turn token),
+// which the per-token mean form (Pref.MeanLogProbs) divides by.
+func (o *Objective) pairTokens(p data.PrefPair) rl.PairTokens {
+	return rl.PairTokens{Chosen: len(o.Enc.Reply(p.Chosen)), Rejected: len(o.Enc.Reply(p.Rejected))}
 }
 
 // SummaryLoss is the objective of a sampled summary over pairs; a blank summary gets

@@ -80,8 +80,14 @@ func (p *pipeline) setup() error {
 	if err := p.loadEpisodes(); err != nil {
 		return err
 	}
-	p.run.Logf("data: %s, %d training episodes, %d held-out episodes evaluated\n", p.plan.Family, len(p.eps.Train), len(p.eps.Held))
-	for _, n := range p.plan.Notes {
+	p.run.Logf("preset: %s\n", PresetDescription(p.plan.Config.Preset))
+	if sm := p.eps.Sampler; sm != nil {
+		p.run.Logf("data: %s, %d training samples (episodes drawn per step), %d held-out episodes evaluated (%s)\n",
+			p.plan.Family, sm.Len(), len(p.eps.Held), p.eps.HeldOut)
+	} else {
+		p.run.Logf("data: %s, %d training episodes, %d held-out episodes evaluated\n", p.plan.Family, len(p.eps.Train), len(p.eps.Held))
+	}
+	for _, n := range append(append([]string(nil), p.eps.Notes...), p.plan.Notes...) {
 		p.run.Logf("%s\n", n)
 	}
 	if err := p.loadBase(); err != nil {

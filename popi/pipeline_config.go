@@ -3,7 +3,10 @@ package popi
 // PipelineConfig is everything a POPI run needs; it is saved as the run's config.json and
 // reloaded from there on resume.
 type PipelineConfig struct {
-	Seed uint64 `json:"seed"`
+	// Preset is the preset the configuration started from ("world" or "paper", see
+	// PresetConfig); flags given on top of it are in the other fields.
+	Preset string `json:"preset"`
+	Seed   uint64 `json:"seed"`
 
 	// Data: the persona world (when DataFiles is empty) or FSPO-style files.
 	WorldSeed uint64 `json:"world_seed"`
@@ -11,15 +14,26 @@ type PipelineConfig struct {
 	WorldTrainUsers   int      `json:"world_train_users,omitempty"`
 	WorldHeldOutUsers int      `json:"world_held_out_users,omitempty"`
 	WorldPairs        int      `json:"world_pairs_per_user,omitempty"`
-	DataFiles         []string `json:"data_files,omitempty"`
-	HeldOutFiles      []string `json:"held_out_files,omitempty"` // explicit held-out users; else HeldOutFrac of DataFiles' users
-	Family            string   `json:"family"`
-	HeldOutFrac       float64  `json:"held_out_frac"`
-	Shots             int      `json:"shots"`         // signal pairs per episode (0: family default)
-	TrainTargets      int      `json:"train_targets"` // target pairs per training episode
-	EvalTargets       int      `json:"eval_targets"`  // target pairs per held-out episode
-	EvalUsers         int      `json:"eval_users"`    // held-out users evaluated (0: all)
-	Templates         string   `json:"templates"`     // "paper" or "alternative"
+	DataFiles         []string `json:"data_files,omitempty"` // files or directories of shards
+	// HeldOutFiles are held-out users, or the dataset's official test split (the training
+	// users on unseen prompts: signals from their training pairs, targets from these
+	// files); the kind is decided from the users. Empty: HeldOutFrac of DataFiles' users.
+	HeldOutFiles []string `json:"held_out_files,omitempty"`
+	Family       string   `json:"family"`
+	HeldOutFrac  float64  `json:"held_out_frac"`
+	Shots        int      `json:"shots"` // signal pairs per episode (0: family default, 4 ELIX/Review, 8 Roleplay)
+	// Episodes is how training episodes are drawn: "fixed" (one seeded episode per user,
+	// TrainTargets targets, the built-in world's setting) or "per-step" (the paper's: every
+	// training sample gets a fresh signal set each time a step uses it).
+	Episodes string `json:"episodes"`
+	// TrainSamples is the number of training samples (per-step episodes): preference
+	// examples for ELIX/Review/Roleplay, records for AlignX; 0 takes all, -1 the paper's
+	// (20000, or 92000 for AlignX), resolved in the plan.
+	TrainSamples int    `json:"train_samples"`
+	TrainTargets int    `json:"train_targets"` // target pairs per training episode ("fixed" episodes)
+	EvalTargets  int    `json:"eval_targets"`  // target pairs per held-out episode
+	EvalUsers    int    `json:"eval_users"`    // held-out episodes evaluated (0: all)
+	Templates    string `json:"templates"`     // "paper" or "alternative"
 	// AlignX only: signal setting ("raw" or "direction") and test split (demo, pair, ugc, arbitrary).
 	AlignXSignals string `json:"alignx_signals,omitempty"`
 	AlignXSplit   string `json:"alignx_split,omitempty"`
@@ -30,8 +44,11 @@ type PipelineConfig struct {
 	WeightType string `json:"weight_type,omitempty"`
 
 	// Objective and training.
-	Loss            string       `json:"loss"` // "dpo" or "ipo"
-	Beta            float64      `json:"beta"`
+	Loss string  `json:"loss"` // "dpo" or "ipo"
+	Beta float64 `json:"beta"` // the DPO temperature / IPO strength (TRL's DPOConfig.beta)
+	// LogProbMean averages sequence log-probs over response tokens in the objective, as TRL's
+	// DPOTrainer does for loss_type="ipo"; the paper's Eq. 1-2 (and the default) sum them.
+	LogProbMean     bool         `json:"logp_mean,omitempty"`
 	Stage1          Stage1Config `json:"stage1"`
 	Stage2          Stage2Config `json:"stage2"`
 	Stage2Targets   int          `json:"stage2_targets"` // target pairs per episode used by Stage 2
@@ -46,15 +63,19 @@ type PipelineConfig struct {
 	JudgeModel         string     `json:"judge_model,omitempty"`
 	JudgeKeyEnv        string     `json:"judge_key_env,omitempty"`
 
-	// Generator transfer (Tables 2-4): another local model and/or an API model.
-	TransferModelDir string `json:"transfer_model_dir,omitempty"`
-	TransferURL      string `json:"transfer_url,omitempty"`
-	TransferModel    string `json:"transfer_model,omitempty"`
-	TransferKeyEnv   string `json:"transfer_key_env,omitempty"`
+	// Generator transfer (Tables 2-4): frozen generators the summaries are handed to, each
+	// judged against its own Base-Model. The single-target fields below are kept for older
+	// configurations and join the list.
+	Transfers        []TransferSpec `json:"transfers,omitempty"`
+	TransferModelDir string         `json:"transfer_model_dir,omitempty"`
+	TransferURL      string         `json:"transfer_url,omitempty"`
+	TransferModel    string         `json:"transfer_model,omitempty"`
+	TransferKeyEnv   string         `json:"transfer_key_env,omitempty"`
 }
 
-// DefaultPipelineConfig is the built-in default run: the persona world with the built-in
-// tiny model, sized to finish in about ten minutes on two cores.
+// DefaultPipelineConfig is the built-in default run, the "world" preset: the persona world
+// with the built-in tiny model, sized to finish in minutes on two cores (PresetConfig has
+// "paper" too).
 //
 // Stage 1 was tuned on this world and model (issue 7; experiments at seed 1, logged in
 // the commit that set these values):
@@ -80,7 +101,7 @@ type PipelineConfig struct {
 // of a 192-pair sample.
 func DefaultPipelineConfig() PipelineConfig {
 	return PipelineConfig{
-		Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Shots: 4, TrainTargets: 8, EvalTargets: 20,
+		Preset: PresetWorld, Seed: 1, WorldSeed: 1, Family: "elix", HeldOutFrac: 0.2, Episodes: EpisodesFixed, TrainTargets: 8, EvalTargets: 20,
 		Templates: "paper", ModelDir: DefaultModelDir, Loss: "dpo", Beta: 0.1,
 		Stage1: Stage1Config{Steps: 80, BatchSize: 4, GroupSize: 4, LR: 3e-4, Warmup: 8, Alpha: 0.4, Temperature: 1,
 			TopP: 1, MaxTokens: 256, RewardPairs: 4, MicroBatch: 4, CheckpointEvery: 10,

@@ -5,15 +5,19 @@ import (
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/popi/data"
+	"github.com/popi-go/popi/rl"
 )
 
 // stage1 trains the inference model πφ (a copy of the base model) with GRPO against the
 // frozen generator, plots its reward curve and saves it as models/inference.
 func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 	c := &p.plan.Config
-	prompts, err := Stage1Prompts(p.enc, p.plan.Prompting(), p.eps.Train, c.Stage1.RewardPairs, c.PromptDependent)
-	if err != nil {
-		return nil, TrainState{}, err
+	var prompts []rl.Prompt
+	if p.eps.Sampler == nil {
+		var err error
+		if prompts, err = Stage1Prompts(p.enc, p.plan.Prompting(), p.eps.Train, c.Stage1.RewardPairs, c.PromptDependent); err != nil {
+			return nil, TrainState{}, err
+		}
 	}
 	phi, err := NewLMPolicy(CloneModel(p.base), p.enc)
 	if err != nil {
@@ -30,9 +34,26 @@ func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 		return nil, TrainState{}, err
 	}
 	st1 := &Stage1{Config: s1, Policy: phi, Ref: phiRef, Obj: p.obj, Tok: p.tok, Eval: ev}
-	p.run.Logf("[stage1] GRPO on the inference model: %d steps, %d prompts/step, group %d, %s β=%g, α=%g, %d prompts\n",
-		s1.Steps, s1.BatchSize, s1.GroupSize, p.plan.Pref.Kind, p.plan.Pref.Beta, p.plan.Alpha(), len(prompts))
-	state, err := st1.Run(p.ctx, p.run, prompts, p.resume)
+	var state TrainState
+	if sm := p.eps.Sampler; sm != nil {
+		p.run.Logf("[stage1] GRPO on the inference model: %d steps, %d samples/step, group %d, %s β=%g, α=%g, %d training samples with fresh signal sets every step\n",
+			s1.Steps, s1.BatchSize, s1.GroupSize, p.plan.Pref.Kind, p.plan.Pref.Beta, p.plan.Alpha(), sm.Len())
+		build := func(step int, idx []int) ([]rl.Prompt, error) {
+			eps := make([]data.Episode, len(idx))
+			for k, i := range idx {
+				var err error
+				if eps[k], err = sm.Episode(i, uint64(step)); err != nil {
+					return nil, err
+				}
+			}
+			return Stage1Prompts(p.enc, p.plan.Prompting(), eps, s1.RewardPairs, c.PromptDependent)
+		}
+		state, err = st1.RunSampled(p.ctx, p.run, sm.Len(), build, p.resume)
+	} else {
+		p.run.Logf("[stage1] GRPO on the inference model: %d steps, %d prompts/step, group %d, %s β=%g, α=%g, %d prompts\n",
+			s1.Steps, s1.BatchSize, s1.GroupSize, p.plan.Pref.Kind, p.plan.Pref.Beta, p.plan.Alpha(), len(prompts))
+		state, err = st1.Run(p.ctx, p.run, prompts, p.resume)
+	}
 	if err != nil {
 		return nil, state, err
 	}
@@ -62,28 +83,23 @@ func (p *pipeline) stage2(phi *llama.Model) (map[Method]*llama.Model, error) {
 	if c.SkipStage2 {
 		return gens, nil
 	}
-	train := p.eps.Train
-	if c.Stage2Targets > 0 {
-		train = make([]data.Episode, len(p.eps.Train))
-		for i, ep := range p.eps.Train {
-			ep.Targets = ep.Targets[:min(c.Stage2Targets, len(ep.Targets))]
-			train[i] = ep
-		}
+	train, err := p.stage2Episodes()
+	if err != nil {
+		return nil, err
 	}
 	var before, after *Summaries
-	var err error
 	for _, m := range p.plan.Methods {
 		if !m.Aligned() {
 			continue
 		}
 		_, src := m.Condition()
 		if src == SummaryBefore && before == nil {
-			if before, err = p.summaries("before_train", p.base, p.eps.Train, c.Stage1.Temperature, c.Seed+202); err != nil {
+			if before, err = p.summaries("before_train", p.base, train, c.Stage1.Temperature, c.Seed+202); err != nil {
 				return nil, err
 			}
 		}
 		if src == SummaryAfter && after == nil {
-			if after, err = p.summaries("after_train", phi, p.eps.Train, c.Stage1.Temperature, c.Seed+202); err != nil {
+			if after, err = p.summaries("after_train", phi, train, c.Stage1.Temperature, c.Seed+202); err != nil {
 				return nil, err
 			}
 		}
@@ -92,6 +108,36 @@ func (p *pipeline) stage2(phi *llama.Model) (map[Method]*llama.Model, error) {
 		}
 	}
 	return gens, nil
+}
+
+// stage2Key keys Stage 2's per-step draws apart from Stage 1's step keys.
+const stage2Key = 1 << 62
+
+// stage2Episodes are the episodes Stage 2 and the aligned baselines train on: with fixed
+// episodes the training episodes cut to Stage2Targets targets (0: all); with per-step
+// episodes one episode per training sample, its pair the only target and a fresh signal
+// set (Algorithm 1, lines 14-15: sample an example, sample its summary).
+func (p *pipeline) stage2Episodes() ([]data.Episode, error) {
+	c := &p.plan.Config
+	if sm := p.eps.Sampler; sm != nil {
+		out := make([]data.Episode, sm.Len())
+		for i := range out {
+			var err error
+			if out[i], err = sm.Stage2Episode(i, stage2Key); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	train := p.eps.Train
+	if c.Stage2Targets > 0 {
+		train = make([]data.Episode, len(p.eps.Train))
+		for i, ep := range p.eps.Train {
+			ep.Targets = ep.Targets[:min(c.Stage2Targets, len(ep.Targets))]
+			train[i] = ep
+		}
+	}
+	return train, nil
 }
 
 // fineTune trains one aligned method's generator (a copy of the base model) with DPO or

@@ -24,6 +24,10 @@ type Plan struct {
 	Templates prompt.TemplateSet
 	Pref      rl.PreferenceConfig
 	Methods   []Method
+	// PerStep is true when training episodes are drawn per step (Episodes "per-step").
+	PerStep bool
+	// TransferSpecs are the generators the summaries are transferred to.
+	TransferSpecs []TransferSpec
 	// Notes are the resolutions a run reports in its log.
 	Notes []string
 }
@@ -38,6 +42,24 @@ func NewPlan(c PipelineConfig) (*Plan, error) {
 	if p.Pref, err = parseLoss(c.Loss, c.Beta); err != nil {
 		return nil, err
 	}
+	p.Pref.MeanLogProbs = c.LogProbMean
+	if _, err := PresetConfig(c.Preset); err != nil {
+		return nil, err
+	}
+	switch c.Episodes {
+	case "", EpisodesFixed:
+	case EpisodesPerStep:
+		p.PerStep = true
+	default:
+		return nil, fmt.Errorf("popi: unknown episode mode %q (want %s or %s)", c.Episodes, EpisodesFixed, EpisodesPerStep)
+	}
+	if p.TransferSpecs, err = transferSpecs(&c); err != nil {
+		return nil, err
+	}
+	if err := p.resolveSamples(); err != nil {
+		return nil, err
+	}
+	c = p.Config
 	if p.Methods, err = ParseMethods(c.Methods); err != nil {
 		return nil, err
 	}
@@ -62,10 +84,12 @@ func NewPlan(c PipelineConfig) (*Plan, error) {
 		}
 	}
 	switch {
-	case c.TrainTargets <= 0 || c.EvalTargets <= 0 || c.Stage2Targets < 0:
+	case (!p.PerStep && c.TrainTargets <= 0) || c.EvalTargets <= 0 || c.Stage2Targets < 0:
 		return nil, errors.New("popi: train and eval targets must be > 0")
+	case c.Shots < 0:
+		return nil, fmt.Errorf("popi: negative number of signal pairs %d", c.Shots)
 	case c.ModelDir == "":
-		return nil, errors.New("popi: no model directory")
+		return nil, errors.New("popi: no model directory (-model; the paper uses LLaMA-3.2-3B-Instruct for both models)")
 	case c.Eval.MaxTokens <= 0:
 		return nil, errors.New("popi: eval max tokens must be > 0")
 	case p.Family == data.FamilyAlignX && len(c.DataFiles) == 0:
@@ -95,7 +119,41 @@ func (p *Plan) Alpha() float64 {
 }
 
 // Transfers reports whether the run hands its summaries to other generators.
-func (p *Plan) Transfers() bool { return p.Config.TransferModelDir != "" || p.Config.TransferURL != "" }
+func (p *Plan) Transfers() bool { return len(p.TransferSpecs) > 0 }
+
+// resolveSamples fixes the number of training samples and the steps that depend on it:
+// TrainSamples -1 is the paper's count for the family, and Steps 0 (either stage) is one
+// pass over the training samples.
+func (p *Plan) resolveSamples() error {
+	c := &p.Config
+	alignX := p.Family == data.FamilyAlignX
+	if c.TrainSamples < -1 {
+		return fmt.Errorf("popi: bad number of training samples %d", c.TrainSamples)
+	}
+	if c.TrainSamples != 0 && !p.PerStep {
+		return fmt.Errorf("popi: -train-samples applies to per-step episodes (-episodes %s)", EpisodesPerStep)
+	}
+	if c.TrainSamples == -1 {
+		c.TrainSamples = paperTrainSamples(alignX)
+		p.Notes = append(p.Notes, fmt.Sprintf("training samples: %d, the paper's count for %v", c.TrainSamples, p.Family))
+	}
+	for _, st := range []struct {
+		name  string
+		steps *int
+		batch int
+		skip  bool
+	}{{"stage 1", &c.Stage1.Steps, c.Stage1.BatchSize, false}, {"stage 2", &c.Stage2.Steps, c.Stage2.BatchSize, c.SkipStage2}} {
+		if *st.steps != 0 || st.skip {
+			continue
+		}
+		if c.TrainSamples <= 0 || st.batch <= 0 {
+			return fmt.Errorf("popi: %s steps 0 means one pass over -train-samples, which is not set; give -steps", st.name)
+		}
+		*st.steps = (c.TrainSamples + st.batch - 1) / st.batch
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: %d steps, one pass over %d samples in batches of %d", st.name, *st.steps, c.TrainSamples, st.batch))
+	}
+	return nil
+}
 
 func parseLoss(loss string, beta float64) (rl.PreferenceConfig, error) {
 	var k rl.PreferenceKind

@@ -27,8 +27,9 @@ type LMPolicy struct {
 	// Temperature of the log-probs (0 or 1: plain log-softmax).
 	Temperature float64
 
-	train  *llama.Trainable
-	runner *llama.Runner
+	train     *llama.Trainable
+	runner    *llama.Runner
+	entRunner *llama.Runner // Entropies' own scratch, so sampling state is never touched
 }
 
 // NewLMPolicy wraps m. enc decodes completions into text; it may be nil when only log-probs

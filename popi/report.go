@@ -21,6 +21,9 @@ type RunMetrics struct {
 	WinRate *float64  `json:"win_rate,omitempty"`
 	Judge   *WinTally `json:"judge,omitempty"`
 	Pairs   int       `json:"pairs"` // target pairs evaluated
+	// ByPersona breaks Acc and WinRate down by ground-truth persona (the paper's Figure 6
+	// shows every ELIX persona), in first-appearance order.
+	ByPersona []PersonaMetrics `json:"by_persona,omitempty"`
 }
 
 // F is a helper for filling RunMetrics' optional fields.
@@ -39,7 +42,10 @@ type Summary struct {
 
 // Report is a Table-1-shaped comparison of methods over datasets.
 type Report struct {
-	Title     string       `json:"title"`
+	Title string `json:"title"`
+	// Layout selects the Markdown table: the Table-1 layout (default) or one win-rate
+	// column per dataset with their average (Tables 2-4, generator transfer).
+	Layout    ReportLayout `json:"layout,omitempty"`
 	Methods   []string     `json:"methods"`  // row order: first appearance in the runs
 	Datasets  []string     `json:"datasets"` // column-group order: first appearance
 	Summaries []Summary    `json:"summaries"`
@@ -152,6 +158,9 @@ func formatStat(s Stat) string {
 // method, three columns (Avg. Len. ↓, Acc. (%), Win Rate (%)) per dataset, values as
 // mean ± sample standard deviation over seeds, "–" where not measured.
 func (r *Report) Markdown() string {
+	if r.Layout == LayoutWinRate {
+		return r.winRateMarkdown()
+	}
 	var b strings.Builder
 	if r.Title != "" {
 		b.WriteString("### " + r.Title + "\n\n")
@@ -193,10 +202,11 @@ func (r *Report) JSON() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// Write stores the Markdown and JSON forms atomically; an empty path skips that form.
+// Write stores the Markdown (the table, then the per-persona breakdown when measured) and
+// JSON forms atomically; an empty path skips that form.
 func (r *Report) Write(markdownPath, jsonPath string) error {
 	if markdownPath != "" {
-		if err := atomicfile.WriteFile(markdownPath, []byte(r.Markdown()), fileMode); err != nil {
+		if err := atomicfile.WriteFile(markdownPath, []byte(r.Markdown()+r.PersonaMarkdown()), fileMode); err != nil {
 			return err
 		}
 	}

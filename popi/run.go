@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // Run is a run directory: config.json, metrics.jsonl (one JSON object per line, appended
@@ -24,6 +26,7 @@ type Run struct {
 
 	mu      sync.Mutex
 	metrics *os.File
+	keys    map[metricKey]bool // rows in metrics.jsonl
 }
 
 // OpenRun creates (or, with resume, reopens) a run directory. Without resume an existing
@@ -43,14 +46,22 @@ func OpenRun(dir string, resume bool, log io.Writer) (*Run, error) {
 	case err != nil && resume:
 		return nil, fmt.Errorf("popi: cannot resume: %s has no config.json", dir)
 	}
+	if log == nil {
+		log = io.Discard
+	}
+	r := &Run{Dir: dir, Log: log, keys: map[metricKey]bool{}}
+	if resume {
+		if err := r.loadMetrics(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	f, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("popi: metrics log: %w", err)
 	}
-	if log == nil {
-		log = io.Discard
-	}
-	return &Run{Dir: dir, Log: log, metrics: f}, nil
+	r.metrics = f
+	return r, nil
 }
 
 // Close closes the metrics log.
@@ -60,7 +71,10 @@ func (r *Run) Close() error {
 	if r.metrics == nil {
 		return nil
 	}
-	err := r.metrics.Close()
+	err := r.metrics.Sync()
+	if cerr := r.metrics.Close(); err == nil {
+		err = cerr
+	}
 	r.metrics = nil
 	return err
 }
@@ -76,7 +90,9 @@ func (r *Run) Logf(format string, args ...any) {
 }
 
 // Metric appends one record to metrics.jsonl. Non-finite values are written as null
-// (JSON has no NaN) so the log always parses.
+// (JSON has no NaN) so the log always parses. The log holds one row per (phase, step):
+// a record whose phase and step (or phase, for records without a step, such as those a
+// resumed run computes again) are already there replaces the earlier row.
 func (r *Run) Metric(rec map[string]any) error {
 	clean := make(map[string]any, len(rec)+1)
 	for k, v := range rec {
@@ -95,8 +111,17 @@ func (r *Run) Metric(rec map[string]any) error {
 	if r.metrics == nil {
 		return errors.New("popi: metric on a closed run")
 	}
+	k, _ := keyOf(b)
+	if r.keys[k] {
+		if err := r.rewriteMetrics(func(line []byte) bool { lk, ok := keyOf(line); return !ok || lk != k }); err != nil {
+			return err
+		}
+	}
 	if _, err := r.metrics.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("popi: metrics log: %w", err)
+	}
+	if _, ok := keyOf(b); ok {
+		r.keys[k] = true
 	}
 	return nil
 }
@@ -105,9 +130,13 @@ func (r *Run) Metric(rec map[string]any) error {
 // records): 0600, the mode they had before internal/atomicfile, when os.CreateTemp made them.
 const fileMode = 0o600
 
+// maxJSONFile caps the JSON files of a run directory read back (configs, states,
+// summaries).
+const maxJSONFile = 1 << 30
+
 // ReadJSON decodes a JSON file into v, rejecting unknown fields and trailing data.
 func ReadJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+	b, err := safefile.ReadFile(path, maxJSONFile)
 	if err != nil {
 		return err
 	}

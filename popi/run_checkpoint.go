@@ -38,15 +38,30 @@ type StepRecord struct {
 	Len float64 `json:"len,omitempty"`
 }
 
-// SaveCheckpoint writes a checkpoint directory through llama.SaveModelDir: the model in
-// Hugging Face format (config.json, model.safetensors), the tokenizer files, optimizer.bin
-// (AdamW state) and state.json. The directory is assembled under a temporary name and
-// swapped into place, so dir always holds a complete checkpoint (the previous one survives
-// as dir+".old" until the new one is in place; CheckpointDir finds it there).
+// SaveCheckpoint commits a new checkpoint to the store at dir (ckpt/<phase>) through
+// llama.SaveModelDir with Generations: the model in Hugging Face format (config.json,
+// model.safetensors), the tokenizer files, optimizer.bin (AdamW state) and state.json go
+// into a new generation directory dir/gNNNNNN, which a MANIFEST (sizes and SHA-256 of
+// every file) marks complete; the CURRENT pointer is then switched to it and the older
+// generations removed, each step fsynced before the next (atomicfile.Commit). A crash at
+// any point leaves the previous checkpoint or the new one for LoadCheckpoint.
+//
+// Weights or optimizer state holding a NaN or an infinity are an error naming the tensor
+// and the step, and nothing is written: the previous checkpoint stays the one to resume.
 func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState) error {
-	return llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{Extra: func(tmp string) error {
-		if opt != nil {
-			if err := opt.State().Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
+	if err := m.CheckFinite(); err != nil {
+		return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
+	}
+	var ost *nn.AdamWState
+	if opt != nil {
+		ost = opt.State()
+		if err := ost.Check(); err != nil {
+			return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
+		}
+	}
+	return llama.SaveModelDir(dir, m, tok, llama.SaveDirOptions{Generations: true, Extra: func(tmp string) error {
+		if ost != nil {
+			if err := ost.Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
 				return fmt.Errorf("popi: checkpoint optimizer: %w", err)
 			}
 		}
@@ -54,25 +69,54 @@ func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.Ad
 	}})
 }
 
-// CheckpointDir returns the directory holding a complete checkpoint at dir: dir itself, or
-// dir+".old" when a crash interrupted the final rename. ok is false when neither exists.
-func CheckpointDir(dir string) (string, bool) {
+// checkpointCandidates lists the directories that may hold the checkpoint of the store
+// at dir, best first: the committed generation (or, if it is damaged or CURRENT is
+// missing, the newest complete one), then the layout of earlier versions (the
+// checkpoint directly in dir, or in dir+".old" after a crash between its two renames).
+func checkpointCandidates(dir string) []string {
+	var out []string
+	if d, ok := atomicfile.Current(dir); ok {
+		out = append(out, d)
+	}
 	for _, d := range []string{dir, dir + ".old"} {
 		if _, err := os.Stat(filepath.Join(d, "state.json")); err == nil {
-			return d, true
+			out = append(out, d)
 		}
 	}
-	return "", false
+	return out
+}
+
+// CheckpointDir returns the directory holding the checkpoint to resume from in the store
+// at dir (see checkpointCandidates); ok is false when there is none.
+func CheckpointDir(dir string) (string, bool) {
+	c := checkpointCandidates(dir)
+	if len(c) == 0 {
+		return "", false
+	}
+	return c[0], true
 }
 
 // LoadCheckpoint restores a checkpoint into m (weights copied into m's own storage, so a
-// Trainable over m stays valid) and opt, and returns its state.
+// Trainable over m stays valid) and opt, and returns its state. Every candidate is tried
+// in turn (checkpointCandidates); the first that loads completely wins.
 func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, error) {
-	var st TrainState
-	d, ok := CheckpointDir(dir)
-	if !ok {
-		return st, fmt.Errorf("popi: no checkpoint in %s", dir)
+	cands := checkpointCandidates(dir)
+	if len(cands) == 0 {
+		return TrainState{}, fmt.Errorf("popi: no checkpoint in %s", dir)
 	}
+	var errs []error
+	for _, d := range cands {
+		st, err := loadCheckpointFrom(d, m, opt)
+		if err == nil {
+			return st, nil
+		}
+		errs = append(errs, err)
+	}
+	return TrainState{}, errors.Join(errs...)
+}
+
+func loadCheckpointFrom(d string, m *llama.Model, opt *nn.AdamW) (TrainState, error) {
+	var st TrainState
 	if err := ReadJSON(filepath.Join(d, "state.json"), &st); err != nil {
 		return st, err
 	}
@@ -80,14 +124,16 @@ func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, erro
 	if err != nil {
 		return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
 	}
+	var s *nn.AdamWState
+	if opt != nil {
+		if s, err = nn.ReadAdamWState(filepath.Join(d, "optimizer.bin")); err != nil {
+			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
+		}
+	}
 	if err := CopyWeights(m, src); err != nil {
 		return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
 	}
 	if opt != nil {
-		s, err := nn.ReadAdamWState(filepath.Join(d, "optimizer.bin"))
-		if err != nil {
-			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
-		}
 		if err := opt.SetState(s); err != nil {
 			return st, fmt.Errorf("popi: checkpoint %s: %w", d, err)
 		}

@@ -24,14 +24,6 @@ type session struct {
 	enc  *prompt.ChatEncoder
 }
 
-// runEpisodes is what the data phase gives the rest of a run.
-type runEpisodes struct {
-	Train, Held []data.Episode
-	// World is true on the persona world: every user has a true persona, so the exact
-	// judge, the oracle objective and the summary scores apply.
-	World bool
-}
-
 // openPlan resolves a configuration and checks its base model directory, the checks made
 // before a run directory is touched.
 func openPlan(c PipelineConfig) (*Plan, error) {
@@ -47,13 +39,20 @@ func openPlan(c PipelineConfig) (*Plan, error) {
 
 // openSession starts a run in out (its config.json written from the plan) or, with
 // resume, reopens the run there with the plan of its config.json; cfg is then ignored.
-// A configuration error leaves no run directory behind.
+// A configuration error or bad data leaves no run directory behind: data files are read
+// and their episodes drawn before the directory is created.
 func openSession(cfg PipelineConfig, out string, resume bool, log io.Writer) (*session, error) {
 	var plan *Plan
+	var eps *runEpisodes
 	if !resume {
 		var err error
 		if plan, err = openPlan(cfg); err != nil {
 			return nil, err
+		}
+		if len(plan.Config.DataFiles) > 0 {
+			if eps, err = fileEpisodes(plan); err != nil {
+				return nil, err
+			}
 		}
 	}
 	run, err := OpenRun(out, resume, log)
@@ -74,117 +73,57 @@ func openSession(cfg PipelineConfig, out string, resume bool, log io.Writer) (*s
 		run.Close()
 		return nil, err
 	}
-	return &session{plan: plan, run: run}, nil
+	return &session{plan: plan, run: run, eps: eps}, nil
 }
 
-// loadEpisodes is the data phase: it loads (or, on the persona world, generates into
-// data/) the training and held-out users and draws their episodes; at most EvalUsers
-// held-out episodes are kept.
+// loadEpisodes is the data phase when openSession has not done it: the persona world's
+// users are generated into the run's data/ directory, data files are read (on resume and
+// re-evaluation). At most EvalUsers held-out episodes are kept.
 func (s *session) loadEpisodes() error {
-	c := &s.plan.Config
-	var e *runEpisodes
+	if s.eps != nil {
+		return nil
+	}
 	var err error
-	if s.plan.Family == data.FamilyAlignX {
-		e, err = s.alignXEpisodes()
+	if len(s.plan.Config.DataFiles) > 0 {
+		s.eps, err = fileEpisodes(s.plan)
 	} else {
-		e, err = s.fspoEpisodes()
+		s.eps, err = s.worldEpisodes()
 	}
-	if err != nil {
-		return err
-	}
-	if c.EvalUsers > 0 && c.EvalUsers < len(e.Held) {
-		e.Held = e.Held[:c.EvalUsers]
-	}
-	s.eps = e
-	return nil
+	return err
 }
 
-func (s *session) alignXEpisodes() (*runEpisodes, error) {
+// worldEpisodes generates the persona world's training and held-out users into the run's
+// data/ directory and draws their episodes.
+func (s *session) worldEpisodes() (*runEpisodes, error) {
 	c := &s.plan.Config
-	recs, err := data.LoadAlignX(c.DataFiles...)
+	w, err := world.New(world.Config{Seed: c.WorldSeed, TrainUsers: c.WorldTrainUsers, HeldOutUsers: c.WorldHeldOutUsers, PairsPerUser: c.WorldPairs})
 	if err != nil {
 		return nil, err
 	}
-	var tr, ho []data.AlignXRecord
-	if len(c.HeldOutFiles) > 0 {
-		tr = recs
-		if ho, err = data.LoadAlignX(c.HeldOutFiles...); err != nil {
-			return nil, err
-		}
-	} else if tr, ho, err = data.SplitAlignXUsers(recs, c.HeldOutFrac, c.Seed); err != nil {
+	tp, hp := s.run.Path("data", "train.jsonl"), s.run.Path("data", "heldout.jsonl")
+	if err := os.MkdirAll(s.run.Path("data"), 0o755); err != nil {
 		return nil, err
 	}
-	e := &runEpisodes{}
-	if e.Train, err = data.AlignXEpisodes(tr, s.plan.Mode, data.SplitArbitrary, nil); err != nil {
+	if err := w.WriteFSPO(tp, false); err != nil {
 		return nil, err
 	}
-	if e.Held, err = data.AlignXEpisodes(ho, s.plan.Mode, s.plan.Split, nil); err != nil {
+	if err := w.WriteFSPO(hp, true); err != nil {
 		return nil, err
 	}
+	train, err := data.LoadFSPO(s.plan.Family, tp)
+	if err != nil {
+		return nil, err
+	}
+	held, err := data.LoadFSPO(s.plan.Family, hp)
+	if err != nil {
+		return nil, err
+	}
+	e, err := fspoEpisodes(s.plan, train, held, data.HeldOutUsers)
+	if err != nil {
+		return nil, err
+	}
+	e.World = true
 	return e, nil
-}
-
-func (s *session) fspoEpisodes() (*runEpisodes, error) {
-	c := &s.plan.Config
-	train, held, isWorld, err := s.fspoUsers()
-	if err != nil {
-		return nil, err
-	}
-	e := &runEpisodes{World: isWorld}
-	if e.Train, err = train.Episodes(data.EpisodeConfig{NumShots: c.Shots, NumTargets: c.TrainTargets, Seed: c.Seed}); err != nil {
-		return nil, err
-	}
-	if e.Held, err = held.Episodes(data.EpisodeConfig{NumShots: c.Shots, NumTargets: c.EvalTargets, Seed: c.Seed + 1}); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-// fspoUsers loads the FSPO-style training and held-out users, or generates the persona
-// world's into the run's data/ directory (isWorld).
-func (s *session) fspoUsers() (train, held *data.Dataset, isWorld bool, err error) {
-	c := &s.plan.Config
-	fam := s.plan.Family
-	if len(c.DataFiles) == 0 {
-		w, err := world.New(world.Config{Seed: c.WorldSeed, TrainUsers: c.WorldTrainUsers, HeldOutUsers: c.WorldHeldOutUsers, PairsPerUser: c.WorldPairs})
-		if err != nil {
-			return nil, nil, false, err
-		}
-		tp, hp := s.run.Path("data", "train.jsonl"), s.run.Path("data", "heldout.jsonl")
-		if err := os.MkdirAll(s.run.Path("data"), 0o755); err != nil {
-			return nil, nil, false, err
-		}
-		if err := w.WriteFSPO(tp, false); err != nil {
-			return nil, nil, false, err
-		}
-		if err := w.WriteFSPO(hp, true); err != nil {
-			return nil, nil, false, err
-		}
-		if train, err = data.LoadFSPO(fam, tp); err != nil {
-			return nil, nil, false, err
-		}
-		if held, err = data.LoadFSPO(fam, hp); err != nil {
-			return nil, nil, false, err
-		}
-		isWorld = true
-	} else {
-		all, err := data.LoadFSPO(fam, c.DataFiles...)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		if len(c.HeldOutFiles) > 0 {
-			train = all
-			if held, err = data.LoadFSPO(fam, c.HeldOutFiles...); err != nil {
-				return nil, nil, false, err
-			}
-		} else if train, held, err = data.SplitUsers(all, c.HeldOutFrac, c.Seed); err != nil {
-			return nil, nil, false, err
-		}
-	}
-	if err := data.CheckDisjointUsers(train, held); err != nil {
-		return nil, nil, false, err
-	}
-	return train, held, isWorld, nil
 }
 
 // loadBase loads the base model (its directory was checked by openPlan) and its encoder.

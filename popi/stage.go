@@ -31,6 +31,9 @@ type phase[T any] struct {
 	Every     int // checkpoint every Every steps (0: only at the end and on interruption)
 	Resume    bool
 	Step      func(ctx context.Context, batch []T, lr float64) (map[string]float64, error)
+	// StepAt, when set instead of Step, also receives the 0-based step index (per-step
+	// episode draws are keyed by it, so a resumed run draws what the first one would have).
+	StepAt func(ctx context.Context, step int, batch []T, lr float64) (map[string]float64, error)
 	// Headline picks the mean/std plotted and shown on the progress line.
 	Headline func(m map[string]float64) (mean, std float64)
 	// HeadName labels the headline on the progress line, e.g. "reward".
@@ -94,6 +97,10 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				return st, nil
 			}
 		}
+		// Steps after the checkpoint (or all, without one) run again: drop their rows.
+		if err := p.Run.TruncateMetrics(p.Name, st.Step); err != nil {
+			return st, err
+		}
 	}
 	save := func() error {
 		if p.RNG != nil {
@@ -102,6 +109,10 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 				return err
 			}
 			st.RNG = b
+		}
+		// The log holds every row up to st.Step before the checkpoint says it does.
+		if err := p.Run.SyncMetrics(); err != nil {
+			return err
 		}
 		return SaveCheckpoint(p.ckptDir(), p.Model, p.Tok, p.Opt, st)
 	}
@@ -116,9 +127,18 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 		return st, err
 	}
 	prog := NewProgress(p.Name, st.Step, p.Steps, "steps")
+	stepFn := p.Step
+	if p.StepAt != nil {
+		next := st.Step
+		stepFn = func(ctx context.Context, batch []T, lr float64) (map[string]float64, error) {
+			i := next
+			next++
+			return p.StepAt(ctx, i, batch, lr)
+		}
+	}
 	loop := rl.Loop[T]{
 		Data: p.Data, BatchSize: p.BatchSize, MaxSteps: p.Steps, Seed: p.Seed, LR: p.LR,
-		Step: p.Step, StartStep: st.Step,
+		Step: stepFn, StartStep: st.Step,
 		OnStep: func(info rl.StepInfo) error {
 			mean, std := p.Headline(info.Metrics)
 			st.Step = info.Step + 1

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/nn"
 	"github.com/popi-go/popi/popi/data"
 	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/popi/world"
@@ -257,15 +259,59 @@ type Stage1 struct {
 	Eval *Stage1Eval
 }
 
-// Run trains πφ in run (resuming from run's Stage-1 checkpoint when resume is set) and
-// returns the final state, whose History is the reward curve.
+// Run trains πφ in run on fixed prompts (resuming from run's Stage-1 checkpoint when
+// resume is set) and returns the final state, whose History is the reward curve.
 func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume bool) (TrainState, error) {
-	c := s.Config
-	if err := c.Validate(); err != nil {
+	su, err := s.setup()
+	if err != nil {
 		return TrainState{}, err
 	}
+	ph := stage1Phase(s, su, run, prompts, resume)
+	ph.Step = su.step
+	return ph.run(ctx)
+}
+
+// RunSampled trains πφ on n training samples drawn per step: build turns a step's sample
+// indices into its prompts (fresh episodes keyed by the step), so the same step of a
+// resumed run sees the same prompts.
+func (s *Stage1) RunSampled(ctx context.Context, run *Run, n int, build func(step int, idx []int) ([]rl.Prompt, error), resume bool) (TrainState, error) {
+	if n <= 0 || build == nil {
+		return TrainState{}, errors.New("popi: Stage1.RunSampled needs samples and a prompt builder")
+	}
+	su, err := s.setup()
+	if err != nil {
+		return TrainState{}, err
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	ph := stage1Phase(s, su, run, idx, resume)
+	ph.StepAt = func(ctx context.Context, step int, batch []int, lr float64) (map[string]float64, error) {
+		prompts, err := build(step, batch)
+		if err != nil {
+			return nil, err
+		}
+		return su.step(ctx, prompts, lr)
+	}
+	return ph.run(ctx)
+}
+
+// stage1Setup is a Stage-1 run's GRPO trainer, optimizer, sampling RNG and diagnostics.
+type stage1Setup struct {
+	g     *rl.GRPO
+	opt   *nn.AdamW
+	pcg   *rand.PCG
+	stats *stage1Stats
+}
+
+func (s *Stage1) setup() (*stage1Setup, error) {
+	c := s.Config
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	if s.Policy == nil || s.Ref == nil || s.Obj == nil || s.Policy.Enc == nil {
-		return TrainState{}, errors.New("popi: Stage1 needs Policy (with an encoder), Ref and Obj")
+		return nil, errors.New("popi: Stage1 needs Policy (with an encoder), Ref and Obj")
 	}
 	alpha := c.Alpha
 	if alpha < 0 {
@@ -287,18 +333,26 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)
 	stats := &stage1Stats{}
 	g := &rl.GRPO{Policy: s.Policy, Ref: s.Ref, Opt: opt, GroupReward: summaryReward(s.Obj, stats), Config: gc, Rand: rng}
-	step := func(ctx context.Context, batch []rl.Prompt, lr float64) (map[string]float64, error) {
-		m, err := g.LoopStep(ctx, batch, lr)
-		if err == nil {
-			stats.metrics(m)
-		}
-		return m, err
+	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats}, nil
+}
+
+// step is one GRPO step on prompts with the step's diagnostics added.
+func (su *stage1Setup) step(ctx context.Context, batch []rl.Prompt, lr float64) (map[string]float64, error) {
+	m, err := su.g.LoopStep(ctx, batch, lr)
+	if err == nil {
+		su.stats.metrics(m)
 	}
-	ph := &phase[rl.Prompt]{
-		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: opt, RNG: pcg,
-		Data: prompts, BatchSize: min(c.BatchSize, len(prompts)), Steps: c.Steps, Seed: c.Seed,
+	return m, err
+}
+
+// stage1Phase is the training phase of Stage 1 over data (prompts or sample indices).
+func stage1Phase[T any](s *Stage1, su *stage1Setup, run *Run, items []T, resume bool) *phase[T] {
+	c := s.Config
+	ph := &phase[T]{
+		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: su.opt, RNG: su.pcg,
+		Data: items, BatchSize: min(c.BatchSize, len(items)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
-		Step: step, HeadName: "reward",
+		HeadName: "reward",
 		Headline: func(m map[string]float64) (float64, float64) { return m["reward"], m["reward_std"] },
 		Record: func(m map[string]float64, r *StepRecord) {
 			r.Acc, r.Len = m["summary_acc"], m["completions/mean_length"]
@@ -320,5 +374,5 @@ func (s *Stage1) Run(ctx context.Context, run *Run, prompts []rl.Prompt, resume 
 			return s.Eval.Evaluate(ctx, s.Policy.Model, step)
 		}
 	}
-	return ph.run(ctx)
+	return ph
 }

@@ -83,7 +83,11 @@ func TestStage1RaisesReward(t *testing.T) {
 	if !(after > before+0.05*(hi-before)) {
 		t.Fatalf("GRPO did not raise the expected reward enough: before %.4f, after %.4f, best %.4f", before, after, hi)
 	}
-	if _, err := os.Stat(run.Path("ckpt", "stage1", "model.safetensors")); err != nil {
+	ckpt, ok := CheckpointDir(run.Path("ckpt", "stage1"))
+	if !ok {
+		t.Fatal("no checkpoint")
+	}
+	if _, err := os.Stat(filepath.Join(ckpt, "model.safetensors")); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -28,7 +28,7 @@ func fixtureEpisodes(t testing.TB, f *tinyFixture, heldOut bool, perUser int) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	eps, err := d.Episodes(data.EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
+	eps, _, err := d.Episodes(data.EpisodeConfig{NumShots: 2, NumTargets: 4, PerUser: perUser, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +117,14 @@ func TestStage1ResumeEqualsUninterrupted(t *testing.T) {
 		t.Fatalf("no interruption message in %q", w.buf.String())
 	}
 	runB.Close()
-	if _, err := llama.Load(filepath.Join(dirB, "ckpt", "stage1"), llama.LoadOptions{}); err != nil {
+	ckpt, ok := CheckpointDir(filepath.Join(dirB, "ckpt", "stage1"))
+	if !ok {
+		t.Fatal("no checkpoint after the interruption")
+	}
+	if _, err := llama.Load(ckpt, llama.LoadOptions{}); err != nil {
 		t.Fatalf("checkpoint is not a loadable model: %v", err)
 	}
-	if _, err := llama.LoadTokenizer(filepath.Join(dirB, "ckpt", "stage1")); err != nil {
+	if _, err := llama.LoadTokenizer(ckpt); err != nil {
 		t.Fatalf("checkpoint tokenizer: %v", err)
 	}
 	runB2, err := OpenRun(dirB, true, nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/popi-go/popi/internal/atomicfile"
 	"github.com/popi-go/popi/popi/openai"
@@ -55,41 +54,39 @@ func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, met
 	return rep, details, err
 }
 
-// transfer evaluates the run's summaries with the configured target generators (a local
-// model directory and/or an API model) and writes transfer.md, transfer.json and
-// transfer_details.json.
+// transfer evaluates the run's summaries with the plan's transfer generators, each
+// against its own Base-Model, and writes transfer.md (the Tables 2-4 layout: one win-rate
+// column per generator and their average), transfer.json and transfer_details.json.
 func (s *session) transfer(ctx context.Context, ev *Evaluation, methods []Method) (*Report, error) {
 	cfg, run := &s.plan.Config, s.run
 	var targets []TransferTarget
-	if cfg.TransferModelDir != "" {
-		m, tok, err := LoadBase(cfg.TransferModelDir, cfg.WeightType)
-		if err != nil {
-			return nil, fmt.Errorf("popi: transfer model: %w", err)
+	for _, t := range s.plan.TransferSpecs {
+		if t.ModelDir != "" {
+			m, tok, err := LoadBase(t.ModelDir, cfg.WeightType)
+			if err != nil {
+				return nil, fmt.Errorf("popi: transfer model %s: %w", t.Name, err)
+			}
+			enc, err := prompt.NewChatEncoder(tok, m.Config, cfg.Plain)
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, TransferTarget{Name: t.Name,
+				Gen: &LocalGenerator{Model: m, Enc: enc, MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature, Seed: cfg.Seed}})
+			continue
 		}
-		enc, err := prompt.NewChatEncoder(tok, m.Config, cfg.Plain)
+		cl, err := openai.NewClient(openai.Config{BaseURL: t.URL, Model: t.Model, APIKeyEnv: t.KeyEnv,
+			CacheDir: run.Path("cache", "transfer", t.Name), MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature})
 		if err != nil {
 			return nil, err
 		}
-		targets = append(targets, TransferTarget{Name: filepath.Base(filepath.Clean(cfg.TransferModelDir)),
-			Gen: &LocalGenerator{Model: m, Enc: enc, MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature, Seed: cfg.Seed}})
-	}
-	if cfg.TransferURL != "" {
-		cl, err := openai.NewClient(openai.Config{BaseURL: cfg.TransferURL, Model: cfg.TransferModel, APIKeyEnv: cfg.TransferKeyEnv,
-			CacheDir: run.Path("cache", "transfer"), MaxTokens: cfg.Eval.MaxTokens, Temperature: cfg.Eval.Temperature})
-		if err != nil {
-			return nil, err
-		}
-		name := cfg.TransferModel
-		if name == "" {
-			name = "api"
-		}
-		targets = append(targets, TransferTarget{Name: name, Gen: cl})
+		targets = append(targets, TransferTarget{Name: t.Name, Gen: cl})
 	}
 	run.Logf("[transfer] %d target generator(s)\n", len(targets))
 	rep, det, err := Transfer(ctx, ev, targets, methods)
 	if err != nil {
 		return nil, err
 	}
+	rep.Layout = LayoutWinRate
 	if err := rep.Write(run.Path("transfer.md"), run.Path("transfer.json")); err != nil {
 		return nil, err
 	}

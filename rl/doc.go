@@ -13,8 +13,9 @@
 //     ([PreferenceLoss], [PreferenceBatchLoss]): DPO -log σ(β h) with conservative label
 //     smoothing ε, and IPO (h - 1/(2β))², where h = (lp_c - ref_c) - (lp_r - ref_r). Sequence
 //     log-probs are sums over completion tokens (not means), matching the golden data in
-//     testdata/tiny-llama3/dpo.json. TRL-style diagnostics (rewards/chosen, rewards/rejected,
-//     margins, accuracy).
+//     testdata/tiny-llama3/dpo.json; PreferenceConfig.MeanLogProbs switches to per-token
+//     means, which is what TRL's DPOTrainer does for loss_type="ipo" ([PreferenceLossTokens]).
+//     TRL-style diagnostics (rewards/chosen, rewards/rejected, margins, accuracy).
 //   - The k3 KL estimator exp(ref-lp) - (ref-lp) - 1 and its derivative ([KLk3]).
 //   - GRPO: group-relative advantages ([Advantages]) with group / batch / no std scaling, the
 //     clipped surrogate with optional asymmetric clip range and a per-token k3 KL penalty to a
@@ -31,6 +32,13 @@
 //     schedule callback ([ConstantLR], [WarmupCosine]), a per-step metrics callback,
 //     context cancellation, a step limit and resumption at a step. Both POPI stages use it:
 //     Loop[Prompt] with [GRPO.LoopStep], Loop[PreferenceExample] with [DPO.LoopStep].
+//
+// Porting TRL configurations: PreferenceConfig.Beta is DPOConfig.beta (the DPO temperature
+// / IPO regularisation); GRPOConfig.Alpha is GRPOConfig.beta of TRL (the KL coefficient);
+// GRPOConfig.EpsLow/EpsHigh are epsilon/epsilon_high, Iterations is num_iterations, and
+// GroupSize is num_generations. The step metrics use TRL's names, with frac_reward_zero_std
+// a fraction of groups and entropy computed from the policy's logits when it implements
+// [EntropyScorer].
 //
 // Design notes: the model interface is split into [Scorer] (log-probs only: the frozen
 // reference, old log-probs) and [Differentiable] (log-probs plus a [Backward] closure), so

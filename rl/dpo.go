@@ -145,7 +145,9 @@ func (d *DPO) Step(ctx context.Context, batch []PreferenceExample, lr float64) (
 			return PreferenceStats{}, errors.New("rl: policy LogProbs returned no backward function")
 		}
 		pairs := make([]PairLogProbs, len(part))
+		tokens := make([]PairTokens, len(part))
 		for i, ex := range part {
+			tokens[i] = PairTokens{Chosen: len(ex.Chosen), Rejected: len(ex.Rejected)}
 			c, err := sumLogProbs(lp[2*i])
 			if err != nil {
 				return PreferenceStats{}, fmt.Errorf("rl: example %d chosen: %w", s+i, err)
@@ -157,7 +159,7 @@ func (d *DPO) Step(ctx context.Context, batch []PreferenceExample, lr float64) (
 			pairs[i] = PairLogProbs{Chosen: c, Rejected: r, RefChosen: ex.RefChosen, RefRejected: ex.RefRejected}
 		}
 		frac := float64(len(part)) / n
-		st, dc, dr, err := PreferenceBatchLoss(d.Config, pairs, frac)
+		st, dc, dr, err := PreferenceBatchLossTokens(d.Config, pairs, tokens, frac)
 		if err != nil {
 			return PreferenceStats{}, err
 		}

@@ -103,7 +103,10 @@ type GRPO struct {
 }
 
 // GRPOStats are one step's statistics. Loss, KL and clip fractions are means over the mu
-// iterations; Entropy is measured on the sampled tokens under the sampling policy.
+// iterations. Entropy is the sampling policy's entropy per completion token: computed
+// from its logits, -Σ_v p_v log p_v at each position (as TRL's "entropy"), when the
+// policy implements [EntropyScorer] (EntropyFromLogits), otherwise estimated as the mean
+// -log p of the sampled tokens.
 type GRPOStats struct {
 	RewardMean, RewardStd float64
 	AdvantageStd          float64
@@ -118,9 +121,19 @@ type GRPOStats struct {
 	ClipFrac              float64 // tokens whose gradient the clip removed
 	ClipLowFrac           float64
 	ClipHighFrac          float64
-	Entropy               float64 // mean -log p of sampled tokens
+	Entropy               float64
+	EntropyFromLogits     bool
 	Tokens                int
 	Sequences             int
+}
+
+// FracRewardZeroStd is the fraction of groups whose rewards are all equal (TRL's
+// frac_reward_zero_std): those groups get zero advantage and teach nothing.
+func (s GRPOStats) FracRewardZeroStd() float64 {
+	if s.Groups == 0 {
+		return 0
+	}
+	return float64(s.ZeroVarianceGroups) / float64(s.Groups)
 }
 
 // Map returns the statistics keyed by TRL-style names (kl only when HasKL).
@@ -129,7 +142,7 @@ func (s GRPOStats) Map() map[string]float64 {
 		"reward":                  s.RewardMean,
 		"reward_std":              s.RewardStd,
 		"advantage_std":           s.AdvantageStd,
-		"frac_reward_zero_std":    float64(s.ZeroVarianceGroups),
+		"frac_reward_zero_std":    s.FracRewardZeroStd(),
 		"completions/mean_length": s.CompletionLenMean,
 		"completions/max_length":  float64(s.CompletionLenMax),
 		"completions/finished":    s.FinishedFrac,
@@ -319,6 +332,12 @@ func (g *GRPO) Optimize(ctx context.Context, ro *Rollout, lr float64) (GRPOStats
 			}
 		}
 	}
+	if es, ok := g.Policy.(EntropyScorer); ok {
+		if st.Entropy, err = meanEntropy(ctx, es, seqs, mb); err != nil {
+			return st, err
+		}
+		st.EntropyFromLogits = true
+	}
 	old := make([][]float64, n)
 	sp := c.surrogate()
 	var total ObjectiveResult
@@ -364,7 +383,7 @@ func (g *GRPO) Optimize(ctx context.Context, ro *Rollout, lr float64) (GRPOStats
 		}
 		if it == 0 {
 			st.Tokens = iter.Tokens
-			if iter.Tokens > 0 {
+			if iter.Tokens > 0 && !st.EntropyFromLogits {
 				st.Entropy = iter.NegLogProbSum / float64(iter.Tokens)
 			}
 		}
@@ -395,4 +414,33 @@ func checkShape(lp [][]float64, seqs []Sequence) error {
 		}
 	}
 	return nil
+}
+
+// meanEntropy is the policy's mean next-token entropy over every completion token of seqs,
+// mb sequences per call, computed before any update of this step.
+func meanEntropy(ctx context.Context, es EntropyScorer, seqs []Sequence, mb int) (float64, error) {
+	sum, tokens := 0.0, 0
+	for s := 0; s < len(seqs); s += mb {
+		e := min(s+mb, len(seqs))
+		h, err := es.Entropies(ctx, seqs[s:e])
+		if err != nil {
+			return 0, fmt.Errorf("rl: policy entropies: %w", err)
+		}
+		if err := checkShape(h, seqs[s:e]); err != nil {
+			return 0, fmt.Errorf("rl: policy entropies: %w", err)
+		}
+		for i, row := range h {
+			for t, v := range row {
+				if !finite(v) || v < -1e-9 {
+					return 0, fmt.Errorf("rl: policy entropy of sequence %d token %d is %v", s+i, t, v)
+				}
+				sum += v
+				tokens++
+			}
+		}
+	}
+	if tokens == 0 {
+		return 0, nil
+	}
+	return sum / float64(tokens), nil
 }

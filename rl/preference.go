@@ -33,7 +33,16 @@ type PreferenceConfig struct {
 	Beta float64
 	// LabelSmoothing ε in [0, 0.5) for conservative DPO; must be 0 for IPO.
 	LabelSmoothing float64
+	// MeanLogProbs divides each sequence log-prob by its completion's token count before
+	// the loss, so h compares per-token means: TRL's DPOTrainer does this for
+	// loss_type="ipo" (its IPO), while the paper's Eq. 2 and this package's default use
+	// sums. It needs the token counts ([PreferenceLossTokens], [PreferenceBatchLossTokens]);
+	// derivatives are still with respect to the summed log-probs.
+	MeanLogProbs bool
 }
+
+// PairTokens are the completion lengths (tokens) of a pair's chosen and rejected response.
+type PairTokens struct{ Chosen, Rejected int }
 
 // Validate reports a configuration error.
 func (c PreferenceConfig) Validate() error {
@@ -76,12 +85,44 @@ type PreferenceResult struct {
 	Correct bool
 }
 
-// PreferenceLoss evaluates the configured loss on one pair.
+// PreferenceLoss evaluates the configured loss on one pair of summed log-probs
+// (cfg.MeanLogProbs needs the token counts: use PreferenceLossTokens).
 func PreferenceLoss(cfg PreferenceConfig, p PairLogProbs) (PreferenceResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return PreferenceResult{}, err
 	}
+	if cfg.MeanLogProbs {
+		return PreferenceResult{}, errors.New("rl: MeanLogProbs needs token counts (PreferenceLossTokens)")
+	}
 	return preferenceLoss(cfg, p)
+}
+
+// PreferenceLossTokens is PreferenceLoss for a pair whose completions have n tokens; with
+// cfg.MeanLogProbs the log-probs are averaged over those tokens (TRL's loss_type="ipo"),
+// otherwise n is ignored. DChosen and DRejected are with respect to the summed log-probs.
+func PreferenceLossTokens(cfg PreferenceConfig, p PairLogProbs, n PairTokens) (PreferenceResult, error) {
+	if err := cfg.Validate(); err != nil {
+		return PreferenceResult{}, err
+	}
+	return preferenceLossTokens(cfg, p, n)
+}
+
+func preferenceLossTokens(cfg PreferenceConfig, p PairLogProbs, n PairTokens) (PreferenceResult, error) {
+	if !cfg.MeanLogProbs {
+		return preferenceLoss(cfg, p)
+	}
+	if n.Chosen <= 0 || n.Rejected <= 0 {
+		return PreferenceResult{}, fmt.Errorf("rl: per-token mean log-probs need token counts > 0, got %d and %d", n.Chosen, n.Rejected)
+	}
+	nc, nr := float64(n.Chosen), float64(n.Rejected)
+	r, err := preferenceLoss(cfg, PairLogProbs{Chosen: p.Chosen / nc, Rejected: p.Rejected / nr, RefChosen: p.RefChosen / nc, RefRejected: p.RefRejected / nr})
+	if err != nil {
+		return r, err
+	}
+	// d mean / d sum = 1/n.
+	r.DChosen /= nc
+	r.DRejected /= nr
+	return r, nil
 }
 
 func preferenceLoss(cfg PreferenceConfig, p PairLogProbs) (PreferenceResult, error) {
@@ -148,8 +189,23 @@ func (s PreferenceStats) Map() map[string]float64 {
 // share, len(micro)/len(batch), so that the accumulated gradient is that of the full-batch
 // mean). Stats are unscaled means over these pairs.
 func PreferenceBatchLoss(cfg PreferenceConfig, pairs []PairLogProbs, scale float64) (stats PreferenceStats, dChosen, dRejected []float64, err error) {
+	if cfg.MeanLogProbs {
+		return stats, nil, nil, errors.New("rl: MeanLogProbs needs token counts (PreferenceBatchLossTokens)")
+	}
+	return PreferenceBatchLossTokens(cfg, pairs, nil, scale)
+}
+
+// PreferenceBatchLossTokens is PreferenceBatchLoss with the pairs' token counts (tokens[i]
+// for pairs[i]; nil is allowed unless cfg.MeanLogProbs).
+func PreferenceBatchLossTokens(cfg PreferenceConfig, pairs []PairLogProbs, tokens []PairTokens, scale float64) (stats PreferenceStats, dChosen, dRejected []float64, err error) {
 	if err := cfg.Validate(); err != nil {
 		return stats, nil, nil, err
+	}
+	if tokens != nil && len(tokens) != len(pairs) {
+		return stats, nil, nil, fmt.Errorf("rl: %d token counts for %d pairs", len(tokens), len(pairs))
+	}
+	if tokens == nil && cfg.MeanLogProbs {
+		return stats, nil, nil, errors.New("rl: MeanLogProbs needs token counts")
 	}
 	if len(pairs) == 0 {
 		return stats, nil, nil, errors.New("rl: empty preference batch")
@@ -161,7 +217,11 @@ func PreferenceBatchLoss(cfg PreferenceConfig, pairs []PairLogProbs, scale float
 	dChosen = make([]float64, len(pairs))
 	dRejected = make([]float64, len(pairs))
 	for i, p := range pairs {
-		r, err := preferenceLoss(cfg, p)
+		var pt PairTokens
+		if tokens != nil {
+			pt = tokens[i]
+		}
+		r, err := preferenceLossTokens(cfg, p, pt)
 		if err != nil {
 			return PreferenceStats{}, nil, nil, fmt.Errorf("pair %d: %w", i, err)
 		}

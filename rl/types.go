@@ -75,6 +75,14 @@ type Policy interface {
 	Sample(ctx context.Context, prompt Prompt, n int, opts SampleOptions, rng *rand.Rand) ([]Completion, error)
 }
 
+// EntropyScorer is optionally implemented by a Policy whose logits are at hand: for each
+// sequence, the entropy -Σ_v p_v log p_v (nats) of the distribution each completion token
+// was drawn from (the one its log-probs refer to, e.g. temperature-scaled), one value per
+// completion token. GRPO reports its mean as the policy entropy, as TRL does.
+type EntropyScorer interface {
+	Entropies(ctx context.Context, batch []Sequence) ([][]float64, error)
+}
+
 // Optimizer applies accumulated gradients. Step updates the parameters with learning rate
 // lr; ZeroGrad clears the gradient buffers. Trainers call ZeroGrad before accumulating and
 // Step once per optimisation step.

@@ -2,8 +2,10 @@
 // that nn and llama build on.
 //
 // DType is the one element-type enum of the module: F32, BF16, F16 (what
-// weights and activations are held in) and Q8_0 (a GGUF block type llama
-// reads and widens). Each dtype knows its block layout (BlockSize elements
+// weights and activations are held in) and llama.cpp's block formats Q8_0,
+// Q4_0, Q4_K, Q6_K (quantized weights, kept in their GGUF bytes and
+// multiplied by kernels.QGemm; DType.Quant maps them to the kernels'
+// selector) and Q8_K (the activation format of the K-quant dot products). Each dtype knows its block layout (BlockSize elements
 // in BlockBytes bytes; 1 element per block for the float types), so sizes
 // of stored data are computed in one place, and DType.Half is the one
 // mapping from a 16-bit dtype to the kernels package's Half selector.

@@ -16,11 +16,15 @@ const (
 	BF16              // bfloat16 (upper half of a float32), stored as uint16
 	F16               // IEEE binary16, stored as uint16
 	Q8_0              // GGUF Q8_0: blocks of 32 int8 with one f16 scale
+	Q4_0              // GGUF Q4_0: blocks of 32 4-bit values with one f16 scale
+	Q4_K              // GGUF Q4_K: super-blocks of 256 4-bit values, 6-bit scales and mins
+	Q6_K              // GGUF Q6_K: super-blocks of 256 6-bit values, int8 scales
+	Q8_K              // GGUF Q8_K: 256 int8 with an f32 scale and sums (dot-product activations)
 )
 
 // dtypeInfo describes each DType, indexed by its value. A new storage type
-// (e.g. GGUF's Q4_0, Q4_K, Q6_K blocks) is a new constant plus its row here;
-// Bytes, BlockSize and BlockBytes then size and chunk its data everywhere.
+// is a new constant plus its row here; Bytes, BlockSize and BlockBytes then
+// size and chunk its data everywhere.
 var dtypeInfo = [...]struct {
 	name                  string
 	blockSize, blockBytes int
@@ -29,6 +33,10 @@ var dtypeInfo = [...]struct {
 	BF16: {"BF16", 1, 2},
 	F16:  {"F16", 1, 2},
 	Q8_0: {"Q8_0", 32, 34},
+	Q4_0: {"Q4_0", 32, 18},
+	Q4_K: {"Q4_K", 256, 144},
+	Q6_K: {"Q6_K", 256, 210},
+	Q8_K: {"Q8_K", 256, 292},
 }
 
 func (d DType) known() bool { return int(d) < len(dtypeInfo) }
@@ -72,6 +80,27 @@ func (d DType) Bytes(n int64) int64 {
 		return -1
 	}
 	return n / bs * int64(dtypeInfo[d].blockBytes)
+}
+
+// IsQuant reports whether d is one of llama.cpp's quantized block formats.
+func (d DType) IsQuant() bool { return d >= Q8_0 && d <= Q8_K }
+
+// Quant returns the kernels' selector of a quantized block format (the
+// same bytes as GGUF stores); it panics for any other dtype.
+func (d DType) Quant() kernels.QType {
+	switch d {
+	case Q8_0:
+		return kernels.Q8_0
+	case Q4_0:
+		return kernels.Q4_0
+	case Q4_K:
+		return kernels.Q4_K
+	case Q6_K:
+		return kernels.Q6_K
+	case Q8_K:
+		return kernels.Q8_K
+	}
+	panic("tensor: " + d.String() + " is not a quantized dtype")
 }
 
 // IsHalf reports whether d is a 16-bit float format (BF16 or F16).

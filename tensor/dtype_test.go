@@ -21,6 +21,10 @@ func TestDTypeLayout(t *testing.T) {
 		{BF16, "BF16", 1, 2, true},
 		{F16, "F16", 1, 2, true},
 		{Q8_0, "Q8_0", 32, 34, false},
+		{Q4_0, "Q4_0", 32, 18, false},
+		{Q4_K, "Q4_K", 256, 144, false},
+		{Q6_K, "Q6_K", 256, 210, false},
+		{Q8_K, "Q8_K", 256, 292, false},
 	} {
 		assert.Equal(t, c.name, c.dt.String())
 		assert.Equal(t, c.block, c.dt.BlockSize(), c.name)
@@ -35,6 +39,22 @@ func TestDTypeLayout(t *testing.T) {
 	assert.Equal(t, 0, unknown.BlockSize())
 	assert.Equal(t, int64(-1), unknown.Bytes(4))
 	assert.False(t, unknown.IsHalf())
+}
+
+// TestDTypeQuant: the block dtypes map to the kernels' formats of the same
+// block layout, and nothing else does.
+func TestDTypeQuant(t *testing.T) {
+	for _, dt := range []DType{Q8_0, Q4_0, Q4_K, Q6_K, Q8_K} {
+		require.True(t, dt.IsQuant(), dt.String())
+		q := dt.Quant()
+		assert.Equal(t, dt.String(), q.String())
+		assert.Equal(t, dt.BlockSize(), q.BlockSize(), dt.String())
+		assert.Equal(t, dt.BlockBytes(), q.BlockBytes(), dt.String())
+	}
+	for _, dt := range []DType{F32, BF16, F16, DType(200)} {
+		assert.False(t, dt.IsQuant(), dt.String())
+		mustPanic(t, []string{dt.String()}, func() { dt.Quant() })
+	}
 }
 
 func TestDTypeHalf(t *testing.T) {

@@ -17,3 +17,10 @@ func TestEvalArgs(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, errb.String())
 	}
 }
+
+func TestEvalTransferSpecs(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-run", t.TempDir(), "-transfer", "api=https://h/v1"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "URL#MODEL") {
+		t.Fatalf("exit %d, %q", code, errb.String())
+	}
+}

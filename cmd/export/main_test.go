@@ -104,11 +104,30 @@ func TestExportErrors(t *testing.T) {
 		{[]string{"-model", tiny, "-dtype", "q4", "-o", dir + "/x.gguf"}, "unknown weight type"},
 		{[]string{"-model", dir + "/missing", "-o", dir + "/x.gguf"}, "missing"},
 		{[]string{"-model", tiny, "-o", dir + "/x.gguf", "extra"}, "unexpected arguments"},
+		{[]string{"-model", tiny, "-quant", "q5_k", "-o", dir + "/x.gguf"}, "unknown quantization"},
+		{[]string{"-model", tiny, "-quant", "q8_0", "-dtype", "f16", "-o", dir + "/x.gguf"}, "exclude each other"},
 	} {
 		var so, se bytes.Buffer
 		err := run(tc.args, &so, &se)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// -quant q8_0 on the tiny model: matrices stored as Q8_0 (ffn_down, whose 176 columns are no
+// whole blocks, as F16, llama.cpp's fallback), loaded back still quantized.
+func TestExportQuant(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "q8.gguf")
+	var so, se bytes.Buffer
+	if err := run([]string{"-model", tiny, "-o", out, "-quant", "q8_0"}, &so, &se); err != nil {
+		t.Fatal(err, se.String())
+	}
+	m, err := llama.Load(out, llama.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Layers[0].Q.DType != tensor.Q8_0 || m.Embed.DType != tensor.Q8_0 || m.Layers[1].Down.DType != tensor.F16 {
+		t.Fatalf("types: q %v, embed %v, down %v", m.Layers[0].Q.DType, m.Embed.DType, m.Layers[1].Down.DType)
 	}
 }

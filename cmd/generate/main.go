@@ -4,12 +4,13 @@
 //
 //	go run ./cmd/generate -model DIR -prompt "..." [-chat] [-system S] [-temp T]
 //	    [-top-p P] [-top-k K] [-max-tokens N] [-seed S] [-weights auto|f32|bf16|f16]
-//	    [-bf16-dot] [-stats]
+//	    [-bf16-dot] [-stats] [-adapter DIR]
 //
 // With -chat the prompt is one user message rendered with the Llama 3.2
 // Instruct template (generation prompt added); otherwise it is BOS plus the
 // plain text. Generation stops at the config's eos ids or after -max-tokens.
-// -temp 0 is greedy decoding.
+// -temp 0 is greedy decoding. -adapter runs a PEFT LoRA adapter directory
+// (adapter_config.json, adapter_model.safetensors) on the model, unmerged.
 package main
 
 import (
@@ -42,9 +43,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	topK := fs.Int("top-k", 0, "keep the K most likely tokens (0 = off)")
 	maxTokens := fs.Int("max-tokens", 256, "maximum number of generated tokens")
 	seed := fs.Uint64("seed", 0, "sampling seed")
-	weights := fs.String("weights", "auto", "in-memory weight type: auto, f32, bf16 or f16")
+	weights := fs.String("weights", "auto", "in-memory weight type: auto (keep the file's, quantized GGUF blocks included), f32, bf16, f16, q8_0, q4_0 or q4_k_m")
 	bf16dot := fs.Bool("bf16-dot", false, "let bf16 weights use the bf16 dot-product instructions (faster, activations rounded to bf16)")
 	stats := fs.Bool("stats", false, "print timing to stderr")
+	adapter := fs.String("adapter", "", "PEFT LoRA adapter directory to apply")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +60,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	m, err := llama.Load(*model, llama.LoadOptions{WeightType: *weights, AllowBF16Dot: *bf16dot})
 	if err != nil {
 		return err
+	}
+	if *adapter != "" {
+		a, err := llama.LoadAdapter(*adapter, m.Config)
+		if err != nil {
+			return err
+		}
+		if m, err = m.WithAdapter(a); err != nil {
+			return err
+		}
 	}
 	tok, err := llama.LoadTokenizer(*model)
 	if err != nil {

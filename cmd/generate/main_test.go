@@ -61,3 +61,23 @@ func TestGenerateChatSampledAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateQuantizedGGUF: a GGUF of llama.cpp's Q4_K/Q6_K blocks (written by its own
+// quantizer, llama/testdata/quant) generates with its weights kept quantized, and the same
+// file widened to f32 (-weights f32) generates too; greedy output is deterministic.
+func TestGenerateQuantizedGGUF(t *testing.T) {
+	const q = "../../llama/testdata/quant/q4_k_m.gguf"
+	for _, w := range []string{"auto", "f32"} {
+		var out, again, errOut bytes.Buffer
+		args := []string{"-model", q, "-prompt", "ab", "-temp", "0", "-max-tokens", "8", "-weights", w, "-stats"}
+		if err := run(args, &out, &errOut); err != nil {
+			t.Fatal(w, err, errOut.String())
+		}
+		if err := run(args, &again, &errOut); err != nil || again.String() != out.String() || out.Len() == 0 {
+			t.Fatalf("%s: %q then %q (%v)", w, out.String(), again.String(), err)
+		}
+		if !strings.Contains(errOut.String(), "tokens/s") {
+			t.Fatalf("%s: no stats: %q", w, errOut.String())
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/popi-go/popi/internal/safefile"
 	"github.com/popi-go/popi/popi"
 	"github.com/popi-go/popi/popi/data"
 	"github.com/popi-go/popi/popi/prompt"
@@ -31,7 +32,7 @@ func main() {
 }
 
 func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +53,15 @@ type usageError string
 
 func (e usageError) Error() string { return string(e) }
 
+// maxSignalsFile caps a -signals file (rendered user signals are a few kilobytes).
+const maxSignalsFile = 16 << 20
+
 // readSignals reads the user's rendered signals from a file or renders a user's pairs of
 // an FSPO-style data file.
 func readSignals(fam data.Family, file, dataFile, user string, shots int) (string, error) {
 	switch {
 	case file != "":
-		b, err := os.ReadFile(file)
+		b, err := safefile.ReadFile(file, maxSignalsFile)
 		return string(b), err
 	case dataFile != "" && user != "":
 		d, err := data.LoadFSPO(fam, dataFile)

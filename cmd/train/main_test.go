@@ -35,3 +35,32 @@ func TestTrainFlagErrors(t *testing.T) {
 		t.Fatalf("resume without a run: exit %d, %q", code, errb.String())
 	}
 }
+
+// -preset selects the flags' defaults; the paper preset needs a model; a β list and
+// transfer specs are parsed before anything runs.
+func TestTrainPresetAndLists(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-preset", "x"}, "unknown preset"},
+		{[]string{"-preset=paper"}, "no model directory"},
+		{[]string{"-beta", "0.1,zero"}, "bad β"},
+		{[]string{"-beta", "0.1,0.1"}, "given twice"},
+		{[]string{"-transfer", "name=https://h/v1"}, "URL#MODEL"},
+		{[]string{"-episodes", "fixed", "-train-samples", "10"}, "per-step episodes"},
+	} {
+		var out, errb bytes.Buffer
+		dir := filepath.Join(t.TempDir(), "run")
+		code := run(context.Background(), append(c.args, "-out", dir), &out, &errb)
+		if code == 0 || !strings.Contains(errb.String(), c.want) {
+			t.Fatalf("%v: exit %d, %q", c.args, code, errb.String())
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%v: created the run directory", c.args)
+		}
+	}
+	if presetArg([]string{"-seed", "2", "--preset", "paper"}) != "paper" || presetArg([]string{"-preset=world"}) != "world" || presetArg([]string{"--", "-preset", "paper"}) != "" {
+		t.Fatal("presetArg")
+	}
+}

@@ -5,6 +5,9 @@
 // renamed over the target, and then the directory is fsynced so the rename itself is
 // durable. A directory is assembled under a temporary name and swapped in the same way,
 // the previous version kept as dir+".old" until the new one is in place (ReplaceDir).
+// Checkpoints use a generation store instead (Commit, Current: generation.go): each
+// version in its own directory marked complete by a MANIFEST of checksums, a CURRENT
+// pointer switched atomically, older versions removed only after the switch.
 //
 // It owns the one implementation of this sequence in the module: nn (optimizer state),
 // llama (safetensors, GGUF, tokenizer and config files, model directories) and popi (run
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write creates or replaces the file at path with what fill writes, atomically: fill
@@ -82,8 +86,9 @@ func WriteJSON(path string, v any, perm os.FileMode) error {
 //
 // build receives an empty temporary directory (mode 0755) next to dir and should write
 // every file of the new version into it, each durably (through Write). The temporary
-// directory is then fsynced and swapped in: the current dir is renamed to dir+".old", the
-// new one renamed to dir, the parent directory fsynced and dir+".old" removed. At every
+// directory is then fsynced and swapped in: the current dir is renamed to dir+".old" and
+// the parent fsynced, the new one renamed to dir, the parent fsynced again and dir+".old"
+// removed. Temporary directories left by earlier calls that crashed are removed first. At every
 // moment a complete version exists as dir or, between the two renames, as dir+".old" (a
 // reader recovering from a crash looks there; when only dir+".old" exists it is kept until
 // the new version is in place). On error dir is left as it was (restored from dir+".old"
@@ -96,8 +101,16 @@ func ReplaceDir(dir string, build func(tmp string) error) (err error) {
 			err = fmt.Errorf("atomicfile: replace %s: %w", dir, err)
 		}
 	}()
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	if err := mkdirAllSynced(parent); err != nil {
 		return err
+	}
+	// Temporary directories of earlier calls that crashed are never used: remove them
+	// so they do not pile up (each can be a whole model).
+	stale, _ := filepath.Glob(filepath.Join(parent, "."+globEscape(filepath.Base(dir))+".tmp-*"))
+	for _, s := range stale {
+		if err := os.RemoveAll(s); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
@@ -128,6 +141,11 @@ func ReplaceDir(dir string, build func(tmp string) error) (err error) {
 			return err
 		}
 		moved = true
+		// The survivor's new name is durable before the new version takes dir.
+		if err := syncDir(parent); err != nil {
+			os.Rename(old, dir)
+			return err
+		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if moved {
@@ -139,6 +157,12 @@ func ReplaceDir(dir string, build func(tmp string) error) (err error) {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// globEscape escapes the pattern characters of a file name for filepath.Glob.
+func globEscape(name string) string {
+	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`)
+	return r.Replace(name)
 }
 
 // syncDir fsyncs a directory, making the renames inside it durable.

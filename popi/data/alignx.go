@@ -7,7 +7,14 @@ import (
 	"strings"
 )
 
-// AlignX column names.
+// AlignX column names, as the AlignX authors document the format
+// (https://github.com/JinaLeejnl/AlignX README, "Dataset Format"; data at
+// https://huggingface.co/datasets/JinaLeejnl/AlignX, test splits at
+// https://huggingface.co/datasets/JinaLeejnl/AlignX-test): the target pair prompt/chosen/
+// rejected with its 90-value "Preference Direction", a "Demographic Information" string,
+// "User-Generated Content" (a list of {prompt, comment, Preference Direction}) and
+// "Pair-wise Comparative Feedback" (a list of {prompt, chosen, rejected, Preference
+// Direction}). The per-item directions are optional here (older exports lack them).
 const (
 	ColAlignXPrompt    = "prompt"
 	ColAlignXChosen    = "chosen"
@@ -64,10 +71,12 @@ const (
 	SignalsDirection
 )
 
-// UGCItem is one piece of user-generated content: a post and the user's comment on it.
+// UGCItem is one piece of user-generated content: a post and the user's comment on it,
+// with the item's preference direction (nil when the export has none).
 type UGCItem struct {
-	Prompt  string `json:"prompt"`
-	Comment string `json:"comment"`
+	Prompt    string    `json:"prompt"`
+	Comment   string    `json:"comment"`
+	Direction []float64 `json:"direction,omitempty"`
 }
 
 // AlignXRecord is one normalised AlignX row: a target preference pair with the user's signals.
@@ -76,8 +85,10 @@ type AlignXRecord struct {
 	Demographic string
 	UGC         []UGCItem
 	Pairs       []PrefPair
-	Direction   []float64 // nil when the column is absent
-	Source      Source
+	// PairDirections[i] is Pairs[i]'s preference direction (nil when absent).
+	PairDirections [][]float64
+	Direction      []float64 // the target's direction; nil when the column is absent
+	Source         Source
 }
 
 func parseAlignX(rec record, src Source) (AlignXRecord, error) {
@@ -121,6 +132,9 @@ func parseAlignX(rec record, src Source) (AlignXRecord, error) {
 		if u.Comment, err = record(m).str("comment"); err != nil {
 			return out, fieldErr(src, fmt.Sprintf("%s[%d].comment", ColAlignXUGC, i), err)
 		}
+		if u.Direction, err = record(m).direction(src, fmt.Sprintf("%s[%d].", ColAlignXUGC, i)); err != nil {
+			return out, err
+		}
 		out.UGC = append(out.UGC, u)
 	}
 	pairs, err := rec.list(ColAlignXPairs)
@@ -141,36 +155,54 @@ func parseAlignX(rec record, src Source) (AlignXRecord, error) {
 				return out, fieldErr(src, fmt.Sprintf("%s[%d].%s", ColAlignXPairs, i, g.field), err)
 			}
 		}
-		out.Pairs = append(out.Pairs, p)
-	}
-	if _, ok := rec[ColAlignXDirection]; ok && rec[ColAlignXDirection] != nil {
-		dir, err := rec.list(ColAlignXDirection)
+		d, err := record(m).direction(src, fmt.Sprintf("%s[%d].", ColAlignXPairs, i))
 		if err != nil {
-			return out, fieldErr(src, ColAlignXDirection, err)
+			return out, err
 		}
-		if len(dir) != AlignXDirectionDims {
-			return out, fieldErr(src, ColAlignXDirection, fmt.Errorf("want %d values, got %d", AlignXDirectionDims, len(dir)))
-		}
-		out.Direction = make([]float64, len(dir))
-		for i, v := range dir {
-			f, ok := toFloat(v)
-			if !ok || (f != 0 && f != 0.5 && f != 1) {
-				return out, fieldErr(src, fmt.Sprintf("%s[%d]", ColAlignXDirection, i), fmt.Errorf("must be 0, 0.5 or 1, got %v", v))
-			}
-			out.Direction[i] = f
-		}
+		out.Pairs = append(out.Pairs, p)
+		out.PairDirections = append(out.PairDirections, d)
+	}
+	if out.Direction, err = rec.direction(src, ""); err != nil {
+		return out, err
 	}
 	return out, nil
 }
 
-// LoadAlignX reads AlignX rows from .jsonl, .json or .parquet files. Nested columns may be
-// real lists or JSON text holding lists. A bad row stops the load with a *RecordError.
+// direction reads an optional 90-value "Preference Direction" (values 0, 0.5, 1); prefix
+// names the enclosing item in errors.
+func (r record) direction(src Source, prefix string) ([]float64, error) {
+	if v, ok := r[ColAlignXDirection]; !ok || v == nil {
+		return nil, nil
+	}
+	field := prefix + ColAlignXDirection
+	dir, err := r.list(ColAlignXDirection)
+	if err != nil {
+		return nil, fieldErr(src, field, err)
+	}
+	if len(dir) != AlignXDirectionDims {
+		return nil, fieldErr(src, field, fmt.Errorf("want %d values, got %d", AlignXDirectionDims, len(dir)))
+	}
+	out := make([]float64, len(dir))
+	for i, v := range dir {
+		f, ok := toFloat(v)
+		if !ok || (f != 0 && f != 0.5 && f != 1) {
+			return nil, fieldErr(src, fmt.Sprintf("%s[%d]", field, i), fmt.Errorf("must be 0, 0.5 or 1, got %v", v))
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// LoadAlignX reads AlignX rows from .jsonl, .json or .parquet files (or directories of
+// shards, see ExpandPaths). Nested columns may be real lists or JSON text holding lists. A
+// bad row stops the load with a *RecordError.
 func LoadAlignX(paths ...string) ([]AlignXRecord, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("popi: LoadAlignX: no files given")
+	files, err := ExpandPaths(paths)
+	if err != nil {
+		return nil, err
 	}
 	var out []AlignXRecord
-	for _, p := range paths {
+	for _, p := range files {
 		err := readRecords(p, func(rec record, src Source) error {
 			r, err := parseAlignX(rec, src)
 			if err != nil {
@@ -184,72 +216,6 @@ func LoadAlignX(paths ...string) ([]AlignXRecord, error) {
 		}
 	}
 	return out, nil
-}
-
-// RenderAlignXRaw renders the record's heterogeneous signals for a split as Markdown
-// sections; a split whose source is empty in this record is an error naming the column.
-func (r *AlignXRecord) RenderAlignXRaw(split AlignXSplit) (string, error) {
-	var b strings.Builder
-	section := func(title string) {
-		if b.Len() > 0 {
-			b.WriteString("\n\n")
-		}
-		b.WriteString("## " + title + "\n")
-	}
-	useDemo := split == SplitArbitrary || split == SplitDEMO
-	useUGC := split == SplitArbitrary || split == SplitUGC
-	usePairs := split == SplitArbitrary || split == SplitPAIR
-	if useDemo && r.Demographic != "" {
-		section("Demographic Information")
-		b.WriteString(r.Demographic)
-	}
-	if useUGC && len(r.UGC) > 0 {
-		section("User-Generated Content")
-		for i, u := range r.UGC {
-			fmt.Fprintf(&b, "\n### Post %d\n%s\n### Comment %d\n%s\n", i+1, u.Prompt, i+1, u.Comment)
-		}
-	}
-	if usePairs && len(r.Pairs) > 0 {
-		section("Pair-wise Comparative Feedback")
-		for i, p := range r.Pairs {
-			fmt.Fprintf(&b, "\n### Post %d\n%s\n### Preferred Comment %d\n%s\n### Dispreferred Comment %d\n%s\n",
-				i+1, p.Prompt, i+1, p.Chosen, i+1, p.Rejected)
-		}
-	}
-	if b.Len() == 0 {
-		col := map[AlignXSplit]string{SplitArbitrary: "any signal column", SplitDEMO: ColAlignXDemo, SplitUGC: ColAlignXUGC, SplitPAIR: ColAlignXPairs}[split]
-		return "", fieldErr(r.Source, col, fmt.Errorf("no user signals for split %v", split))
-	}
-	return strings.TrimRight(b.String(), "\n"), nil
-}
-
-// RenderAlignXDirection renders the 90-dim preference direction as one line per
-// non-neutral dimension: value 1 as "prefers", 0 as "avoids"; 0.5 (neutral) is left out.
-// names, if not nil, must hold 90 dimension names; otherwise "dimension k" is used.
-func (r *AlignXRecord) RenderAlignXDirection(names []string) (string, error) {
-	if r.Direction == nil {
-		return "", fieldErr(r.Source, ColAlignXDirection, errMissing)
-	}
-	if names != nil && len(names) != AlignXDirectionDims {
-		return "", fmt.Errorf("popi: %d direction names given, want %d", len(names), AlignXDirectionDims)
-	}
-	var lines []string
-	for i, v := range r.Direction {
-		name := fmt.Sprintf("dimension %d", i+1)
-		if names != nil {
-			name = names[i]
-		}
-		switch v {
-		case 1:
-			lines = append(lines, "- prefers: "+name)
-		case 0:
-			lines = append(lines, "- avoids: "+name)
-		}
-	}
-	if len(lines) == 0 {
-		return "- no strong preference on any dimension", nil
-	}
-	return strings.Join(lines, "\n"), nil
 }
 
 // UserKey identifies the user behind a record by its signals (AlignX has no user column):
@@ -267,27 +233,6 @@ func (r *AlignXRecord) UserKey() string {
 		fmt.Fprintf(&b, "\x02%g", v)
 	}
 	return fmt.Sprintf("alignx-%016x", seedHash(0, b.String()))
-}
-
-// AlignXEpisodes turns records into one-target episodes whose SignalText holds the
-// rendered signals for the mode and split. names is passed to RenderAlignXDirection.
-func AlignXEpisodes(recs []AlignXRecord, mode SignalMode, split AlignXSplit, names []string) ([]Episode, error) {
-	out := make([]Episode, 0, len(recs))
-	for i := range recs {
-		r := &recs[i]
-		var text string
-		var err error
-		if mode == SignalsDirection {
-			text, err = r.RenderAlignXDirection(names)
-		} else {
-			text, err = r.RenderAlignXRaw(split)
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Episode{UserID: r.UserKey(), SignalText: text, Targets: []PrefPair{r.Target}})
-	}
-	return out, nil
 }
 
 // SplitAlignXUsers splits records by user (UserKey) with the same deterministic rule as

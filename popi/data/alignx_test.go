@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,7 +66,7 @@ func TestLoadAlignXJSONLAndParquetAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, q := recs[0], pq[0]
-	if r.UserKey() != q.UserKey() || r.Target != q.Target || r.Pairs[0] != q.Pairs[0] || r.UGC[0] != q.UGC[0] {
+	if r.UserKey() != q.UserKey() || r.Target != q.Target || r.Pairs[0] != q.Pairs[0] || !reflect.DeepEqual(r.UGC, q.UGC) {
 		t.Fatalf("JSONL %+v\nparquet %+v", r, q)
 	}
 	raw, err := r.RenderAlignXRaw(SplitArbitrary)
@@ -89,13 +90,14 @@ func TestLoadAlignXJSONLAndParquetAgree(t *testing.T) {
 	if strings.Contains(ugc, "c1") || !strings.Contains(ugc, "I agree") {
 		t.Fatalf("UGC: %q", ugc)
 	}
-	txt, err := r.RenderAlignXDirection(nil)
-	if err != nil || txt != "- prefers: dimension 1\n- prefers: dimension 5\n- avoids: dimension 90" {
-		t.Fatalf("direction %q %v", txt, err)
+	// No per-item directions in this export: the record's own direction is used (and counted).
+	txt, ft, err := r.SignalText(SignalSet{Pairs: []int{0}}, SignalsDirection)
+	if err != nil || !ft || txt != "Young, High Openness, Dislikes fashion" {
+		t.Fatalf("direction %q %v %v", txt, ft, err)
 	}
-	eps, err := AlignXEpisodes(recs, SignalsDirection, SplitArbitrary, nil)
-	if err != nil || eps[0].SignalText != txt || eps[0].Targets[0].Chosen != "nice" {
-		t.Fatalf("episodes %+v %v", eps, err)
+	eps, st, err := AlignXEpisodes(recs, SignalsDirection, SplitArbitrary, false)
+	if err != nil || eps[0].SignalText != txt || eps[0].Targets[0].Chosen != "nice" || st.TargetDirection != 1 {
+		t.Fatalf("episodes %+v %+v %v", eps, st, err)
 	}
 }
 
@@ -125,7 +127,7 @@ func TestLoadAlignXErrors(t *testing.T) {
 	if _, err := recs[0].RenderAlignXRaw(SplitDEMO); err == nil || !strings.Contains(err.Error(), "Demographic Information") {
 		t.Fatalf("empty DEMO signals: %v", err)
 	}
-	if _, err := recs[0].RenderAlignXDirection(nil); err == nil {
+	if _, _, err := recs[0].SignalDirection(SignalSet{}); err == nil {
 		t.Fatal("missing direction accepted")
 	}
 }

@@ -85,6 +85,9 @@ func (s Source) String() string {
 type User struct {
 	ID      string
 	Persona string
+	// Traits are Roleplay's score_persona.traits (age, continent, gender, trait_uuid), kept
+	// for reports; nil for the other families.
+	Traits  map[string]string
 	Pairs   []PrefPair
 	Sources []Source // Sources[i] is where Pairs[i] was read
 }
@@ -93,6 +96,9 @@ type User struct {
 type Dataset struct {
 	Family Family
 	Users  []*User
+	// Notes are counted warnings of the load (rows dropped as the dataset authors' loader
+	// drops them), for the run log.
+	Notes []string
 }
 
 // NumPairs is the total number of preference pairs over all users.

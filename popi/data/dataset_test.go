@@ -27,8 +27,8 @@ func elixLines(users []string, n int) string {
 	for _, u := range users {
 		for i := 0; i < n; i++ {
 			label := i % 2
-			fmt.Fprintf(&b, `{"prompt":"q%d for %s","response_x":"x%d %s","response_y":"y%d %s","label":%d,"level_x":"lx","level_y":"ly","scorer_level":"%s"}`+"\n",
-				i, u, i, u, i, u, label, u)
+			fmt.Fprintf(&b, `{"prompt":"q%d for %s","response_x":"x%d %s","response_y":"y%d %s","label":%d,"level_x":"%s","level_y":"other","scorer_level":"%s"}`+"\n",
+				i, u, i, u, i, u, label, u, u)
 		}
 	}
 	return b.String()
@@ -44,7 +44,7 @@ func TestLoadFSPOJSONLGroupsUsersAndAppliesLabel(t *testing.T) {
 		t.Fatalf("users %v", got)
 	}
 	u := d.User("teen")
-	if len(u.Pairs) != 6 || u.Persona != "teen" {
+	if len(u.Pairs) != 6 || u.Persona != "The user is teen." {
 		t.Fatalf("teen: %d pairs, persona %q", len(u.Pairs), u.Persona)
 	}
 	// label 0 -> x preferred; label 1 -> y preferred.
@@ -184,7 +184,7 @@ func TestLoadFSPOParquetMatchesJSONL(t *testing.T) {
 			t.Fatal(err)
 		}
 		lab, _ := r.label("label")
-		rows = append(rows, elixParquetRow{r["prompt"].(string), r["response_x"].(string), r["response_y"].(string), int64(lab), "lx", "ly", r["scorer_level"].(string)})
+		rows = append(rows, elixParquetRow{r["prompt"].(string), r["response_x"].(string), r["response_y"].(string), int64(lab), r["level_x"].(string), r["level_y"].(string), r["scorer_level"].(string)})
 	}
 	dp, err := LoadFSPO(FamilyELIX, writeParquet(t, "elix.parquet", rows))
 	if err != nil {
@@ -253,11 +253,11 @@ func TestEpisodesDeterministicDisjoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := EpisodeConfig{NumTargets: 2, PerUser: 3, Seed: 42}
-	e1, err := d.Episodes(cfg)
-	if err != nil {
-		t.Fatal(err)
+	e1, skipped, err := d.Episodes(cfg)
+	if err != nil || len(skipped) != 0 {
+		t.Fatal(err, skipped)
 	}
-	e2, _ := d.Episodes(cfg)
+	e2, _, _ := d.Episodes(cfg)
 	if !reflect.DeepEqual(e1, e2) {
 		t.Fatal("episodes not deterministic")
 	}
@@ -282,15 +282,24 @@ func TestEpisodesDeterministicDisjoint(t *testing.T) {
 	if reflect.DeepEqual(e1[0].Signals, e1[1].Signals) {
 		t.Fatal("two episodes of one user drew the same signals")
 	}
-	e3, _ := d.Episodes(EpisodeConfig{NumTargets: 2, PerUser: 3, Seed: 43})
+	e3, _, _ := d.Episodes(EpisodeConfig{NumTargets: 2, PerUser: 3, Seed: 43})
 	if reflect.DeepEqual(e1, e3) {
 		t.Fatal("seed has no effect")
 	}
-	all, _ := d.Episodes(EpisodeConfig{Seed: 1})
+	all, _, _ := d.Episodes(EpisodeConfig{Seed: 1})
 	if len(all[0].Targets) != 6 {
 		t.Fatalf("NumTargets 0 should take the 6 remaining pairs, got %d", len(all[0].Targets))
 	}
-	if _, err := d.Episodes(EpisodeConfig{NumShots: 10}); err == nil || !strings.Contains(err.Error(), `user "a"`) {
+	// Users with too few pairs are skipped and named; none left is an error.
+	small, err := LoadFSPO(FamilyELIX, writeFile(t, "s.jsonl", elixLines([]string{"a"}, 10)+elixLines([]string{"b"}, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, skipped, err := small.Episodes(EpisodeConfig{NumTargets: 2, Seed: 1})
+	if err != nil || len(eps) != 1 || eps[0].UserID != "a" || !reflect.DeepEqual(skipped, []string{"b"}) {
+		t.Fatalf("skipping: %d episodes, skipped %v, %v", len(eps), skipped, err)
+	}
+	if _, _, err := d.Episodes(EpisodeConfig{NumShots: 10}); err == nil || !strings.Contains(err.Error(), "no user has") {
 		t.Fatalf("too few pairs: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ type Episode struct {
 	Targets    []PrefPair
 }
 
-// EpisodeConfig controls episode sampling.
+// EpisodeConfig controls fixed episode sampling (Dataset.Episodes).
 type EpisodeConfig struct {
 	// NumShots is the number of signal pairs; 0 selects the family default
 	// (4 for ELIX and Review, 8 for Roleplay).
@@ -33,27 +33,35 @@ type EpisodeConfig struct {
 	Seed uint64
 }
 
+// shots resolves a configured number of signal pairs (0: the family default).
+func (f Family) shots(n int) (int, error) {
+	if n == 0 {
+		n = f.DefaultShots()
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("popi: number of signal pairs must be positive, got %d", n)
+	}
+	return n, nil
+}
+
 // Episodes draws cfg.PerUser episodes for every user of d, in user order. Each episode
 // is a fresh seeded permutation of the user's pairs: the first NumShots become signals,
-// the next NumTargets targets. A user with too few pairs is an error naming the user.
-func (d *Dataset) Episodes(cfg EpisodeConfig) ([]Episode, error) {
-	shots := cfg.NumShots
-	if shots == 0 {
-		shots = d.Family.DefaultShots()
-	}
-	if shots <= 0 {
-		return nil, fmt.Errorf("popi: Episodes: number of shots must be positive, got %d", shots)
+// the next NumTargets targets. Users with too few pairs are skipped and returned in
+// skipped; an error only when no user is left.
+func (d *Dataset) Episodes(cfg EpisodeConfig) (eps []Episode, skipped []string, err error) {
+	shots, err := d.Family.shots(cfg.NumShots)
+	if err != nil {
+		return nil, nil, err
 	}
 	if cfg.NumTargets < 0 || cfg.PerUser < 0 {
-		return nil, errors.New("popi: Episodes: NumTargets and PerUser must not be negative")
+		return nil, nil, errors.New("popi: Episodes: NumTargets and PerUser must not be negative")
 	}
 	per := max(cfg.PerUser, 1)
 	need := shots + max(cfg.NumTargets, 1)
-	var out []Episode
 	for _, u := range d.Users {
 		if len(u.Pairs) < need {
-			return nil, fmt.Errorf("popi: user %q has %d preference pairs; an episode needs %d signals + %d target(s)",
-				u.ID, len(u.Pairs), shots, max(cfg.NumTargets, 1))
+			skipped = append(skipped, u.ID)
+			continue
 		}
 		rng := rand.New(rand.NewPCG(cfg.Seed, seedHash(cfg.Seed, u.ID)))
 		for e := 0; e < per; e++ {
@@ -69,11 +77,24 @@ func (d *Dataset) Episodes(cfg EpisodeConfig) ([]Episode, error) {
 			for _, i := range perm[shots : shots+nt] {
 				ep.Targets = append(ep.Targets, u.Pairs[i])
 			}
-			out = append(out, ep)
+			eps = append(eps, ep)
 		}
 	}
-	if len(out) == 0 {
-		return nil, errors.New("popi: Episodes: dataset has no users")
+	if len(eps) == 0 {
+		return nil, skipped, fmt.Errorf("popi: Episodes: no user has the %d preference pairs an episode needs (%d signals + %d target(s)); %d users",
+			need, shots, max(cfg.NumTargets, 1), len(d.Users))
 	}
-	return out, nil
+	return eps, skipped, nil
+}
+
+// SkippedNote is the counted warning for users skipped by an episode draw ("" for none).
+func SkippedNote(what string, skipped []string, reason string) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	ex := skipped[0]
+	if len(skipped) > 1 {
+		ex += ", ..."
+	}
+	return fmt.Sprintf("%d %s skipped (%s): %s", len(skipped), what, reason, ex)
 }

@@ -3,13 +3,13 @@ package data
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // maxLineBytes bounds one JSONL record (AlignX rows with long histories can be large).
@@ -26,7 +26,7 @@ func readRecords(path string, fn func(record, Source) error) error {
 	default:
 		return fmt.Errorf("popi: %s: unsupported file type (want .jsonl, .ndjson, .json or .parquet)", path)
 	}
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path)
 	if err != nil {
 		return fmt.Errorf("popi: %w", err)
 	}
@@ -121,66 +121,4 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		}
 		return bytes.TrimRight(buf, "\r\n"), nil
 	}
-}
-
-// countingReader counts newlines consumed so array elements can be located by line.
-type countingReader struct {
-	r     io.Reader
-	nl    []int64
-	total int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	for i := 0; i < n; i++ {
-		if p[i] == '\n' {
-			c.nl = append(c.nl, c.total+int64(i))
-		}
-	}
-	c.total += int64(n)
-	return n, err
-}
-
-// lineAt is the 1-based line holding byte offset off.
-func (c *countingReader) lineAt(off int64) int {
-	lo, hi := 0, len(c.nl)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if c.nl[m] < off {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo + 1
-}
-
-func readJSONArray(path string, br *bufio.Reader, fn func(record, Source) error) error {
-	cr := &countingReader{r: br}
-	dec := json.NewDecoder(cr)
-	dec.UseNumber()
-	if _, err := dec.Token(); err != nil { // '['
-		return &RecordError{Source: Source{File: path, Line: 1}, Err: fmt.Errorf("malformed JSON: %v", err)}
-	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: fmt.Errorf("malformed JSON: %v", err)}
-		}
-		src := Source{File: path, Line: cr.lineAt(dec.InputOffset() - int64(len(raw)))}
-		rec, err := parseJSONObject(raw)
-		if err != nil {
-			return &RecordError{Source: src, Err: err}
-		}
-		if err := fn(rec, src); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: fmt.Errorf("malformed JSON: %v", err)}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &RecordError{Source: Source{File: path, Line: cr.lineAt(dec.InputOffset())}, Err: errors.New("malformed JSON: trailing data after the array")}
-	}
-	return nil
 }

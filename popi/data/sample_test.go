@@ -29,8 +29,8 @@ func TestLoadCheckedInSamples(t *testing.T) {
 	if len(ax) != 2 || ax[1].Direction != nil || ax[1].Demographic != "" || len(ax[0].UGC) != 1 {
 		t.Fatalf("AlignX sample: %+v", ax)
 	}
-	txt, err := ax[0].RenderAlignXDirection(nil)
-	if err != nil || txt != "- prefers: dimension 3\n- avoids: dimension 41\n- prefers: dimension 90" {
+	txt, _, err := ax[0].SignalText(SignalSet{Demographic: true}, SignalsDirection)
+	if err != nil || txt != "High Neuroticism, Indifferent about harmlessness, Likes fashion" {
 		t.Fatalf("direction %q %v", txt, err)
 	}
 	if _, err := ax[1].RenderAlignXRaw(SplitDEMO); err == nil {
@@ -39,7 +39,7 @@ func TestLoadCheckedInSamples(t *testing.T) {
 	if s, err := ax[1].RenderAlignXRaw(SplitPAIR); err != nil || !strings.Contains(s, "biggest battery") {
 		t.Fatalf("PAIR %q %v", s, err)
 	}
-	eps, err := elix.Episodes(EpisodeConfig{NumShots: 1, Seed: 3})
+	eps, _, err := elix.Episodes(EpisodeConfig{NumShots: 1, Seed: 3})
 	if err != nil || len(eps) != 2 || len(eps[0].Targets) != 1 {
 		t.Fatalf("episodes %+v %v", eps, err)
 	}

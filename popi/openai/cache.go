@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/popi-go/popi/internal/atomicfile"
+	"github.com/popi-go/popi/internal/safefile"
 )
 
 // cacheKey hashes the endpoint and the exact request body.
@@ -30,7 +30,7 @@ func cachePath(dir, key string) string { return filepath.Join(dir, key[:2], key+
 // readCache returns a cached answer; an unreadable or corrupt entry is a miss (it will
 // be overwritten by the fresh answer).
 func readCache(dir, key string) (string, bool) {
-	data, err := os.ReadFile(cachePath(dir, key))
+	data, err := safefile.ReadFile(cachePath(dir, key), 2*maxBody)
 	if err != nil {
 		return "", false
 	}

@@ -152,6 +152,9 @@ func (c *Client) Chat(ctx context.Context, msgs []Message) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("popi: Chat: %w", err)
 	}
+	if len(body) > maxRequest {
+		return "", fmt.Errorf("popi: Chat: request of %d bytes exceeds the %d-byte limit", len(body), maxRequest)
+	}
 	key := cacheKey(c.cfg.BaseURL, body)
 	if c.cfg.CacheDir != "" {
 		if s, ok := readCache(c.cfg.CacheDir, key); ok {
@@ -230,22 +233,28 @@ func (c *Client) attempt(ctx context.Context, body []byte) (string, error) {
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return "", err
+		return "", &redactedError{msg: c.redact(err.Error()), err: err}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if resp.ContentLength > maxBody {
+		return "", &protocolError{fmt.Sprintf("HTTP %d: response body of %d bytes exceeds the %d-byte limit", resp.StatusCode, resp.ContentLength, maxBody)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return "", err
 	}
+	if len(data) > maxBody {
+		return "", &protocolError{fmt.Sprintf("HTTP %d: response body exceeds the %d-byte limit", resp.StatusCode, maxBody)}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", &httpError{status: resp.StatusCode, body: clip(strings.TrimSpace(string(data)), 300), retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		return "", &httpError{status: resp.StatusCode, body: c.excerpt(data, 300), retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
-		return "", &protocolError{fmt.Sprintf("malformed JSON response: %v (body %q)", err, clip(string(data), 200))}
+		return "", &protocolError{fmt.Sprintf("malformed JSON response: %v (body %q)", err, c.excerpt(data, 200))}
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
-		return "", &protocolError{fmt.Sprintf("response has no choices[0].message.content (body %q)", clip(string(data), 200))}
+		return "", &protocolError{fmt.Sprintf("response has no choices[0].message.content (body %q)", c.excerpt(data, 200))}
 	}
 	return *cr.Choices[0].Message.Content, nil
 }

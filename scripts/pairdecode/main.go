@@ -5,6 +5,9 @@
 // as the C runner does.
 //
 //	go run ./scripts/pairdecode -shape 1b -dtype bf16 -tokens 64 -reps 10 -in FIFO -out FIFO
+//
+// -gguf FILE runs the model of a GGUF file instead (quantized files stay quantized), the one
+// llama.cpp runs, with -dtype only naming it in the summary.
 package main
 
 import (
@@ -21,17 +24,21 @@ import (
 
 func main() {
 	shape := flag.String("shape", "1b", "benchmark shape (llama.ShapeConfig)")
-	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16")
+	dtype := flag.String("dtype", "bf16", "weight type: f32 or bf16 (a label with -gguf)")
+	gguf := flag.String("gguf", "", "load this GGUF file instead of building random weights")
+	prefill := flag.Int("prefill", 0, "also time prefills of this many tokens (reps, unpaired) after the decode reps")
+	bf16dot := flag.Bool("bf16-dot", false, "Model.AllowBF16Dot (bf16 dot-product GEMM for bf16 and quantized-panel prefill)")
 	tokens := flag.Int("tokens", 64, "decode steps per rep")
 	reps := flag.Int("reps", 10, "timed reps (after one warm-up rep)")
 	in := flag.String("in", "", "FIFO to wait on before each rep (empty: no pairing)")
 	out := flag.String("out", "", "FIFO to signal after each rep")
 	flag.Parse()
 	var dt tensor.DType
-	switch *dtype {
-	case "f32":
+	switch {
+	case *gguf != "":
+	case *dtype == "f32":
 		dt = tensor.F32
-	case "bf16":
+	case *dtype == "bf16":
 		dt = tensor.BF16
 	default:
 		log.Fatalf("unknown -dtype %q (want f32 or bf16)", *dtype)
@@ -53,10 +60,19 @@ func main() {
 		}
 	}
 	t0 := time.Now()
-	m, err := llama.NewRandomAs(cfg, 1, dt)
+	var m *llama.Model
+	if *gguf != "" {
+		m, err = llama.Load(*gguf, llama.LoadOptions{})
+		if err == nil {
+			cfg = m.Config
+		}
+	} else {
+		m, err = llama.NewRandomAs(cfg, 1, dt)
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
+	m.AllowBF16Dot = *bf16dot
 	fmt.Printf("popi-go: %s %s model built in %.1fs\n", *shape, *dtype, time.Since(t0).Seconds())
 	r := m.NewRunner()
 	c := m.NewKVCache(16 + *tokens + 1)
@@ -104,4 +120,26 @@ func main() {
 		med = (rates[len(rates)/2-1] + rates[len(rates)/2]) / 2
 	}
 	fmt.Printf(" tok/s\nSUMMARY popi-go %s-%s decode %d: %.2f tok/s (median of %d)\n", *shape, *dtype, *tokens, med, len(rates))
+	if *prefill > 0 {
+		pc := m.NewKVCache(*prefill)
+		toks := make([]int, *prefill)
+		for i := range toks {
+			toks[i] = (i*7919 + 11) % cfg.Vocab
+		}
+		var pr []float64
+		fmt.Printf("popi-go prefill %d:", *prefill)
+		for rep := 0; rep <= *reps; rep++ {
+			pc.Truncate(0)
+			a := time.Now()
+			if err := r.Forward([]llama.Seq{{Cache: pc, Tokens: toks}}); err != nil {
+				log.Fatal(err)
+			}
+			if rep > 0 {
+				pr = append(pr, float64(*prefill)/time.Since(a).Seconds())
+				fmt.Printf(" %.1f", pr[len(pr)-1])
+			}
+		}
+		sort.Float64s(pr)
+		fmt.Printf(" tok/s\nSUMMARY popi-go %s-%s prefill %d: %.1f tok/s (median of %d)\n", *shape, *dtype, *prefill, pr[len(pr)/2], len(pr))
+	}
 }

@@ -22,6 +22,8 @@
 //	           vector_consts_amd64.s, vector_consts_amd64.h  constants of the amd64 vector kernels
 //	wrappers   simd_avx512_amd64.go, simd_avx2_amd64.go, simd_neon_arm64.go
 //	           slice-level wrappers of each instruction set's vector and tile kernels
+//	quant      quant_amd64.s         quantized row kernels (AVX2, AVX-512 VNNI) and dequantizers
+//	           quant_arm64.s         NEON quantized row kernels (SDOT as WORDs) and dequantizers
 //
 // Every output starts with the standard "Code generated ... DO NOT EDIT."
 // line. Without arguments every group is written.
@@ -57,9 +59,13 @@ var groups = map[string]func(){
 		genConstsAMD64()
 	},
 	"wrappers": genWrappers,
+	"quant": func() {
+		genQuantAMD64()
+		genQuantARM64()
+	},
 }
 
-var order = []string{"gemm", "attention", "vector", "wrappers"}
+var order = []string{"gemm", "attention", "vector", "wrappers", "quant"}
 
 func main() {
 	if _, err := os.Stat("generate.go"); err != nil {
