@@ -35,7 +35,7 @@ var (
 		"Sure! Looking at the preferred and dispreferred responses, a few patterns emerge.",
 	}
 	// Hedged attribute statements; %s is the stating word or phrase (as in the confident
-	// phrases of ImperfectSummary). No negation precedes it.
+	// statements of InstructSummary). No negation precedes it.
 	instructLevelHedges = []string{
 		"It is hard to be certain, but the chosen answers might be aimed at %s.",
 		"Possibly the user wants explanations for %s, though this is only a guess.",
