@@ -32,7 +32,12 @@ func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 		return nil, TrainState{}, err
 	}
 	s1 := c.Stage1
-	st1 := &Stage1{Config: s1, Policy: phi, Ref: phiRef, Obj: p.obj, Tok: p.tok}
+	sum := Summarizer{Enc: p.enc, P: p.plan.Prompting(), MaxTokens: s1.MaxTokens, Temperature: c.SummaryTemperature, TopP: s1.TopP, Seed: c.Seed + 303}
+	ev, err := NewStage1Eval(p.eps.Held, s1.EvalUsers, s1.EvalPairs, p.obj, sum, c.PromptDependent)
+	if err != nil {
+		return nil, TrainState{}, err
+	}
+	st1 := &Stage1{Config: s1, Policy: phi, Ref: phiRef, Obj: p.obj, Tok: p.tok, Eval: ev}
 	var state TrainState
 	if sm := p.eps.Sampler; sm != nil {
 		p.run.Logf("[stage1] GRPO on the inference model: %d steps, %d samples/step, group %d, %s β=%g, α=%g, %d training samples with fresh signal sets every step\n",
@@ -56,7 +61,8 @@ func (p *pipeline) stage1() (*llama.Model, TrainState, error) {
 	if err != nil {
 		return nil, state, err
 	}
-	if err := PlotCurve("Stage 1 (GRPO): reward of sampled summaries", "reward (−loss)", state.History,
+	p.run.Logf("%s\n", HeldOutVerdict(state.HeldOut))
+	if err := PlotStage1(state.History, state.HeldOut, p.eps.World, 10,
 		p.run.Path("stage1_reward.png"), p.run.Path("stage1_reward.svg")); err != nil {
 		return nil, state, err
 	}

@@ -106,6 +106,15 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 		ph, _ := rec["phase"].(string)
 		phases[ph]++
+		if ph == "stage1_heldout" {
+			// Evaluated before training and after the last step, on both held-out users.
+			step, _ := rec["step"].(float64)
+			users, _ := rec["users"].(float64)
+			acc, ok := rec["attr_acc"].(float64)
+			if (step != 0 && step != 2) || users != 2 || !ok || acc < 0 || acc > 1 {
+				t.Fatalf("held-out record %v", rec)
+			}
+		}
 		if ph == "stage1" {
 			if _, ok := rec["reward"]; !ok {
 				t.Fatalf("stage1 record without reward: %v", rec)
@@ -115,7 +124,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if phases["stage1"] != 2 || phases["stage2-popi-full"] != 2 || phases["stage2-raw-aligned"] != 2 || phases["stage2-inference-aligned"] != 2 {
+	if len(res.Stage1.HeldOut) != 2 || !strings.Contains(log.String(), "held-out reward from") {
+		t.Fatalf("held-out evaluations %+v", res.Stage1.HeldOut)
+	}
+	if phases["stage1"] != 2 || phases["stage1_heldout"] != 2 || phases["stage2-popi-full"] != 2 || phases["stage2-raw-aligned"] != 2 || phases["stage2-inference-aligned"] != 2 {
 		t.Fatalf("metrics per phase: %v", phases)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "results.md"))

@@ -22,7 +22,9 @@ type TrainState struct {
 	Total   int          `json:"total"`
 	RNG     []byte       `json:"rng,omitempty"`
 	History []StepRecord `json:"history"`
-	Done    bool         `json:"done"`
+	// HeldOut are the held-out evaluations made during the phase (Stage 1).
+	HeldOut []HeldOutRecord `json:"heldout,omitempty"`
+	Done    bool            `json:"done"`
 	// DropoutCalls is the LoRA dropout mask counter of the trained model (see
 	// llama.Trainable.DropoutCalls; 0 without adapter dropout).
 	DropoutCalls uint64 `json:"dropout_calls,omitempty"`
@@ -33,6 +35,10 @@ type StepRecord struct {
 	Step int     `json:"step"`
 	Mean float64 `json:"mean"` // reward mean (Stage 1) or loss (Stage 2)
 	Std  float64 `json:"std"`  // reward std (Stage 1), 0 for Stage 2
+	// Stage 1: attribute accuracy of the sampled summaries (persona world) and their mean
+	// length in tokens.
+	Acc float64 `json:"acc,omitempty"`
+	Len float64 `json:"len,omitempty"`
 }
 
 // SaveCheckpoint commits a new checkpoint to the store at dir (ckpt/<phase>) through

@@ -43,7 +43,7 @@ func TestRunMetricsAndProgress(t *testing.T) {
 
 func TestPlotCurve(t *testing.T) {
 	dir := t.TempDir()
-	h := []StepRecord{{0, -0.7, 0.1}, {1, -0.6, 0.08}, {2, -0.5, 0.05}}
+	h := []StepRecord{{Step: 0, Mean: -0.7, Std: 0.1}, {Step: 1, Mean: -0.6, Std: 0.08}, {Step: 2, Mean: -0.5, Std: 0.05}}
 	png, svg := filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
 	if err := PlotCurve("t", "reward", h, png, svg); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestPlotCurve(t *testing.T) {
 	if !bytes.Contains(s, []byte("<svg")) {
 		t.Fatal("not an SVG")
 	}
-	if PlotCurve("t", "y", nil, png) == nil || PlotCurve("t", "y", []StepRecord{{0, math.NaN(), 0}}, png) == nil {
+	if PlotCurve("t", "y", nil, png) == nil || PlotCurve("t", "y", []StepRecord{{Step: 0, Mean: math.NaN()}}, png) == nil {
 		t.Fatal("empty curves accepted")
 	}
 	if PlotCurve("t", "y", h, filepath.Join(dir, "c.bmpx")) == nil {
@@ -66,7 +66,8 @@ func TestPlotCurve(t *testing.T) {
 
 // FuzzReadTrainState: checkpoint state files either fail to parse with an error or round-trip.
 func FuzzReadTrainState(f *testing.F) {
-	good, _ := json.Marshal(TrainState{Phase: "stage1", Step: 3, Total: 9, RNG: []byte{1, 2}, History: []StepRecord{{0, 1, 2}}})
+	good, _ := json.Marshal(TrainState{Phase: "stage1", Step: 3, Total: 9, RNG: []byte{1, 2}, History: []StepRecord{{Step: 0, Mean: 1, Std: 2, Acc: 0.5, Len: 9}},
+		HeldOut: []HeldOutRecord{{Step: 0, Reward: -0.6, Rewards: []float64{-0.5, -0.7}, Acc: 0.4, HasAcc: true, Tokens: 30}}})
 	for _, s := range [][]byte{good, []byte("{}"), []byte(`{"phase":1}`), []byte(`{"step":2} {}`), []byte(`{"extra":true}`), nil} {
 		f.Add(s)
 	}
@@ -96,6 +97,9 @@ func normalize(s TrainState) TrainState {
 	}
 	if len(s.History) == 0 {
 		s.History = nil
+	}
+	if len(s.HeldOut) == 0 {
+		s.HeldOut = nil
 	}
 	return s
 }

@@ -43,6 +43,36 @@ type phase[T any] struct {
 	HeadName string
 	// Detail, if set, appends further metrics to the progress line.
 	Detail func(m map[string]float64) string
+	// Record, if set, fills a step record's further fields from the step's metrics.
+	Record func(m map[string]float64, r *StepRecord)
+	// Eval, if set, evaluates the model on held-out data before the first step, after
+	// every EvalEvery steps and after the last; its records are kept in the state (and
+	// so in checkpoints), written to metrics.jsonl and logged.
+	Eval      func(ctx context.Context, step int) (HeldOutRecord, error)
+	EvalEvery int
+}
+
+// evalDue reports whether a held-out evaluation is due after step completed steps.
+func (p *phase[T]) evalDue(step int) bool {
+	return p.Eval != nil && (step == 0 || step == p.Steps || (p.EvalEvery > 0 && step%p.EvalEvery == 0))
+}
+
+// evaluate runs the held-out evaluation after step completed steps unless the state
+// already holds it, and records it.
+func (p *phase[T]) evaluate(ctx context.Context, st *TrainState, step int) error {
+	if !p.evalDue(step) || (len(st.HeldOut) > 0 && st.HeldOut[len(st.HeldOut)-1].Step == step) {
+		return nil
+	}
+	rec, err := p.Eval(ctx, step)
+	if err != nil {
+		return err
+	}
+	st.HeldOut = append(st.HeldOut, rec)
+	if err := p.Run.Metric(rec.metric(p.Name)); err != nil {
+		return err
+	}
+	p.Run.Logf("[%s] held-out after %d steps: %s\n", p.Name, step, rec)
+	return nil
 }
 
 func (p *phase[T]) ckptDir() string { return p.Run.Path("ckpt", p.Name) }
@@ -104,6 +134,11 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 	if p.Train != nil {
 		lastDrop = p.Train.DropoutCalls()
 	}
+	// A fresh run is evaluated before its first step; a resumed one at its checkpoint if
+	// an interruption came between the step and its evaluation.
+	if err := p.evaluate(ctx, &st, st.Step); err != nil {
+		return st, err
+	}
 	prog := NewProgress(p.Name, st.Step, p.Steps, "steps")
 	stepFn := p.Step
 	if p.StepAt != nil {
@@ -120,13 +155,17 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 		OnStep: func(info rl.StepInfo) error {
 			mean, std := p.Headline(info.Metrics)
 			st.Step = info.Step + 1
-			st.History = append(st.History, StepRecord{Step: info.Step, Mean: mean, Std: std})
-			rec := map[string]any{"phase": p.Name, "step": info.Step, "epoch": info.Epoch, "lr": info.LR,
+			rec := StepRecord{Step: info.Step, Mean: mean, Std: std}
+			if p.Record != nil {
+				p.Record(info.Metrics, &rec)
+			}
+			st.History = append(st.History, rec)
+			mrec := map[string]any{"phase": p.Name, "step": info.Step, "epoch": info.Epoch, "lr": info.LR,
 				"seconds": info.Elapsed.Seconds()}
 			for k, v := range info.Metrics {
-				rec[k] = v
+				mrec[k] = v
 			}
-			if err := p.Run.Metric(rec); err != nil {
+			if err := p.Run.Metric(mrec); err != nil {
 				return err
 			}
 			head := fmt.Sprintf("%s %.4f ± %.4f  lr %.3g", p.HeadName, mean, std, info.LR)
@@ -139,6 +178,9 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 			}
 			if p.Train != nil {
 				lastDrop = p.Train.DropoutCalls()
+			}
+			if err := p.evaluate(ctx, &st, st.Step); err != nil {
+				return err
 			}
 			if p.Every > 0 && st.Step%p.Every == 0 && st.Step < p.Steps {
 				if err := save(); err != nil {

@@ -39,6 +39,13 @@ type Stage1Config struct {
 	// prompt then carries exactly one target pair.
 	PromptDependent bool
 	CheckpointEvery int
+	// Advantage is the normalisation of the group-centred rewards: "group" (GRPO: the
+	// group's standard deviation; also when empty), "batch" (the batch's) or "none".
+	Advantage string
+	// EvalEvery is the number of steps between held-out evaluations of πφ (0: only before
+	// and after training, when the pipeline sets Stage1.Eval); EvalUsers held-out users
+	// (0: all evaluated ones) with EvalPairs target pairs each (0: all).
+	EvalEvery, EvalUsers, EvalPairs int
 }
 
 // Validate reports a configuration error.
@@ -56,6 +63,10 @@ func (c Stage1Config) Validate() error {
 		return fmt.Errorf("popi: stage 1 RewardPairs must be > 0, got %d", c.RewardPairs)
 	case c.Warmup < 0:
 		return fmt.Errorf("popi: stage 1 warm-up %d must not be negative", c.Warmup)
+	case c.Advantage != "" && c.Advantage != "group" && c.Advantage != "batch" && c.Advantage != "none":
+		return fmt.Errorf("popi: stage 1 advantage normalisation %q: want group, batch or none", c.Advantage)
+	case c.EvalEvery < 0 || c.EvalUsers < 0 || c.EvalPairs < 0:
+		return fmt.Errorf("popi: stage 1 EvalEvery, EvalUsers and EvalPairs must not be negative")
 	}
 	return nil
 }
@@ -243,6 +254,9 @@ type Stage1 struct {
 	Ref    *LMPolicy // πφ_ref
 	Obj    *Objective
 	Tok    *llama.Tokenizer
+	// Eval, if set, evaluates πφ on held-out users before training, every
+	// Config.EvalEvery steps and after the last step (TrainState.HeldOut).
+	Eval *Stage1Eval
 }
 
 // Run trains πφ in run on fixed prompts (resuming from run's Stage-1 checkpoint when
@@ -311,6 +325,12 @@ func (s *Stage1) setup() (*stage1Setup, error) {
 	gc.GroupSize = c.GroupSize
 	gc.Alpha = alpha
 	gc.MicroBatch = c.MicroBatch
+	switch c.Advantage {
+	case "batch":
+		gc.Scale = rl.ScaleBatch
+	case "none":
+		gc.Scale = rl.ScaleNone
+	}
 	gc.Sample = rl.SampleOptions{Temperature: c.Temperature, TopP: c.TopP, MaxTokens: c.MaxTokens, StopIDs: []int{s.Policy.Enc.End}}
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)
@@ -335,12 +355,16 @@ func (su *stage1Setup) step(ctx context.Context, batch []rl.Prompt, lr float64) 
 // stage1Phase is the training phase of Stage 1 over data (prompts or sample indices).
 func stage1Phase[T any](s *Stage1, su *stage1Setup, run *Run, items []T, resume bool) *phase[T] {
 	c := s.Config
-	return &phase[T]{
+	ph := &phase[T]{
 		Name: "stage1", Run: run, Model: s.Policy.Model, Tok: s.Tok, Opt: su.opt, RNG: su.pcg, Train: s.Policy.Trainable(),
 		Data: items, BatchSize: min(c.BatchSize, len(items)), Steps: c.Steps, Seed: c.Seed,
 		LR: rl.WarmupCosine(c.LR, c.Warmup, c.Steps), Every: c.CheckpointEvery, Resume: resume,
 		HeadName: "reward",
 		Headline: func(m map[string]float64) (float64, float64) { return m["reward"], m["reward_std"] },
+		Record: func(m map[string]float64, r *StepRecord) {
+			r.Acc, r.Len = m["summary_acc"], m["completions/mean_length"]
+		},
+		EvalEvery: c.EvalEvery,
 		Detail: func(m map[string]float64) string {
 			d := fmt.Sprintf("  group-spread %.4f pair-noise %.4f  len %.1f w", m["reward_group_std"], m["reward_pair_noise"], m["summary_words"])
 			if v, ok := m["summary_acc"]; ok {
@@ -352,4 +376,10 @@ func stage1Phase[T any](s *Stage1, su *stage1Setup, run *Run, items []T, resume 
 			return d
 		},
 	}
+	if s.Eval != nil {
+		ph.Eval = func(ctx context.Context, step int) (HeldOutRecord, error) {
+			return s.Eval.Evaluate(ctx, s.Policy.Model, step)
+		}
+	}
+	return ph
 }

@@ -98,10 +98,18 @@ func TestStage1Errors(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	for _, a := range []string{"group", "batch", "none"} {
+		c := good
+		c.Advantage = a
+		if err := c.Validate(); err != nil {
+			t.Fatalf("advantage %s: %v", a, err)
+		}
+	}
 	for name, mut := range map[string]func(c *Stage1Config){
 		"steps": func(c *Stage1Config) { c.Steps = 0 }, "group": func(c *Stage1Config) { c.GroupSize = 1 },
 		"tokens": func(c *Stage1Config) { c.MaxTokens = 0 }, "pairs": func(c *Stage1Config) { c.RewardPairs = 0 },
 		"warmup": func(c *Stage1Config) { c.Warmup = -1 }, "lr": func(c *Stage1Config) { c.LR = -1 },
+		"advantage": func(c *Stage1Config) { c.Advantage = "sum" }, "eval": func(c *Stage1Config) { c.EvalEvery = -1 },
 	} {
 		c := good
 		mut(&c)

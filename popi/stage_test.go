@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -63,7 +64,12 @@ func newStage1(t testing.TB, f *tinyFixture, base *llama.Model, cfg Stage1Config
 	}
 	pol, _ := NewLMPolicy(CloneModel(base), f.Enc)
 	ref, _ := NewLMPolicy(base, f.Enc)
-	return &Stage1{Config: cfg, Policy: pol, Ref: ref, Obj: obj, Tok: f.Tok}
+	held := fixtureEpisodes(t, f, true, 1)
+	ev, err := NewStage1Eval(held, 2, 2, obj, Summarizer{Enc: f.Enc, P: prompt.Prompting{Family: data.FamilyELIX}, MaxTokens: 8}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Stage1{Config: cfg, Policy: pol, Ref: ref, Obj: obj, Tok: f.Tok, Eval: ev}
 }
 
 func modelParams(m *llama.Model) []float32 {
@@ -81,7 +87,7 @@ func TestStage1ResumeEqualsUninterrupted(t *testing.T) {
 	base := f.model(t, 7)
 	eps := fixtureEpisodes(t, f, false, 1)[:4]
 	cfg := Stage1Config{Steps: 4, BatchSize: 2, GroupSize: 3, LR: 1e-3, Warmup: 1, Alpha: -1, Temperature: 1,
-		MaxTokens: 8, RewardPairs: 2, Seed: 9, CheckpointEvery: 1}
+		MaxTokens: 8, RewardPairs: 2, Seed: 9, CheckpointEvery: 1, EvalEvery: 2}
 	prompts, err := Stage1Prompts(f.Enc, prompt.Prompting{Family: data.FamilyELIX}, eps, 2, false)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +142,11 @@ func TestStage1ResumeEqualsUninterrupted(t *testing.T) {
 	}
 	if !slices.Equal(stA.History, stB.History) {
 		t.Fatalf("reward history differs:\n%v\n%v", stA.History, stB.History)
+	}
+	// Held-out evaluations before training and after steps 2 and 4, the same with an
+	// interruption (the one after step 2 is in the checkpoint).
+	if len(stA.HeldOut) != 3 || stA.HeldOut[2].Step != 4 || !reflect.DeepEqual(stA.HeldOut, stB.HeldOut) {
+		t.Fatalf("held-out evaluations differ:\n%+v\n%+v", stA.HeldOut, stB.HeldOut)
 	}
 	if slices.Equal(modelParams(sa.Policy.Model), modelParams(base)) {
 		t.Fatal("training did not change the policy")

@@ -41,6 +41,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Uint64Var(&c.CorpusSeed, "corpus-seed", c.CorpusSeed, "corpus sampling seed")
 	fs.IntVar(&c.Examples, "examples", c.Examples, "corpus examples")
 	fs.Float64Var(&c.TopicSwapRate, "topic-swap", c.TopicSwapRate, "fraction of examples whose topics are renamed to made-up words")
+	fs.Float64Var(&c.ConciseSummaryRate, "concise", c.ConciseSummaryRate, "share of summary targets in the concise register, the rest instruct-style (0: the world's default)")
+	fs.Float64Var(&c.CleanSummaryRate, "clean", c.CleanSummaryRate, "share of summary-conditioned answers whose summary is concise and correct (0: the world's default)")
+	fs.IntVar(&c.MinSummaryShots, "min-summary-shots", c.MinSummaryShots, "summaries are written from between this many and 4 pairs (0: always 4)")
 	fs.BoolVar(&c.AnswerAllTopics, "answer-all-topics", c.AnswerAllTopics, "answered prompts cover every topic, held-out ones included (users and pairs stay training ones)")
 	fs.IntVar(&c.TokenizerExamples, "tokenizer-examples", c.TokenizerExamples, "examples the BPE is trained on")
 	fs.IntVar(&c.VocabSize, "vocab", c.VocabSize, "vocabulary size (bytes + merges + specials)")
@@ -60,6 +63,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&c.PromptWeight, "prompt-weight", c.PromptWeight, "loss weight of prompt tokens")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "steps between progress lines")
 	mix := fs.String("mix", "", "comma-separated weights of the corpus kinds summarize,answer-summary,answer-pairs,answer-base (default: the world's)")
+	fs.IntVar(&c.AnnealSteps, "anneal-steps", c.AnnealSteps, "last steps drawn from the annealing corpus (0: none)")
+	fs.IntVar(&c.AnnealExamples, "anneal-examples", c.AnnealExamples, "examples of the annealing corpus")
+	annealMix := fs.String("anneal-mix", "", "comma-separated kind weights of the annealing corpus (default: the recipe's)")
 	evalOnly := fs.String("eval-only", "", "only run the quality report on this model directory (world from -world-seed)")
 	snapEvery := fs.Int("snapshot-every", 0, "save <out>.partial every N steps (0 = never)")
 	if err := fs.Parse(args); err != nil {
@@ -71,16 +77,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *minutes < 0 || *evalN < 0 || *snapEvery < 0 {
 		return fmt.Errorf("-minutes, -eval and -snapshot-every must be >= 0")
 	}
-	if *mix != "" {
-		for _, f := range strings.Split(*mix, ",") {
+	for _, m := range []struct {
+		flag, val string
+		dst       *[]float64
+	}{{"mix", *mix, &c.Mix}, {"anneal-mix", *annealMix, &c.AnnealMix}} {
+		if m.val == "" {
+			continue
+		}
+		*m.dst = nil
+		for _, f := range strings.Split(m.val, ",") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 			if err != nil || v < 0 {
-				return fmt.Errorf("-mix: bad weight %q", f)
+				return fmt.Errorf("-%s: bad weight %q", m.flag, f)
 			}
-			c.Mix = append(c.Mix, v)
+			*m.dst = append(*m.dst, v)
 		}
-		if len(c.Mix) != 4 {
-			return fmt.Errorf("-mix needs 4 weights, got %d", len(c.Mix))
+		if len(*m.dst) != 4 {
+			return fmt.Errorf("-%s needs 4 weights, got %d", m.flag, len(*m.dst))
 		}
 	}
 	if *evalOnly != "" {

@@ -15,11 +15,13 @@ func TestRunTinyWritesModelDirectory(t *testing.T) {
 	var buf bytes.Buffer
 	args := []string{"-out", out, "-examples", "64", "-tokenizer-examples", "64", "-vocab", "900", "-max-positions", "2048",
 		"-hidden", "32", "-ffn", "64", "-layers", "1", "-heads", "4", "-kv-heads", "2",
-		"-steps", "6", "-batch", "4", "-warmup", "2", "-log-every", "3", "-eval", "2"}
+		"-steps", "6", "-batch", "4", "-warmup", "2", "-log-every", "3", "-eval", "2",
+		"-anneal-steps", "2", "-anneal-examples", "16", "-anneal-mix", "1,1,0,0"}
 	if err := run(context.Background(), args, &buf); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
-	for _, want := range []string{"step     6/6", "tok/s", "ETA", "saved " + out, "training wall time:", "reward accuracy", "wall time:"} {
+	for _, want := range []string{"step     6/6", "tok/s", "ETA", "saved " + out, "training wall time:", "reward accuracy", "wall time:",
+		"in annealing corpus (last 2 steps)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, buf.String())
 		}
@@ -40,6 +42,8 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-steps", "0"},
 		{"-minutes", "-1"},
 		{"-heads", "5"},
+		{"-anneal-mix", "1,2"},
+		{"-anneal-mix", "1,x,0,0"},
 		{"-nope"},
 		{"extra"},
 	} {

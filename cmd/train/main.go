@@ -125,6 +125,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.Stage1.Temperature, "temperature", c.Stage1.Temperature, "summary sampling temperature in Stage 1")
 	fs.IntVar(&c.Stage1.MaxTokens, "summary-tokens", c.Stage1.MaxTokens, "summary length limit (tokens)")
 	fs.IntVar(&c.Stage1.RewardPairs, "reward-pairs", c.Stage1.RewardPairs, "target pairs averaged per Stage-1 reward")
+	fs.StringVar(&c.Stage1.Advantage, "advantage", c.Stage1.Advantage, "Stage 1 advantage normalisation: group (GRPO), batch or none")
+	fs.IntVar(&c.Stage1.EvalEvery, "eval-every", c.Stage1.EvalEvery, "Stage 1 held-out evaluation every N steps (also before and after training)")
+	fs.IntVar(&c.Stage1.EvalUsers, "eval-every-users", c.Stage1.EvalUsers, "held-out users in Stage 1's held-out evaluation (0: all evaluated)")
+	fs.IntVar(&c.Stage1.EvalPairs, "eval-every-pairs", c.Stage1.EvalPairs, "target pairs per user in Stage 1's held-out evaluation (0: all)")
 	fs.IntVar(&c.Stage1.MicroBatch, "micro-batch", c.Stage1.MicroBatch, "sequences per forward/backward in Stage 1")
 	fs.IntVar(&c.Stage1.CheckpointEvery, "ckpt-every", c.Stage1.CheckpointEvery, "checkpoint every N steps (both stages)")
 	fs.IntVar(&c.Stage2.Steps, "stage2-steps", c.Stage2.Steps, "Stage 2 (and aligned baselines) steps")
@@ -192,6 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err, *out)
 	}
+	fmt.Fprintf(stdout, "\n%s\n", popi.HeldOutVerdict(res.Stage1.HeldOut))
 	fmt.Fprintf(stdout, "\n%s\n", res.Report.Markdown())
 	if res.Transfer != nil {
 		fmt.Fprintf(stdout, "%s\n", res.Transfer.Markdown())

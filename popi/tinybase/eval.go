@@ -20,7 +20,7 @@ type EvalConfig struct {
 	N         int     // held-out pairs scored and answers generated (200 if 0)
 	Summaries int     // summaries written from held-out users' pairs (96 if 0)
 	Shots     int     // pairs shown when writing a summary (4 if 0)
-	MaxTokens int     // generation cap (160 if 0)
+	MaxTokens int     // generation cap (256 if 0)
 	Seed      uint64  // sampling of pairs and of the sampled summaries
 	Temp      float64 // temperature of the sampled summaries (1 if 0)
 	Date      string  // chat template date (DefaultChatDate if empty)
@@ -61,8 +61,20 @@ type SummaryStats struct {
 	Wrong     float64 // mean attributes stated wrongly (or contradictory)
 	Missing   float64 // mean attributes not stated
 	Words     float64 // mean length in words
+	Tokens    float64 // mean length in tokens
 	Parseable float64 // fraction stating at least one attribute, ended by <|eot_id|>
+	// Concise is the fraction written in the concise register (at most ConciseWords
+	// words), ConciseAccuracy their mean attribute accuracy (0 when there is none).
+	Concise, ConciseAccuracy float64
+	// ByAttr is the fraction of summaries stating each attribute (level, tone, length)
+	// correctly.
+	ByAttr [world.NumAttrs]float64
 }
+
+// ConciseWords is the longest summary, in words, counted as the concise register: the
+// concise forms of the corpus have at most 12 words, its instruct-style summaries several
+// dozen.
+const ConciseWords = 20
 
 // Chance levels of a style drawn uniformly: Fit 1/3*(1/3+1/2+1/2), exact 1/12.
 const (
@@ -83,8 +95,8 @@ func (r *EvalReport) String() string {
 		name string
 		st   SummaryStats
 	}{{"greedy", r.GreedySummary}, {"sampled", r.SampledSummary}} {
-		fmt.Fprintf(&b, "  summaries (%s, %d): accuracy %.3f, wrong %.2f, missing %.2f attrs, %.1f words, parseable %.3f\n",
-			s.name, r.Summaries, s.st.Accuracy, s.st.Wrong, s.st.Missing, s.st.Words, s.st.Parseable)
+		fmt.Fprintf(&b, "  summaries (%s, %d): accuracy %.3f (level %.2f, tone %.2f, length %.2f), wrong %.2f, missing %.2f attrs, %.1f words / %.1f tokens, parseable %.3f; concise register %.3f (accuracy %.3f)\n",
+			s.name, r.Summaries, s.st.Accuracy, s.st.ByAttr[0], s.st.ByAttr[1], s.st.ByAttr[2], s.st.Wrong, s.st.Missing, s.st.Words, s.st.Tokens, s.st.Parseable, s.st.Concise, s.st.ConciseAccuracy)
 	}
 	for _, e := range r.Examples {
 		fmt.Fprintf(&b, "  example: %s\n", e)
@@ -110,7 +122,7 @@ func Evaluate(m *llama.Model, tok *llama.Tokenizer, w *world.World, c EvalConfig
 		c.Shots = 4
 	}
 	if c.MaxTokens == 0 {
-		c.MaxTokens = 160
+		c.MaxTokens = 256
 	}
 	if c.Temp == 0 {
 		c.Temp = 1
@@ -281,11 +293,22 @@ func (e *baseEval) summaries(r *EvalReport) error {
 	addStats := func(st *SummaryStats, p world.Persona, rep popi.Reply) {
 		sc := world.ScoreSummary(p, rep.Text)
 		st.Accuracy += sc.Accuracy()
+		stated := world.ParseSummary(rep.Text)
+		for a := range st.ByAttr {
+			if stated[a] == p[a] {
+				st.ByAttr[a]++
+			}
+		}
 		st.Wrong += float64(sc.Wrong)
 		st.Missing += float64(sc.Missing)
 		st.Words += float64(sc.Words)
+		st.Tokens += float64(e.greedy.Enc.CountTokens(rep.Text))
 		if rep.Ended && sc.Missing < world.NumAttrs {
 			st.Parseable++
+		}
+		if sc.Words <= ConciseWords {
+			st.Concise++
+			st.ConciseAccuracy += sc.Accuracy()
 		}
 	}
 	for i := 0; i < c.Summaries; i++ {
@@ -317,11 +340,19 @@ func (e *baseEval) summaries(r *EvalReport) error {
 		r.Summaries = c.Summaries
 		for _, st := range []*SummaryStats{&r.GreedySummary, &r.SampledSummary} {
 			n := float64(c.Summaries)
+			if st.Concise > 0 {
+				st.ConciseAccuracy /= st.Concise
+			}
 			st.Accuracy /= n
 			st.Wrong /= n
 			st.Missing /= n
 			st.Words /= n
+			st.Tokens /= n
 			st.Parseable /= n
+			st.Concise /= n
+			for a := range st.ByAttr {
+				st.ByAttr[a] /= n
+			}
 		}
 	}
 	return nil

@@ -27,14 +27,23 @@ type Config struct {
 	Examples         int          // corpus examples
 	Mix              []float64    // weights of the four world.Kind values (nil = world default {3, 3, 2, 2})
 	CleanSummaryRate float64      // world.CorpusConfig.CleanSummaryRate (0 = world default)
-	TopicSwapRate    float64      // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
+	// ConciseSummaryRate is world.CorpusConfig.ConciseSummaryRate: the share of summary
+	// targets in the concise register, the rest instruct-style (0 = world default, 0.25).
+	ConciseSummaryRate float64
+	MinSummaryShots    int     // world.CorpusConfig.MinSummaryShots (0: every summary from 4 pairs)
+	TopicSwapRate      float64 // fraction of examples whose topics are renamed to made-up words (0 in the committed recipe)
 	// AnswerAllTopics makes the prompts answered in the corpus cover every topic of the
 	// world, held-out topics included, as a real base LLM knows the topics its held-out
 	// users ask about. Users, their pairs and the summaries written from them stay on
 	// training users (and so training topics). True in the committed recipe.
-	AnswerAllTopics   bool
-	TokenizerExamples int // examples (of the corpus) the BPE is trained on
-	VocabSize         int // BPE vocabulary size, bytes + merges + specials
+	AnswerAllTopics bool
+	// AnnealSteps, if positive, are the last steps of the schedule; they draw from a
+	// second corpus of AnnealExamples examples with the kind weights AnnealMix (corpus
+	// seed CorpusSeed+1), as instruct models end pre-training on instruction data.
+	AnnealSteps, AnnealExamples int
+	AnnealMix                   []float64
+	TokenizerExamples           int // examples (of the corpus) the BPE is trained on
+	VocabSize                   int // BPE vocabulary size, bytes + merges + specials
 
 	Hidden, Intermediate, Layers, Heads, KVHeads int
 	MaxPositions                                 int // max_position_embeddings; also the longest example allowed
@@ -62,28 +71,35 @@ type Config struct {
 // DefaultConfig is the recipe of the committed checkpoint models/popi-tiny.
 func DefaultConfig() Config {
 	return Config{
-		World:             world.Config{Seed: 1},
-		CorpusSeed:        7,
-		AnswerAllTopics:   true,
-		Examples:          24000,
-		TokenizerExamples: 2000,
-		VocabSize:         1536,
-		Hidden:            128,
-		Intermediate:      384,
-		Layers:            4,
-		Heads:             4,
-		KVHeads:           2,
-		MaxPositions:      1024,
-		Seed:              1,
-		Steps:             1000,
-		Batch:             16,
-		Warmup:            50,
-		LR:                3e-3,
-		FinalLR:           3e-4,
-		WeightDecay:       0.05,
-		Clip:              1,
-		PromptWeight:      0.05,
-		LogEvery:          10,
+		World:              world.Config{Seed: 1},
+		CorpusSeed:         7,
+		AnswerAllTopics:    true,
+		Examples:           30000,
+		Mix:                []float64{8, 4, 1, 1},
+		MinSummaryShots:    1,
+		ConciseSummaryRate: 0.35,
+		CleanSummaryRate:   0.7,
+		AnnealSteps:        400,
+		AnnealExamples:     8000,
+		AnnealMix:          []float64{3, 1, 0, 0},
+		TokenizerExamples:  2000,
+		VocabSize:          1536,
+		Hidden:             128,
+		Intermediate:       384,
+		Layers:             4,
+		Heads:              4,
+		KVHeads:            2,
+		MaxPositions:       1024,
+		Seed:               1,
+		Steps:              2000,
+		Batch:              16,
+		Warmup:             50,
+		LR:                 3e-3,
+		FinalLR:            3e-4,
+		WeightDecay:        0.05,
+		Clip:               1,
+		PromptWeight:       0.05,
+		LogEvery:           10,
 	}
 }
 
@@ -116,6 +132,10 @@ func (c *Config) Validate() error {
 		return errors.New("popi: pretrain: WeightDecay and Clip must be >= 0, PromptWeight and TopicSwapRate in [0, 1]")
 	case c.Budget < 0:
 		return errors.New("popi: pretrain: negative Budget")
+	case c.AnnealSteps < 0 || c.AnnealSteps > c.Steps:
+		return fmt.Errorf("popi: pretrain: AnnealSteps %d not in [0, Steps %d]", c.AnnealSteps, c.Steps)
+	case c.AnnealSteps > 0 && (c.AnnealExamples < c.Batch || len(c.AnnealMix) != 4):
+		return errors.New("popi: pretrain: annealing needs AnnealExamples >= Batch and 4 AnnealMix weights")
 	}
 	return nil
 }
@@ -173,23 +193,37 @@ func Corpus(c *Config) (*world.World, []prompt.ChatExample, []world.Kind, error)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("popi: pretrain: world: %w", err)
 	}
-	cc := world.CorpusConfig{N: c.Examples, Seed: c.CorpusSeed, Mix: c.Mix, CleanSummaryRate: c.CleanSummaryRate}
+	chats, kinds, err := c.corpus(w, c.Examples, c.Mix, c.CorpusSeed)
+	return w, chats, kinds, err
+}
+
+// AnnealCorpus builds the rendered corpus of the annealing steps (nil without them).
+func AnnealCorpus(c *Config, w *world.World) ([]prompt.ChatExample, []world.Kind, error) {
+	if c.AnnealSteps == 0 {
+		return nil, nil, nil
+	}
+	return c.corpus(w, c.AnnealExamples, c.AnnealMix, c.CorpusSeed+1)
+}
+
+func (c *Config) corpus(w *world.World, n int, mix []float64, seed uint64) ([]prompt.ChatExample, []world.Kind, error) {
+	cc := world.CorpusConfig{N: n, Seed: seed, Mix: mix, CleanSummaryRate: c.CleanSummaryRate, ConciseSummaryRate: c.ConciseSummaryRate,
+		MinSummaryShots: c.MinSummaryShots}
 	if c.AnswerAllTopics {
 		cc.AnswerTopics = w.AllTopics()
 	}
 	exs, err := w.Corpus(cc)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("popi: pretrain: corpus: %w", err)
+		return nil, nil, fmt.Errorf("popi: pretrain: corpus: %w", err)
 	}
 	chats, err := prompt.RenderWorldCorpus(exs, prompt.TemplatesPaper)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	kinds := make([]world.Kind, len(exs))
 	for i, e := range exs {
 		kinds[i] = e.Kind
 	}
-	return w, chats, kinds, nil
+	return chats, kinds, nil
 }
 
 // TrainTokenizer trains the byte-level BPE on the first n examples rendered
@@ -273,15 +307,34 @@ func Pretrain(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Tokenizer: tok, World: w}
-	var total int64
-	for _, s := range seqs {
-		res.MaxLen = max(res.MaxLen, len(s.ids))
-		total += int64(len(s.ids))
+	achats, akinds, err := AnnealCorpus(&c, w)
+	if err != nil {
+		return nil, err
 	}
-	logf("tokens: %d in corpus, mean %.1f, max %d per example\n", total, float64(total)/float64(len(seqs)), res.MaxLen)
-	for _, st := range pretrainLengthStats(seqs) {
-		logf("  %-15s %6d examples  tokens mean %5.1f  p95 %4d  max %4d  target mean %5.1f\n", st.Kind, st.N, st.Mean, st.P95, st.Max, st.TargetMean)
+	aseqs, err := encodeCorpus(tok, achats, akinds, float32(c.PromptWeight), c.MaxPositions, c.Seed+1)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Tokenizer: tok, World: w}
+	for i, ss := range [][]pretrainSeq{seqs, aseqs} {
+		if len(ss) == 0 {
+			continue
+		}
+		var total int64
+		longest := 0
+		for _, s := range ss {
+			longest = max(longest, len(s.ids))
+			total += int64(len(s.ids))
+		}
+		res.MaxLen = max(res.MaxLen, longest)
+		name := "corpus"
+		if i == 1 {
+			name = fmt.Sprintf("annealing corpus (last %d steps)", c.AnnealSteps)
+		}
+		logf("tokens: %d in %s, mean %.1f, max %d per example\n", total, name, float64(total)/float64(len(ss)), longest)
+		for _, st := range pretrainLengthStats(ss) {
+			logf("  %-15s %6d examples  tokens mean %5.1f  p95 %4d  max %4d  target mean %5.1f\n", st.Kind, st.N, st.Mean, st.P95, st.Max, st.TargetMean)
+		}
 	}
 	cfg, err := c.ModelConfig(tok)
 	if err != nil {
@@ -300,6 +353,10 @@ func Pretrain(ctx context.Context, c Config) (*Result, error) {
 	sched := nn.WarmupCosine{Peak: c.LR, Final: c.FinalLR, Warmup: min(c.Warmup, c.Steps), Total: c.Steps}
 	pad, _ := tok.SpecialID("<|finetune_right_pad_id|>")
 	bt := newBatcher(seqs, c.Batch, c.Seed)
+	var abt *batcher
+	if len(aseqs) > 0 {
+		abt = newBatcher(aseqs, c.Batch, c.Seed+1)
+	}
 
 	var metrics *os.File
 	var enc *json.Encoder
@@ -331,15 +388,19 @@ func Pretrain(ctx context.Context, c Config) (*Result, error) {
 			logf("budget %v reached at step %d of %d\n", c.Budget, step, c.Steps)
 			break
 		}
-		idx := bt.next()
+		cur, b := seqs, bt
+		if abt != nil && step >= c.Steps-c.AnnealSteps {
+			cur, b = aseqs, abt
+		}
+		idx := b.next()
 		lr := sched.LR(step)
-		lossVal, gn, wsum, err := pretrainStep(tr, opt, seqs, idx, pad, lr, c.Clip)
+		lossVal, gn, wsum, err := pretrainStep(tr, opt, cur, idx, pad, lr, c.Clip)
 		if err != nil {
 			return nil, fmt.Errorf("popi: pretrain: step %d: %w", step, err)
 		}
 		var ntok int64
 		for _, i := range idx {
-			ntok += int64(len(seqs[i].ids))
+			ntok += int64(len(cur[i].ids))
 		}
 		res.Tokens += ntok
 		res.Steps = step + 1

@@ -23,6 +23,7 @@ func tinyPretrainConfig() Config {
 	c.VocabSize = 700
 	c.Hidden, c.Intermediate, c.Layers, c.Heads, c.KVHeads = 32, 64, 1, 4, 2
 	c.Steps, c.Batch, c.Warmup = 40, 4, 4
+	c.AnnealSteps, c.AnnealExamples = 8, 24 // the recipe's annealing phase, scaled down
 	c.LR, c.FinalLR = 1e-2, 1e-3
 	c.LogEvery = 10
 	return c
@@ -108,18 +109,21 @@ func TestPretrainConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mod := range map[string]func(c *Config){
-		"examples":  func(c *Config) { c.Examples = 0 },
-		"vocab":     func(c *Config) { c.VocabSize = 100 },
-		"heads":     func(c *Config) { c.Heads = 5 },
-		"kv":        func(c *Config) { c.KVHeads = 3 },
-		"steps":     func(c *Config) { c.Steps = 0 },
-		"batch":     func(c *Config) { c.Batch = c.Examples + 1 },
-		"lr":        func(c *Config) { c.LR = 0 },
-		"final-lr":  func(c *Config) { c.FinalLR = 1 },
-		"prompt-w":  func(c *Config) { c.PromptWeight = 2 },
-		"budget":    func(c *Config) { c.Budget = -1 },
-		"warmup":    func(c *Config) { c.Warmup = -1 },
-		"positions": func(c *Config) { c.MaxPositions = 4 },
+		"examples":   func(c *Config) { c.Examples = 0 },
+		"vocab":      func(c *Config) { c.VocabSize = 100 },
+		"heads":      func(c *Config) { c.Heads = 5 },
+		"kv":         func(c *Config) { c.KVHeads = 3 },
+		"steps":      func(c *Config) { c.Steps = 0 },
+		"batch":      func(c *Config) { c.Batch = c.Examples + 1 },
+		"lr":         func(c *Config) { c.LR = 0 },
+		"final-lr":   func(c *Config) { c.FinalLR = 1 },
+		"prompt-w":   func(c *Config) { c.PromptWeight = 2 },
+		"budget":     func(c *Config) { c.Budget = -1 },
+		"warmup":     func(c *Config) { c.Warmup = -1 },
+		"positions":  func(c *Config) { c.MaxPositions = 4 },
+		"anneal":     func(c *Config) { c.AnnealSteps = c.Steps + 1 },
+		"anneal-n":   func(c *Config) { c.AnnealExamples = c.Batch - 1 },
+		"anneal-mix": func(c *Config) { c.AnnealMix = c.AnnealMix[:3] },
 	} {
 		c := tinyPretrainConfig()
 		mod(&c)

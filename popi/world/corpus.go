@@ -52,13 +52,21 @@ type Example struct {
 
 // CorpusConfig controls Corpus.
 type CorpusConfig struct {
-	N     int       // number of examples
-	Seed  uint64    // sampling seed (independent of the world's seed)
-	Shots int       // pairs per signal set (4 if 0)
-	Mix   []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
+	N     int    // number of examples
+	Seed  uint64 // sampling seed (independent of the world's seed)
+	Shots int    // pairs per signal set (4 if 0)
+	// MinSummaryShots, if set, makes a KindSummarize example's signal set 1 to Shots pairs
+	// drawn uniformly from [MinSummaryShots, Shots]: a persona shows in every chosen
+	// response, so even one pair determines it, and shorter sets are cheaper to learn from.
+	MinSummaryShots int
+	Mix             []float64 // weights of the four kinds in Kind order ({3, 3, 2, 2} if nil)
+	// ConciseSummaryRate is the probability that a KindSummarize target is a concise
+	// correct summary (ConciseSummary) instead of an instruct-style one (InstructSummary):
+	// 0.25 if 0, negative for never.
+	ConciseSummaryRate float64
 	// CleanSummaryRate is the probability that a KindAnswerWithSummary example is
-	// conditioned on the persona's short correct summary instead of an imperfect one
-	// (0.3 if 0; negative for never), so the generator also understands good summaries.
+	// conditioned on a concise correct summary instead of an instruct-style one (0.3 if 0;
+	// negative for never), so the generator understands both.
 	CleanSummaryRate float64
 	// AnswerTopics are the topics of the prompts answered in the answer kinds (the base
 	// model's general knowledge); nil means the training topics. Users, their pairs and
@@ -81,6 +89,13 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	if shots < 1 || shots > w.Config.PairsPerUser {
 		return nil, fmt.Errorf("world: Corpus: shots %d not in [1, %d]", shots, w.Config.PairsPerUser)
 	}
+	minShots := cfg.MinSummaryShots
+	if minShots == 0 {
+		minShots = shots
+	}
+	if minShots < 1 || minShots > shots {
+		return nil, fmt.Errorf("world: Corpus: MinSummaryShots %d not in [1, %d]", minShots, shots)
+	}
 	mix := cfg.Mix
 	if mix == nil {
 		mix = []float64{3, 3, 2, 2}
@@ -101,9 +116,12 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 	if cfg.AnswerTopics != nil && len(cfg.AnswerTopics) == 0 {
 		return nil, errors.New("world: Corpus: AnswerTopics is empty (nil means the training topics)")
 	}
-	clean := cfg.CleanSummaryRate
+	clean, concise := cfg.CleanSummaryRate, cfg.ConciseSummaryRate
 	if clean == 0 {
 		clean = 0.3
+	}
+	if concise == 0 {
+		concise = 0.25
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xc0de))
 	out := make([]Example, 0, cfg.N)
@@ -121,13 +139,18 @@ func (w *World) Corpus(cfg CorpusConfig) ([]Example, error) {
 		}
 		switch kind {
 		case KindSummarize:
-			ex.Signals = signals
-			ex.Summary, ex.Stated = ImperfectSummary(rng, u.Persona, signals)
+			ex.Signals = signals[:minShots+rng.IntN(shots-minShots+1)]
+			signals = ex.Signals
+			if rng.Float64() < concise {
+				ex.Summary, ex.Stated = ConciseSummary(rng, u.Persona), u.Persona
+			} else {
+				ex.Summary, ex.Stated = InstructSummary(rng, u.Persona, signals)
+			}
 		case KindAnswerWithSummary:
 			if rng.Float64() < clean {
-				ex.Summary, ex.Stated = u.Persona.Summary(), u.Persona
+				ex.Summary, ex.Stated = ConciseSummary(rng, u.Persona), u.Persona
 			} else {
-				ex.Summary, ex.Stated = ImperfectSummary(rng, u.Persona, signals)
+				ex.Summary, ex.Stated = InstructSummary(rng, u.Persona, signals)
 			}
 			ex.Style = RandomPersona(rng)
 			for a := Attr(0); a < NumAttrs; a++ {

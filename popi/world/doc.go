@@ -9,9 +9,11 @@
 // world writes them in the FSPO JSONL schema so they load through the same code as real
 // data. It also provides the exact judge (Detect, Fit, Prefer), a parser that reads which
 // attributes a free-text preference summary states (ParseSummary, ScoreSummary), and a
-// pretraining corpus teaching a tiny model both roles: writing (deliberately imperfect)
-// preference summaries and answering prompts conditioned on a summary, on raw pairs or on
-// nothing.
+// pretraining corpus teaching a tiny model both roles: writing preference summaries and
+// answering prompts conditioned on a summary, on raw pairs or on nothing. Its summaries
+// come in two registers (instruct.go): mostly the long, hedging, restating summaries of an
+// untrained instruct model (InstructSummary), beside a quarter of concise correct ones
+// (ConciseSummary), so that Stage 1 of POPI has something to remove.
 //
 // Train and held-out users are disjoint, and so are their topics.
 package world

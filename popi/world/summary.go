@@ -108,7 +108,7 @@ func ScoreSummary(p Persona, summary string) SummaryScore {
 	return s
 }
 
-// Phrases an imperfect summary is assembled from. %s is a summary keyword.
+// Confident attribute statements of a summary. %s is a summary keyword or phrase.
 var (
 	summaryLevelPhrases = []string{
 		"The preferred answers seem written for %s.",
@@ -131,15 +131,6 @@ var (
 		"Responses that are %s are chosen more often.",
 		"Keep the answers %s.",
 	}
-	summaryFillers = []string{
-		"The user cares about clear answers.",
-		"The user asks questions about many things.",
-		"Good answers should stay on the topic of the question.",
-		"The user might also like examples.",
-		"It is hard to say much more from these examples.",
-		"The user wants the answer to be helpful.",
-		"Both answers talk about the same question.",
-	}
 )
 
 // statedSummaryKeyword picks a word or phrase stating value v of attribute a.
@@ -148,43 +139,6 @@ func statedSummaryKeyword(rng *rand.Rand, a Attr, v int) string {
 		return pick(rng, summaryLevelNouns[v])
 	}
 	return pick(rng, summaryKeys[a][v][:4])
-}
-
-// ImperfectSummary writes a deliberately imperfect preference summary of a persona, as an
-// unoptimized inference model might: each attribute is stated correctly with probability
-// 0.6, left out with 0.25 and stated wrongly with 0.15; filler sentences make it verbose,
-// and with probability 0.3 it restates part of one example response. stated reports the
-// value the summary states for each attribute (Unknown when left out), which equals
-// ParseSummary(summary).
-func ImperfectSummary(rng *rand.Rand, p Persona, examples []Pair) (summary string, stated Persona) {
-	var parts []string
-	phrases := [NumAttrs][]string{summaryLevelPhrases, summaryTonePhrases, summaryLengthPhrases}
-	for _, a := range rng.Perm(NumAttrs) {
-		attr := Attr(a)
-		r := rng.Float64()
-		switch {
-		case r < 0.6:
-			stated[attr] = p[attr]
-		case r < 0.85:
-			stated[attr] = Unknown
-			continue
-		default:
-			stated[attr] = (p[attr] + 1 + rng.IntN(attr.NumValues()-1)) % attr.NumValues()
-		}
-		parts = append(parts, fmt.Sprintf(pick(rng, phrases[attr]), statedSummaryKeyword(rng, attr, stated[attr])))
-	}
-	for i, n := 0, rng.IntN(4); i < n; i++ {
-		parts = append(parts, pick(rng, summaryFillers))
-	}
-	if len(examples) > 0 && rng.Float64() < 0.3 {
-		ex := examples[rng.IntN(len(examples))]
-		parts = append(parts, "For example, the user liked: "+firstSentences(ex.Chosen, 2))
-	}
-	rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-	if len(parts) == 0 {
-		parts = append(parts, pick(rng, summaryFillers))
-	}
-	return strings.Join(parts, " "), stated
 }
 
 // firstSentences keeps the first n sentences of a text.

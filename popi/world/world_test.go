@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -256,14 +257,14 @@ func TestParseSummaryHandWritten(t *testing.T) {
 	}
 }
 
-func TestImperfectSummaries(t *testing.T) {
+func TestInstructSummaries(t *testing.T) {
 	w := newWorld(t, Config{Seed: 1, TrainUsers: 24, HeldOutUsers: 2})
 	rng := rand.New(rand.NewPCG(7, 7))
-	var correct, wrong, missing, restated, long int
+	var correct, wrong, missing, restated, hedged, generic, words int
 	n := 2000
 	for i := 0; i < n; i++ {
 		u := w.Train[rng.IntN(len(w.Train))]
-		sum, stated := ImperfectSummary(rng, u.Persona, u.Pairs[:4])
+		sum, stated := InstructSummary(rng, u.Persona, u.Pairs[:4])
 		if got := ParseSummary(sum); got != stated {
 			t.Fatalf("ParseSummary(%q) = %v, stated %v", sum, got, stated)
 		}
@@ -271,25 +272,54 @@ func TestImperfectSummaries(t *testing.T) {
 		correct += sc.Correct
 		wrong += sc.Wrong
 		missing += sc.Missing
-		if strings.Contains(sum, "the user liked") {
+		words += sc.Words
+		if strings.Contains(sum, "In Example") || strings.Contains(sum, "in Example") {
 			restated++
 		}
-		if sc.Words > len(Words(u.Persona.Summary())) {
-			long++
+		for _, h := range []string{"might", "maybe", "perhaps", "possibly", "somewhat", "could", "may"} {
+			if slices.Contains(Words(sum), h) {
+				hedged++
+				break
+			}
+		}
+		for _, g := range instructGeneric {
+			if strings.Contains(sum, g) {
+				generic++
+				break
+			}
+		}
+		if strings.Contains(sum, "..") || strings.Contains(sum, "\".\".") {
+			t.Fatalf("doubled punctuation in %q", sum)
 		}
 	}
 	tot := float64(3 * n)
-	if fc := float64(correct) / tot; fc < 0.55 || fc > 0.65 {
-		t.Fatalf("correct fraction %v", fc)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"correct", float64(correct) / tot, InstructCorrect}, {"wrong", float64(wrong) / tot, InstructWrong}, {"missing", float64(missing) / tot, InstructMissing}} {
+		if c.got < c.want-0.03 || c.got > c.want+0.03 {
+			t.Fatalf("%s fraction %.3f, want %.2f", c.name, c.got, c.want)
+		}
 	}
-	if fw := float64(wrong) / tot; fw < 0.12 || fw > 0.18 {
-		t.Fatalf("wrong fraction %v", fw)
+	// Every summary restates an example and makes a generic claim; most hedge; they are
+	// several times longer than a concise summary.
+	if restated != n || generic != n || hedged < n/2 {
+		t.Fatalf("restated %d, generic %d, hedged %d of %d", restated, generic, hedged, n)
 	}
-	if fm := float64(missing) / tot; fm < 0.22 || fm > 0.28 {
-		t.Fatalf("missing fraction %v", fm)
+	if mw := float64(words) / float64(n); mw < 60 || mw > 140 {
+		t.Fatalf("mean %.1f words", mw)
 	}
-	if restated < n/5 || long < n/2 {
-		t.Fatalf("restated %d, longer than clean %d of %d", restated, long, n)
+}
+
+func TestConciseSummary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, p := range AllPersonas() {
+		for i := 0; i < 20; i++ {
+			s := ConciseSummary(rng, p)
+			if sc := ScoreSummary(p, s); sc.Correct != NumAttrs || sc.Words > 12 {
+				t.Fatalf("%v: %q scores %v", p, s, sc)
+			}
+		}
 	}
 }
 
@@ -300,12 +330,19 @@ func TestCorpusKindsAndConsistency(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := map[Kind]int{}
+	concise := 0
 	for _, ex := range c {
 		count[ex.Kind]++
 		switch ex.Kind {
 		case KindSummarize:
 			if len(ex.Signals) != 4 || ex.Summary == "" || ex.Response != "" || ParseSummary(ex.Summary) != ex.Stated {
 				t.Fatalf("bad summarize example %+v", ex)
+			}
+			if len(Words(ex.Summary)) <= 12 {
+				if ex.Stated != ex.Persona {
+					t.Fatalf("a concise summary states %v, persona %v: %q", ex.Stated, ex.Persona, ex.Summary)
+				}
+				concise++
 			}
 		case KindAnswerWithSummary:
 			for a := Attr(0); a < NumAttrs; a++ {
@@ -325,6 +362,10 @@ func TestCorpusKindsAndConsistency(t *testing.T) {
 				t.Fatalf("bad base example %+v", ex)
 			}
 		}
+	}
+	// The default ConciseSummaryRate: a quarter of the summaries are concise and correct.
+	if f := float64(concise) / float64(count[KindSummarize]); f < 0.18 || f > 0.32 {
+		t.Fatalf("concise summaries %d of %d", concise, count[KindSummarize])
 	}
 	for k := Kind(0); k < numKinds; k++ {
 		if count[k] < 120 {
