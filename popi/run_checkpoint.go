@@ -43,6 +43,12 @@ type StepRecord struct {
 // Weights or optimizer state holding a NaN or an infinity are an error naming the tensor
 // and the step, and nothing is written: the previous checkpoint stays the one to resume.
 func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState) error {
+	return saveCheckpoint(dir, m, tok, opt, st, nil)
+}
+
+// saveCheckpoint is SaveCheckpoint; extra, if set, writes further files into the new
+// generation's directory (committed with the rest).
+func saveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState, extra func(tmp string) error) error {
 	if err := m.CheckFinite(); err != nil {
 		return fmt.Errorf("popi: checkpoint of %s at step %d not written: %w", st.Phase, st.Step, err)
 	}
@@ -57,6 +63,11 @@ func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.Ad
 		if ost != nil {
 			if err := ost.Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
 				return fmt.Errorf("popi: checkpoint optimizer: %w", err)
+			}
+		}
+		if extra != nil {
+			if err := extra(tmp); err != nil {
+				return err
 			}
 		}
 		return atomicfile.WriteJSON(filepath.Join(tmp, "state.json"), st, fileMode)
@@ -94,6 +105,12 @@ func CheckpointDir(dir string) (string, bool) {
 // Trainable over m stays valid) and opt, and returns its state. Every candidate is tried
 // in turn (checkpointCandidates); the first that loads completely wins.
 func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, error) {
+	return loadCheckpoint(dir, m, opt, nil)
+}
+
+// loadCheckpoint is LoadCheckpoint; extra, if set, reads further files of the candidate
+// directory (after the weights and optimizer state load).
+func loadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW, extra func(d string) error) (TrainState, error) {
 	cands := checkpointCandidates(dir)
 	if len(cands) == 0 {
 		return TrainState{}, fmt.Errorf("popi: no checkpoint in %s", dir)
@@ -101,6 +118,9 @@ func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, erro
 	var errs []error
 	for _, d := range cands {
 		st, err := loadCheckpointFrom(d, m, opt)
+		if err == nil && extra != nil {
+			err = extra(d)
+		}
 		if err == nil {
 			return st, nil
 		}
