@@ -326,8 +326,8 @@ func LoadLatentModel(path string) (*LatentModel, error) {
 	if err != nil || !m.Latent() {
 		return nil, fmt.Errorf("popi: %s: %q is not a latent-embedding method", path, f.Method)
 	}
-	if f.K < 1 || f.H < 1 {
-		return nil, fmt.Errorf("popi: %s: bad sizes K=%d H=%d", path, f.K, f.H)
+	if f.K < 1 || f.K > 1024 || f.H < 1 || f.H > 1<<16 {
+		return nil, fmt.Errorf("popi: %s: bad sizes K=%d H=%d (want K in [1, 1024], H in [1, 65536])", path, f.K, f.H)
 	}
 	lm := &LatentModel{Method: m, K: f.K, H: f.H}
 	want := map[string][]int{"weight_logits": {len(f.Users), f.K}, "components": {f.K, f.H}}

@@ -3,6 +3,7 @@ package popi
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -306,4 +307,37 @@ func TestLatentResumeEqualsUninterrupted(t *testing.T) {
 			t.Fatalf("resumed run gives other results: %+v vs %+v", x, y)
 		}
 	}
+}
+
+// LoadLatentModel never panics on a damaged file, and whatever it accepts has the shapes
+// its method needs (Embeddings runs on it).
+func FuzzLoadLatentModel(f *testing.F) {
+	dir := f.TempDir()
+	for i, m := range []Method{MethodLoRe, MethodPALA, MethodPALB} {
+		lm, _ := NewLatentModel(m, []string{"a", "b"}, 2, 3, 0.1, uint64(i))
+		p := filepath.Join(dir, m.Slug())
+		if err := lm.Save(p); err != nil {
+			f.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"method":"LoRe","k":1,"hidden":1,"users":["a"],"params":[{"name":"weight_logits","shape":[1,1],"data":[0]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "latent.json")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lm, err := LoadLatentModel(p)
+		if err != nil {
+			return
+		}
+		var reps [][]float32
+		if lm.NeedsPromptReps() {
+			reps = [][]float32{make([]float32, lm.H)}
+		}
+		if _, err := lm.Embeddings([]int{0}, reps); err != nil {
+			t.Fatalf("loaded model cannot embed: %v", err)
+		}
+	})
 }
