@@ -11,11 +11,11 @@ import (
 	"github.com/popi-go/popi/nn"
 )
 
-// The latent-embedding baselines of Table 1 (section 5.1, "(3–5) LoRe and PAL-A / PAL-B
-// learn user-specific latent embeddings that are injected into the generator during
-// fine-tuning"): each user u gets one vector e_u of the generator's hidden size, fed to
-// the generator in place of one special token (llama.Injection: a position whose input
-// embedding is e_u, which no text can produce), and the generator is fine-tuned jointly
+// The latent-embedding baselines of Table 1 (section 5.1, aligned baselines 3-5, whose
+// Avg. Len. the table gives as one special position): each user u gets one vector e_u of
+// the generator's hidden size, fed to the generator in place of one special token
+// (llama.Injection: a position whose input embedding is e_u, which no text can produce),
+// and the generator is fine-tuned jointly
 // with the latent parameters under the same preference objective as the other aligned
 // methods. The three methods differ in how e_u is built from K shared components and the
 // user's weights w_u = softmax(ℓ_u) on the simplex Δ^{K-1}:
