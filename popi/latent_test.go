@@ -161,6 +161,16 @@ func TestLatentHeldOutFitLowersLoss(t *testing.T) {
 	if !slices.Equal(genBefore, gen.Embed.F32) {
 		t.Error("the fit changed the generator")
 	}
+	// The same under IPO (Eq. 2), the objective -loss ipo selects.
+	ipo, err := NewObjective(gen, gen, f.Enc, prompt.Prompting{Family: data.FamilyELIX}, rl.PreferenceConfig{Kind: rl.IPOLoss, Beta: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lmIPO, _ := NewLatentModel(MethodLoRe, []string{"train-user"}, 4, f.Cfg.Hidden, 1, 9)
+	fit, err := FitLatentUsers(context.Background(), lmIPO, gen, gen, ipo, eps, LatentConfig{FitSteps: 15, FitLR: 0.3}, ipo.Pref, 11)
+	if err != nil || !(fit.LossAfter < fit.LossBefore) {
+		t.Errorf("IPO fit: %v, %+v", err, fit)
+	}
 	noSig := slices.Clone(eps)
 	noSig[1].Signals = nil
 	lm, _ := NewLatentModel(MethodLoRe, []string{"u"}, 2, f.Cfg.Hidden, 1, 1)
