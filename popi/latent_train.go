@@ -98,6 +98,8 @@ type latentPolicy struct {
 
 func latentMarker(user int) int { return -1 - user }
 
+// LogProbs implements rl.Differentiable: per-token completion log-probs with each
+// sequence's user embedding in its latent slot, and their backward.
 func (p *latentPolicy) LogProbs(ctx context.Context, batch []rl.Sequence) ([][]float64, rl.Backward, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
