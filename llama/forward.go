@@ -15,6 +15,9 @@ type Seq struct {
 	// AllLogits asks for a logit row per token; otherwise only the last
 	// token's row is computed.
 	AllLogits bool
+	// Inject replaces the input embeddings of some Tokens by given vectors
+	// (a learned latent in place of a token, see inject.go).
+	Inject []Injection
 	// Logits is set by Forward: len(Tokens) or 1 rows of Vocab values,
 	// row-major. It points into the Runner's buffer and is valid until the
 	// Runner's next call.
@@ -139,6 +142,9 @@ func (r *Runner) check(batch []Seq) (tokens, logitRows int, err error) {
 				return 0, 0, fmt.Errorf("llama: forward: sequences %d and %d share one KV cache", j, i)
 			}
 		}
+		if err := checkInjections(s.Inject, len(s.Tokens), d.hidden); err != nil {
+			return 0, 0, fmt.Errorf("llama: forward: sequence %d: %w", i, err)
+		}
 		tokens += len(s.Tokens)
 		if s.AllLogits {
 			logitRows += len(s.Tokens)
@@ -198,6 +204,9 @@ func (r *Runner) forwardHidden(batch []Seq) (int, error) {
 		for j, t := range s.Tokens {
 			m.Embed.Row(t, r.x[(row+j)*d.hidden:(row+j+1)*d.hidden])
 			r.pos[row+j] = s.Cache.len + j
+		}
+		for _, in := range s.Inject {
+			copy(r.x[(row+in.Pos)*d.hidden:(row+in.Pos+1)*d.hidden], in.Vec)
 		}
 		row += len(s.Tokens)
 		maxPos = max(maxPos, s.Cache.len+len(s.Tokens))

@@ -139,6 +139,12 @@ func (r *Runner) GenerateN(prompt []int, n int, opts GenerateOptions) ([]Complet
 // prompts in one batched pass and decoding them together. Completion i
 // uses sampler stream i.
 func (r *Runner) GenerateBatch(prompts [][]int, opts GenerateOptions) ([]Completion, error) {
+	return r.generateBatch(prompts, nil, opts)
+}
+
+// generateBatch is GenerateBatch with prompt i's input embeddings overridden by inj[i]
+// (inj nil: none).
+func (r *Runner) generateBatch(prompts [][]int, inj [][]Injection, opts GenerateOptions) ([]Completion, error) {
 	if len(prompts) == 0 {
 		return nil, nil
 	}
@@ -152,6 +158,9 @@ func (r *Runner) GenerateBatch(prompts [][]int, opts GenerateOptions) ([]Complet
 	for i, p := range prompts {
 		states[i] = &genState{cache: r.m.NewKVCache(len(p) + initialGen(opts.MaxTokens)), sampler: NewSampler(opts.SampleOptions, opts.Seed, uint64(i))}
 		b[i] = Seq{Cache: states[i].cache, Tokens: p}
+		if inj != nil {
+			b[i].Inject = inj[i]
+		}
 	}
 	if err := r.Forward(b); err != nil {
 		return nil, err

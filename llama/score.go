@@ -61,6 +61,11 @@ func (r *Runner) Score(prompt []int, conts [][]int) ([]Score, error) {
 // softmax(logits / temperature), the one temperature sampling draws from
 // (temperature 0 or 1: plain log-probs).
 func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]Score, error) {
+	return r.scoreTemp(prompt, nil, conts, temperature)
+}
+
+// scoreTemp is ScoreTemp with the prompt's input embeddings overridden by inj.
+func (r *Runner) scoreTemp(prompt []int, inj []Injection, conts [][]int, temperature float64) ([]Score, error) {
 	if len(prompt) == 0 {
 		return nil, fmt.Errorf("llama: score: empty prompt")
 	}
@@ -84,10 +89,11 @@ func (r *Runner) ScoreTemp(prompt []int, conts [][]int, temperature float64) ([]
 		longest = max(longest, len(c))
 	}
 	base := r.m.NewKVCache(len(prompt) + longest)
-	b := []Seq{{Cache: base, Tokens: prompt}}
+	b := []Seq{{Cache: base, Tokens: prompt, Inject: inj}}
 	if err := r.Forward(b); err != nil {
 		return nil, err
 	}
+	b[0].Inject = nil // the continuation passes below reuse b
 	first := append([]float32(nil), b[0].Logits...)
 	firstLSE := logSumExp(first, inv)
 

@@ -198,6 +198,11 @@ func (t *Trainable) ensureRoPE(n int) {
 // states [B*T, Hidden]. Causal attention makes right padding harmless to
 // the positions before it.
 func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
+	return t.hidden(ids, nil)
+}
+
+// hidden is Hidden with input embeddings overridden by inj (nil: none).
+func (t *Trainable) hidden(ids [][]int, inj *TrainInjection) (*nn.Value, error) {
 	d := t.Model.dims
 	if len(ids) == 0 || len(ids[0]) == 0 {
 		return nil, fmt.Errorf("llama: train forward: empty batch")
@@ -223,7 +228,10 @@ func (t *Trainable) Hidden(ids [][]int) (*nn.Value, error) {
 	}
 	t.ensureRoPE(T)
 	drop := t.dropoutStream()
-	x := nn.Embedding(t.Embed, flat)
+	x, err := t.inputEmbeddings(flat, T, inj)
+	if err != nil {
+		return nil, err
+	}
 	for i := range t.Layers {
 		nn.Transient(x) // the embeddings and every block output but the last norm's input stay inside
 		if t.Checkpoint && nn.GradEnabled() {

@@ -28,6 +28,11 @@ type LogProbs struct {
 // temperature > 0 and != 1 the log-probs are those of softmax(logits /
 // temperature), the distribution temperature sampling draws from.
 func (t *Trainable) CompletionLogProbs(seqs []TrainSeq, temperature float64) (*LogProbs, error) {
+	return t.completionLogProbs(seqs, nil, temperature)
+}
+
+// completionLogProbs is CompletionLogProbs with input embeddings overridden by inj.
+func (t *Trainable) completionLogProbs(seqs []TrainSeq, inj *TrainInjection, temperature float64) (*LogProbs, error) {
 	if len(seqs) == 0 {
 		return nil, fmt.Errorf("llama: completion log-probs: empty batch")
 	}
@@ -55,7 +60,7 @@ func (t *Trainable) CompletionLogProbs(seqs []TrainSeq, temperature float64) (*L
 		}
 		offsets = append(offsets, len(targets))
 	}
-	h, err := t.Hidden(ids)
+	h, err := t.hidden(ids, inj)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@
 //     frozen base (quantized too: QLoRA), checkpoints and final models PEFT adapter
 //     directories; per-phase wall time and throughput of every Stage-1 step;
 //   - method.go: the paper's methods, what each conditions on, and the summaries they use;
+//   - latent*.go: the latent-embedding baselines LoRe, PAL-A and PAL-B (one learned user
+//     embedding injected in place of a special token, trained jointly with the generator;
+//     held-out users' weights fitted from their signal pairs) and their evaluation;
 //   - summarize.go, summary_record.go: summaries written by an inference model, and
 //     Algorithm 2 (a user's summary written once, stored, reused for every prompt);
 //   - judge*.go, metrics.go, report*.go: the LLM-as-a-judge comparison (both candidate

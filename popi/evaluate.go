@@ -29,6 +29,9 @@ type MethodModel struct {
 	Method    Method
 	Gen       *llama.Model
 	Responder Generator
+	// Latent holds a latent method's fitted held-out user embeddings (LoRe, PAL-A,
+	// PAL-B; Gen is its fine-tuned generator).
+	Latent *LatentFit
 }
 
 // Evaluation evaluates methods on held-out episodes (section 5.1): reward accuracy (the
@@ -100,7 +103,7 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 	if len(e.Episodes) == 0 || e.Enc == nil {
 		return nil, nil, errors.New("popi: evaluation needs episodes and an encoder")
 	}
-	type item struct{ ep, t int }
+	type item = evalItem
 	var all, judged []item
 	for i, ep := range e.Episodes {
 		for j := range ep.Targets {
@@ -149,6 +152,15 @@ func (e *Evaluation) Run(ctx context.Context, methods []MethodModel) ([]RunMetri
 	for mi, mm := range methods {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
+		}
+		if mm.Method.Latent() {
+			rm, det, err := e.runLatent(ctx, mm, all, judged, baseMargins, baseResp)
+			if err != nil {
+				return nil, nil, err
+			}
+			out, details = append(out, rm), append(details, det)
+			e.logf("%s", prog.Line(mi+1, fmt.Sprintf("%s: %s", rm.Method, formatMetrics(rm))))
+			continue
 		}
 		cond := Conditioner(mm.Method, e.Episodes, e.Before, e.After)
 		rm := RunMetrics{Method: e.label(mm.Method), Dataset: e.Dataset, Seed: e.Seed, Pairs: len(all)}

@@ -143,7 +143,11 @@ func EvaluateRun(ctx context.Context, dir string, o EvalRunOptions, log io.Write
 		}
 		ev := s.evaluation(before, after, judge, log)
 		ev.Episodes, ev.Dataset, ev.Labels = held, name, labels
-		r, d, err := ev.Run(ctx, mms)
+		splitMMs, err := s.fitLatentForEval(ctx, mms, held)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, d, err := ev.Run(ctx, splitMMs)
 		if err != nil {
 			return nil, nil, err
 		}

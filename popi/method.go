@@ -24,13 +24,20 @@ const (
 	MethodRawAligned
 	// MethodInferenceAligned fine-tunes the generator conditioned on πφ_ref summaries.
 	MethodInferenceAligned
+	// MethodLoRe fine-tunes the generator with one learned user embedding (a shared
+	// low-rank basis, per-user weights) in place of a special token (latent.go).
+	MethodLoRe
+	// MethodPALA is PAL's Model A: the user embedding is a mixture of K learned prototypes.
+	MethodPALA
+	// MethodPALB is PAL's Model B: a mixture of K prototype maps of the prompt.
+	MethodPALB
 	// MethodPOPIFull fine-tunes the generator (Stage 2) on the Stage-1 summaries.
 	MethodPOPIFull
 	numMethods
 )
 
 var methodNames = [...]string{"Base-Model", "Raw-Prompting", "Inference-Prompting", "POPI-Inference-Only",
-	"Raw-Aligned", "Inference-Aligned", "POPI-Full"}
+	"Raw-Aligned", "Inference-Aligned", "LoRe", "PAL-A", "PAL-B", "POPI-Full"}
 
 // String returns the paper's name of the method.
 func (m Method) String() string {
@@ -84,8 +91,13 @@ func AllMethods() []Method {
 
 // Aligned reports whether the method fine-tunes the generator.
 func (m Method) Aligned() bool {
-	return m == MethodRawAligned || m == MethodInferenceAligned || m == MethodPOPIFull
+	return m == MethodRawAligned || m == MethodInferenceAligned || m == MethodPOPIFull || m.Latent()
 }
+
+// Latent reports whether the method conditions the generator on a learned user
+// embedding (LoRe, PAL-A, PAL-B) instead of text; such a method needs its own fine-tuned
+// generator and cannot be handed to another one.
+func (m Method) Latent() bool { return m == MethodLoRe || m == MethodPALA || m == MethodPALB }
 
 // SummarySource says which summaries a method conditions on.
 type SummarySource int

@@ -9,7 +9,7 @@ import (
 
 func TestMethods(t *testing.T) {
 	ms := AllMethods()
-	if len(ms) != 7 || ms[0] != MethodBase || ms[6] != MethodPOPIFull {
+	if len(ms) != 10 || ms[0] != MethodBase || ms[9] != MethodPOPIFull {
 		t.Fatalf("%v", ms)
 	}
 	for _, m := range ms {
@@ -21,17 +21,32 @@ func TestMethods(t *testing.T) {
 	if got, _ := ParseMethods("popi-full, Base-Model,popi-full"); len(got) != 2 || got[0] != MethodPOPIFull {
 		t.Fatalf("%v", got)
 	}
-	if _, err := ParseMethods("LoRe"); err == nil {
+	// The latent-embedding baselines, in Table 1's order (after Inference-Aligned, before
+	// POPI-Full), by name or slug.
+	got, err := ParseMethods("LoRe, pal-a,PAL-B")
+	if err != nil || len(got) != 3 || got[0] != MethodLoRe || got[1] != MethodPALA || got[2] != MethodPALB {
+		t.Fatalf("%v %v", got, err)
+	}
+	if ms[6] != MethodLoRe || ms[7] != MethodPALA || ms[8] != MethodPALB {
+		t.Fatalf("order %v", ms)
+	}
+	if _, err := ParseMethods("LoRe-X"); err == nil {
 		t.Fatal("unknown method accepted")
 	}
-	aligned := 0
+	aligned, latent := 0, 0
 	for _, m := range ms {
 		if m.Aligned() {
 			aligned++
 		}
+		if m.Latent() {
+			latent++
+			if !m.Aligned() {
+				t.Fatalf("%v is latent but not aligned", m)
+			}
+		}
 	}
-	if aligned != 3 {
-		t.Fatalf("%d aligned methods", aligned)
+	if aligned != 6 || latent != 3 {
+		t.Fatalf("%d aligned methods, %d latent", aligned, latent)
 	}
 	eps := []data.Episode{{Signals: []data.PrefPair{{Prompt: "p", Chosen: "c", Rejected: "r"}}}}
 	before := &Summaries{PerEpisode: []string{"z0"}}

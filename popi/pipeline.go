@@ -73,6 +73,7 @@ type pipeline struct {
 	resume bool
 	log    io.Writer
 	obj    *Objective
+	latent map[Method]*LatentFit // the latent methods' held-out fits (latent_pipeline.go)
 }
 
 // setup is the data phase and the base model: episodes, the base generator and its

@@ -58,6 +58,8 @@ type PipelineConfig struct {
 	SkipStage2      bool         `json:"skip_stage2"`
 	PromptDependent bool         `json:"prompt_dependent"`
 	Methods         string       `json:"methods"`
+	// Latent configures the latent-embedding baselines LoRe, PAL-A and PAL-B (zero: defaults).
+	Latent LatentConfig `json:"latent,omitempty"`
 
 	// Evaluation.
 	Eval               EvalConfig `json:"eval"`

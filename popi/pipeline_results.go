@@ -46,7 +46,7 @@ func (p *pipeline) evaluate(gens map[Method]*llama.Model, before, after *Summari
 	var mms []MethodModel
 	for _, m := range p.plan.Methods {
 		if g, ok := gens[m]; ok {
-			mms = append(mms, MethodModel{Method: m, Gen: g})
+			mms = append(mms, MethodModel{Method: m, Gen: g, Latent: p.latent[m]})
 		}
 	}
 	rms, details, err := ev.Run(p.ctx, mms)

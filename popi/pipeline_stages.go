@@ -128,6 +128,19 @@ func (p *pipeline) stage2(phi *llama.Model) (map[Method]*llama.Model, error) {
 				return nil, err
 			}
 		}
+		if m.Latent() {
+			if p.latent == nil {
+				p.latent = map[Method]*LatentFit{}
+			}
+			g, fit, err := p.fineTuneLatent(m, train)
+			if err != nil {
+				return nil, err
+			}
+			if g != nil { // nil: not applicable to this data (logged)
+				gens[m], p.latent[m] = g, fit
+			}
+			continue
+		}
 		if gens[m], err = p.fineTune(m, train, before, after); err != nil {
 			return nil, err
 		}

@@ -46,10 +46,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	// Every method has a row with accuracy, and all but the Base-Model an overhead.
-	if len(res.Report.Runs) != 7 {
+	if len(res.Report.Runs) != 10 {
 		t.Fatalf("%d method rows", len(res.Report.Runs))
 	}
 	for _, r := range res.Report.Runs {
+		if m, _ := ParseMethod(r.Method); m.Latent() != r.SpecialTokens || (m.Latent() && *r.AvgLen != LatentSlots) {
+			t.Fatalf("latent row %+v", r)
+		}
 		if r.Acc == nil || r.WinRate == nil || (r.Method != "Base-Model") != (r.AvgLen != nil) {
 			t.Fatalf("incomplete row %+v", r)
 		}
@@ -80,7 +83,12 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if !bytes.Contains(svg, []byte("<svg")) {
 		t.Fatal("reward plot SVG has no <svg")
 	}
-	for _, d := range []string{"models/inference", "models/popi-full", "models/raw-aligned", "models/inference-aligned"} {
+	for _, m := range []Method{MethodLoRe, MethodPALA, MethodPALB} {
+		if _, err := LoadLatentModel(filepath.Join(out, "models", m.Slug(), latentFileName)); err != nil {
+			t.Fatalf("%v: %v", m, err)
+		}
+	}
+	for _, d := range []string{"models/inference", "models/popi-full", "models/raw-aligned", "models/inference-aligned", "models/lore", "models/pal-a", "models/pal-b"} {
 		if _, err := llama.Load(filepath.Join(out, d), llama.LoadOptions{}); err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
@@ -92,7 +100,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		Runs []RunMetrics `json:"runs"`
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "results.json"))
-	if err := json.Unmarshal(b, &rj); err != nil || len(rj.Runs) != 7 {
+	if err := json.Unmarshal(b, &rj); err != nil || len(rj.Runs) != 10 {
 		t.Fatalf("results.json: %v (%d runs)", err, len(rj.Runs))
 	}
 	mf, _ := os.Open(filepath.Join(out, "metrics.jsonl"))
@@ -127,17 +135,21 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if len(res.Stage1.HeldOut) != 2 || !strings.Contains(log.String(), "held-out reward from") {
 		t.Fatalf("held-out evaluations %+v", res.Stage1.HeldOut)
 	}
-	if phases["stage1"] != 2 || phases["stage1_heldout"] != 2 || phases["stage2-popi-full"] != 2 || phases["stage2-raw-aligned"] != 2 || phases["stage2-inference-aligned"] != 2 {
+	if phases["stage1"] != 2 || phases["stage1_heldout"] != 2 || phases["stage2-popi-full"] != 2 || phases["stage2-raw-aligned"] != 2 || phases["stage2-inference-aligned"] != 2 ||
+		phases["stage2-lore"] != 2 || phases["stage2-pal-a"] != 2 || phases["stage2-pal-b"] != 2 || phases["stage2-pal-b-heldout-fit"] != 1 {
 		t.Fatalf("metrics per phase: %v", phases)
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	if !strings.Contains(string(md), "| LoRe | 1.00 † |") || !strings.Contains(string(md), "† counts special positions") {
+		t.Fatalf("results.md does not mark the latent methods' special position:\n%s", md)
+	}
 	for _, m := range AllMethods() {
 		if !strings.Contains(string(md), m.String()) {
 			t.Fatalf("results.md lacks %v:\n%s", m, md)
 		}
 	}
 	lg := log.String()
-	for _, want := range []string{"[stage1] 2/2 steps", "ETA", "[eval] 7/7 methods", "done in"} {
+	for _, want := range []string{"[stage1] 2/2 steps", "ETA", "[eval] 10/10 methods", "done in"} {
 		if !strings.Contains(lg, want) {
 			t.Fatalf("log lacks %q:\n%s", want, lg)
 		}
@@ -157,13 +169,15 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	for i := range res.Report.Runs {
 		a, b := res.Report.Runs[i], res2.Report.Runs[i]
-		if *a.Acc != *b.Acc || *a.WinRate != *b.WinRate {
+		if *a.Acc != *b.Acc || *a.WinRate != *b.WinRate || a.SpecialTokens != b.SpecialTokens {
 			t.Fatalf("resumed finished run gives other results: %+v vs %+v", a, b)
 		}
 	}
 	// cmd/eval's path: re-evaluating the saved models reproduces the table; transfer to
-	// another local generator covers the four frozen-generator methods.
-	rep, tr, err := EvaluateRun(context.Background(), out, EvalRunOptions{TransferModelDir: cfg.ModelDir}, nil)
+	// another local generator covers the four frozen-generator methods (the latent
+	// methods are skipped there, with a message).
+	var elog bytes.Buffer
+	rep, tr, err := EvaluateRun(context.Background(), out, EvalRunOptions{TransferModelDir: cfg.ModelDir}, &elog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +189,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	if tr == nil || len(tr.Runs) != 4 || tr.Runs[0].Acc != nil {
 		t.Fatalf("transfer report %+v", tr)
+	}
+	if !strings.Contains(elog.String(), "LoRe skipped") || !strings.Contains(elog.String(), "PAL-B skipped") {
+		t.Fatalf("transfer does not say it skips the latent methods:\n%s", elog.String())
 	}
 	for _, p := range []string{"eval.md", "eval.json", "transfer.md", "transfer.json"} {
 		if !exists(filepath.Join(out, p)) {
@@ -210,7 +227,8 @@ func TestPipelineConfigErrors(t *testing.T) {
 		"loss":      func(c *PipelineConfig) { c.Loss = "kto" },
 		"beta":      func(c *PipelineConfig) { c.Beta = 0 },
 		"family":    func(c *PipelineConfig) { c.Family = "imdb" },
-		"method":    func(c *PipelineConfig) { c.Methods = "Base-Model,LoRe" },
+		"method":    func(c *PipelineConfig) { c.Methods = "Base-Model,LoRe-X" },
+		"latent K":  func(c *PipelineConfig) { c.Latent.K = -3 },
 		"group":     func(c *PipelineConfig) { c.Stage1.GroupSize = 1 },
 		"templates": func(c *PipelineConfig) { c.Templates = "fancy" },
 		"stage2":    func(c *PipelineConfig) { c.Stage2.Steps = 0 },

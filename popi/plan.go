@@ -63,6 +63,9 @@ func NewPlan(c PipelineConfig) (*Plan, error) {
 	if p.Methods, err = ParseMethods(c.Methods); err != nil {
 		return nil, err
 	}
+	if err := c.Latent.Validate(); err != nil {
+		return nil, err
+	}
 	if p.Templates, err = parseTemplateSet(c.Templates); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ type RunMetrics struct {
 	WinRate *float64  `json:"win_rate,omitempty"`
 	Judge   *WinTally `json:"judge,omitempty"`
 	Pairs   int       `json:"pairs"` // target pairs evaluated
+	// SpecialTokens marks an AvgLen counting special positions mapped to a learned user
+	// embedding rather than vocabulary tokens (the latent methods; "†" in the tables).
+	SpecialTokens bool `json:"special_tokens,omitempty"`
 	// ByPersona breaks Acc and WinRate down by ground-truth persona (the paper's Figure 6
 	// shows every ELIX persona), in first-appearance order.
 	ByPersona []PersonaMetrics `json:"by_persona,omitempty"`
@@ -38,6 +41,8 @@ type Summary struct {
 	Acc     Stat     `json:"acc_percent"`
 	WinRate Stat     `json:"win_rate_percent"`
 	Judge   WinTally `json:"judge"` // summed over seeds
+	// SpecialTokens: AvgLen counts special positions (RunMetrics.SpecialTokens).
+	SpecialTokens bool `json:"special_tokens,omitempty"`
 }
 
 // Report is a Table-1-shaped comparison of methods over datasets.
@@ -97,6 +102,7 @@ func BuildReport(title string, runs []RunMetrics) (*Report, error) {
 			if run.AvgLen != nil {
 				lens = append(lens, *run.AvgLen)
 			}
+			s.SpecialTokens = s.SpecialTokens || run.SpecialTokens
 			if run.Acc != nil {
 				accs = append(accs, 100**run.Acc)
 			}
@@ -178,6 +184,7 @@ func (r *Report) Markdown() string {
 	b.WriteString("\n" + sep + "\n")
 	invalid := 0
 	seeds := 0
+	dagger := false
 	for _, m := range r.Methods {
 		b.WriteString("| " + m + " |")
 		for _, d := range r.Datasets {
@@ -188,9 +195,17 @@ func (r *Report) Markdown() string {
 			}
 			invalid += s.Judge.Invalid
 			seeds = max(seeds, len(s.Seeds))
-			fmt.Fprintf(&b, " %s | %s | %s |", formatStat(s.AvgLen), formatStat(s.Acc), formatStat(s.WinRate))
+			l := formatStat(s.AvgLen)
+			if s.SpecialTokens && s.AvgLen.N > 0 {
+				l += " †"
+				dagger = true
+			}
+			fmt.Fprintf(&b, " %s | %s | %s |", l, formatStat(s.Acc), formatStat(s.WinRate))
 		}
 		b.WriteString("\n")
+	}
+	if dagger {
+		b.WriteString("\n† counts special positions, each mapped to a learned user-specific latent embedding rather than a token of the tokenizer's vocabulary.\n")
 	}
 	fmt.Fprintf(&b, "\nValues are mean ± sample standard deviation over seeds (up to %d per cell). ", seeds)
 	fmt.Fprintf(&b, "Judge answers other than 'm'/'M' (excluded from win rates): %d.\n", invalid)

@@ -56,6 +56,12 @@ type StepRecord struct {
 // Weights or optimizer state holding a NaN or an infinity are an error naming the tensor
 // and the step, and nothing is written: the previous checkpoint stays the one to resume.
 func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState) error {
+	return saveCheckpoint(dir, m, tok, opt, st, nil)
+}
+
+// saveCheckpoint is SaveCheckpoint; more, if set, writes further files into the new
+// generation's directory (committed with the rest).
+func saveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.AdamW, st TrainState, more func(tmp string) error) error {
 	a := m.Adapter()
 	if a != nil {
 		if err := a.CheckFinite(); err != nil {
@@ -75,6 +81,11 @@ func SaveCheckpoint(dir string, m *llama.Model, tok *llama.Tokenizer, opt *nn.Ad
 		if ost != nil {
 			if err := ost.Save(filepath.Join(tmp, "optimizer.bin")); err != nil {
 				return fmt.Errorf("popi: checkpoint optimizer: %w", err)
+			}
+		}
+		if more != nil {
+			if err := more(tmp); err != nil {
+				return err
 			}
 		}
 		return atomicfile.WriteJSON(filepath.Join(tmp, "state.json"), st, fileMode)
@@ -123,6 +134,12 @@ func CheckpointDir(dir string) (string, bool) {
 // opt, and returns its state. Every candidate is tried
 // in turn (checkpointCandidates); the first that loads completely wins.
 func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, error) {
+	return loadCheckpoint(dir, m, opt, nil)
+}
+
+// loadCheckpoint is LoadCheckpoint; extra, if set, reads further files of the candidate
+// directory (after the weights and optimizer state load).
+func loadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW, extra func(d string) error) (TrainState, error) {
 	cands := checkpointCandidates(dir)
 	if len(cands) == 0 {
 		return TrainState{}, fmt.Errorf("popi: no checkpoint in %s", dir)
@@ -130,6 +147,9 @@ func LoadCheckpoint(dir string, m *llama.Model, opt *nn.AdamW) (TrainState, erro
 	var errs []error
 	for _, d := range cands {
 		st, err := loadCheckpointFrom(d, m, opt)
+		if err == nil && extra != nil {
+			err = extra(d)
+		}
 		if err == nil {
 			return st, nil
 		}

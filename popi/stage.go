@@ -50,6 +50,10 @@ type phase[T any] struct {
 	// so in checkpoints), written to metrics.jsonl and logged.
 	Eval      func(ctx context.Context, step int) (HeldOutRecord, error)
 	EvalEvery int
+	// SaveExtra / LoadExtra, if set, write and read further state (parameters outside
+	// Model) in each checkpoint's directory.
+	SaveExtra func(dir string) error
+	LoadExtra func(dir string) error
 }
 
 // evalDue reports whether a held-out evaluation is due after step completed steps.
@@ -84,7 +88,7 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 	if p.Resume {
 		if _, ok := CheckpointDir(p.ckptDir()); ok {
 			var err error
-			if st, err = LoadCheckpoint(p.ckptDir(), p.Model, p.Opt); err != nil {
+			if st, err = loadCheckpoint(p.ckptDir(), p.Model, p.Opt, p.LoadExtra); err != nil {
 				return st, err
 			}
 			if st.Phase != p.Name || st.Total != p.Steps {
@@ -123,7 +127,7 @@ func (p *phase[T]) run(ctx context.Context) (TrainState, error) {
 		if err := p.Run.SyncMetrics(); err != nil {
 			return err
 		}
-		return SaveCheckpoint(p.ckptDir(), p.Model, p.Tok, p.Opt, st)
+		return saveCheckpoint(p.ckptDir(), p.Model, p.Tok, p.Opt, st, p.SaveExtra)
 	}
 	// The state after the last completed step; saved on interruption.
 	var lastRNG []byte

@@ -38,6 +38,8 @@ func Transfer(ctx context.Context, ev *Evaluation, targets []TransferTarget, met
 		for _, m := range methods {
 			if !m.Aligned() {
 				mms = append(mms, MethodModel{Method: m, Responder: t.Gen})
+			} else if m.Latent() && ev.Log != nil {
+				fmt.Fprintf(ev.Log, "[transfer] %v skipped for %s: its user embeddings are tied to its own fine-tuned generator and cannot condition another one\n", m, t.Name)
 			}
 		}
 		if len(mms) == 0 {

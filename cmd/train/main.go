@@ -1,7 +1,7 @@
 // Command train runs POPI end to end (package popi does the work): Stage 1 (GRPO on the
-// preference-inference model), Stage 2 (DPO/IPO on the generator, plus the Raw-Aligned and
-// Inference-Aligned baselines), and the evaluation of the seven methods of the paper's
-// Table 1 on held-out users, writing everything into a run directory.
+// preference-inference model), Stage 2 (DPO/IPO on the generator, plus the Raw-Aligned,
+// Inference-Aligned, LoRe, PAL-A and PAL-B baselines), and the evaluation of the ten
+// methods of the paper's Table 1 on held-out users, writing everything into a run directory.
 //
 // With no arguments it runs the built-in default (-preset world): the synthetic persona
 // world (fixed seed) and the built-in tiny base model in models/popi-tiny, in minutes on
