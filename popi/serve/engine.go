@@ -245,7 +245,7 @@ func (e *Engine) check(j *Job) error {
 	if j.MaxTokens < 0 || (j.MaxTokens == 0 && !j.PromptLogprobs) {
 		return fmt.Errorf("max_tokens must be positive, got %d", j.MaxTokens)
 	}
-	if d.MaxPositions > 0 && len(j.Prompt)+j.MaxTokens > d.MaxPositions {
+	if d.MaxPositions > 0 && j.MaxTokens > d.MaxPositions-len(j.Prompt) {
 		return fmt.Errorf("this model's maximum context length is %d tokens; the prompt has %d and max_tokens asks for %d more",
 			d.MaxPositions, len(j.Prompt), j.MaxTokens)
 	}
@@ -277,6 +277,9 @@ func (e *Engine) Submit(ctx context.Context, j *Job) error {
 	case <-e.quit:
 		return ErrClosed
 	default:
+	}
+	if e.QueueDepth() >= e.opts.QueueSize {
+		return ErrQueueFull
 	}
 	select {
 	case e.queue <- j:

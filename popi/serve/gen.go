@@ -195,7 +195,7 @@ func (s *Server) limitTokens(p genParams, promptLen, def int) (int, error) {
 		}
 		return n, nil
 	}
-	if ctx > 0 && promptLen+p.maxTokens > ctx {
+	if ctx > 0 && p.maxTokens > ctx-promptLen {
 		return 0, invalid("this model's maximum context length is %d tokens; the prompt has %d and max_tokens asks for %d more (at most %d)",
 			ctx, promptLen, p.maxTokens, ctx-promptLen)
 	}
