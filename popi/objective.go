@@ -35,7 +35,33 @@ type Objective struct {
 	mu        sync.Mutex
 	cache     map[string][2]float64
 	refScores int
-	gen, ref  *llama.Runner
+	gen, ref  SequenceScorer
+	// remote: gen is a scorer safe for concurrent use (SetScorer), called without mu.
+	remote bool
+}
+
+// SequenceScorer scores continuations of a prompt: log p(cont | prompt) per token and
+// summed. A llama.Runner is one (not safe for concurrent use); serve.RemoteScorer, which
+// asks OpenAI-compatible servers for prompt log-probs, is another (safe for it).
+type SequenceScorer interface {
+	Score(prompt []int, conts [][]int) ([]llama.Score, error)
+}
+
+// SetScorer hands the frozen generator's scoring, πθ and πref both, to s (safe for
+// concurrent use; for example remote servers). Use it while Gen and Ref are the same
+// frozen model (Stage 1); SetGenerator later replaces πθ's scoring with a local runner.
+func (o *Objective) SetScorer(s SequenceScorer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.gen, o.ref, o.remote = s, s, true
+}
+
+// Concurrent reports whether the objective may be called from several goroutines at once
+// with a gain (its generator scoring is a concurrent scorer).
+func (o *Objective) Concurrent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.remote
 }
 
 // NewObjective checks its inputs and returns an objective with an empty reference cache.
@@ -54,7 +80,7 @@ func NewObjective(gen, ref *llama.Model, enc *prompt.ChatEncoder, p prompt.Promp
 func (o *Objective) SetGenerator(gen *llama.Model) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.Gen, o.gen = gen, gen.NewRunner()
+	o.Gen, o.gen, o.remote = gen, gen.NewRunner(), false
 }
 
 // RefScorings counts the reference forward passes made so far (one per distinct pair).
@@ -75,7 +101,7 @@ func checkPair(p data.PrefPair) error {
 
 // ScorePair returns log π(y_c|prefix) and log π(y_r|prefix) with one shared prefill of
 // the rendered messages m.
-func ScorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
+func ScorePair(r SequenceScorer, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
 	sc, err := r.Score(enc.Prompt(m), [][]int{enc.Reply(p.Chosen), enc.Reply(p.Rejected)})
 	if err != nil {
 		return 0, 0, err
@@ -124,8 +150,14 @@ func (o *Objective) PairLogProbs(c prompt.Conditioning, p data.PrefPair) (rl.Pai
 		return rl.PairLogProbs{}, err
 	}
 	o.mu.Lock()
-	gc, gr, err := ScorePair(o.gen, o.Enc, m, p)
-	o.mu.Unlock()
+	gen, remote := o.gen, o.remote
+	if remote {
+		o.mu.Unlock()
+	}
+	gc, gr, err := ScorePair(gen, o.Enc, m, p)
+	if !remote {
+		o.mu.Unlock()
+	}
 	if err != nil {
 		return rl.PairLogProbs{}, fmt.Errorf("popi: generator log-probs: %w", err)
 	}
