@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	family := fs.String("family", "elix", "template family for summaries and personalized prompts: elix, review, roleplay, alignx")
 	plain := fs.Bool("plain", false, "plain chat template (base, non-instruct models)")
 	weights := fs.String("weights", "auto", "in-memory weight type: auto, f32, bf16, f16, q8_0, q4_0 or q4_k_m")
+	bf16dot := fs.Bool("bf16-dot", false, "let bf16 weights use the bf16 dot-product instructions (faster, activations rounded to bf16)")
 	keyEnv := fs.String("api-key-env", "", "environment variable holding a bearer token required on every request")
 	maxBatch := fs.Int("max-batch", 32, "sequences decoded together")
 	queue := fs.Int("queue", 64, "requests waiting for the batch before 429")
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := llama.Load(*model, llama.LoadOptions{WeightType: *weights})
+	m, err := llama.Load(*model, llama.LoadOptions{WeightType: *weights, AllowBF16Dot: *bf16dot})
 	if err != nil {
 		return err
 	}

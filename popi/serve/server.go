@@ -159,6 +159,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/users/{id}/signals", s.handleGetSignals)
 	s.mux.HandleFunc("GET /v1/users/{id}/summary", s.handleGetSummary)
 	s.mux.HandleFunc("DELETE /v1/users/{id}", s.handleDeleteUser)
+	// Known paths with another method: 405 in OpenAI's error shape (the mux's own is text).
+	for path, allow := range map[string]string{"/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/models": "GET",
+		"/v1/models/{id...}": "GET", "/health": "GET", "/metrics": "GET", "/v1/users/{id}/signals": "GET, PUT",
+		"/v1/users/{id}/summary": "GET", "/v1/users/{id}": "DELETE"} {
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", fmt.Sprintf("%s %s: method not allowed (use %s)", r.Method, r.URL.Path, allow))
+		})
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})

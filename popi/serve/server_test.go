@@ -429,6 +429,15 @@ func TestBadRequests(t *testing.T) {
 		{hs.URL + "/v1/completions", `{"prompt":"x","logprobs":99}`, 400, "logprobs"},
 		{hs.URL + "/v1/nope", `{}`, 404, "no endpoint"},
 	}
+	r, err := http.Get(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e apiError
+	if json.NewDecoder(r.Body).Decode(&e); r.StatusCode != 405 || !strings.Contains(e.Error.Message, "use POST") || r.Header.Get("Allow") != "POST" {
+		t.Errorf("GET %s: %d %+v", chat, r.StatusCode, e)
+	}
+	r.Body.Close()
 	for _, c := range cases {
 		code, msg := post(t, c.url, c.body)
 		if code != c.status || !strings.Contains(msg, c.msg) {
