@@ -594,3 +594,41 @@ func FuzzServeRequest(f *testing.F) {
 		}
 	})
 }
+
+// A stop string ends the reply before it, streamed or not, with finish reason "stop".
+func TestChatStopString(t *testing.T) {
+	s, hs := newTestServer(t, nil)
+	c := sdk(hs)
+	q := "What do you think about music?"
+	ids := s.tok.EncodeChat([]llama.Message{{Role: "user", Content: q}}, s.enc.Opts)
+	full, _ := greedyReference(t, s, ids, 30)
+	words := strings.Fields(full)
+	if len(words) < 4 {
+		t.Skipf("reply %q too short to cut", full)
+	}
+	stop := " " + words[2]
+	want := full[:strings.Index(full, stop)]
+	p := openai.ChatCompletionNewParams{Model: "popi-tiny", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(q)},
+		MaxTokens: openai.Int(30), Temperature: openai.Float(0), Stop: openai.ChatCompletionNewParamsStopUnion{OfStringArray: []string{stop, "\x00never"}}}
+	r, err := c.Chat.Completions.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Choices[0].Message.Content != want || r.Choices[0].FinishReason != "stop" {
+		t.Fatalf("stop %q: %q (%s), want %q", stop, r.Choices[0].Message.Content, r.Choices[0].FinishReason, want)
+	}
+	st := c.Chat.Completions.NewStreaming(context.Background(), p)
+	var got strings.Builder
+	fin := ""
+	for st.Next() {
+		for _, ch := range st.Current().Choices {
+			got.WriteString(ch.Delta.Content)
+			if ch.FinishReason != "" {
+				fin = ch.FinishReason
+			}
+		}
+	}
+	if st.Err() != nil || got.String() != want || fin != "stop" {
+		t.Fatalf("streamed: %q (%s, %v), want %q", got.String(), fin, st.Err(), want)
+	}
+}
