@@ -187,9 +187,6 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, req *comple
 	if err != nil {
 		return err
 	}
-	if len(ps)*p.n > s.eng.opts.MaxBatch*maxPrompts {
-		return invalid("too many completions in one request")
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	jobs := make([]*Job, len(ps))
@@ -202,7 +199,11 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, req *comple
 			StopTokens: s.stopIDs, PromptLogprobs: req.Echo && top >= 0, Logprobs: top >= 0, TopLogprobs: max(top, 0)}
 	}
 	for i, j := range jobs {
-		if err := s.eng.Submit(ctx, j); err != nil {
+		submit := s.eng.Submit
+		if i > 0 {
+			submit = s.eng.SubmitWait
+		}
+		if err := submit(ctx, j); err != nil {
 			cancel() // ends the jobs already queued
 			if _, ok := err.(*badRequest); !ok && err != ErrQueueFull && err != ErrClosed {
 				err = invalid("prompt %d: %v", i, err)

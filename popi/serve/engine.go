@@ -265,7 +265,14 @@ func (e *Engine) check(j *Job) error {
 
 // Submit validates j and queues it; ctx ends the job (client gone, timeout). Errors are
 // the caller's (a bad job) or ErrQueueFull / ErrClosed.
-func (e *Engine) Submit(ctx context.Context, j *Job) error {
+func (e *Engine) Submit(ctx context.Context, j *Job) error { return e.submit(ctx, j, false) }
+
+// SubmitWait is Submit that waits for room in the queue instead of failing with
+// ErrQueueFull (until ctx ends). A request with several prompts queues its first with
+// Submit and the others with SubmitWait, so it is refused only when the server is busy.
+func (e *Engine) SubmitWait(ctx context.Context, j *Job) error { return e.submit(ctx, j, true) }
+
+func (e *Engine) submit(ctx context.Context, j *Job, wait bool) error {
 	if err := e.check(j); err != nil {
 		return err
 	}
@@ -277,6 +284,16 @@ func (e *Engine) Submit(ctx context.Context, j *Job) error {
 	case <-e.quit:
 		return ErrClosed
 	default:
+	}
+	if wait {
+		select {
+		case e.queue <- j:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.quit:
+			return ErrClosed
+		}
 	}
 	if e.QueueDepth() >= e.opts.QueueSize {
 		return ErrQueueFull

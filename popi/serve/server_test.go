@@ -632,3 +632,25 @@ func TestChatStopString(t *testing.T) {
 		t.Fatalf("streamed: %q (%s, %v), want %q", got.String(), fin, st.Err(), want)
 	}
 }
+
+// A request with more prompts than the queue holds is served (its prompts wait for room).
+func TestCompletionsManyPrompts(t *testing.T) {
+	_, hs := newTestServer(t, func(o *Options) { o.Engine = EngineOptions{MaxBatch: 2, QueueSize: 2} })
+	prompts := make([][]int64, 9)
+	for i := range prompts {
+		prompts[i] = []int64{1163, int64(10 + i), int64(20 + i)}
+	}
+	r, err := sdk(hs).Completions.New(context.Background(), openai.CompletionNewParams{Model: "popi-tiny",
+		Prompt: openai.CompletionNewParamsPromptUnion{OfArrayOfTokenArrays: prompts}, MaxTokens: openai.Int(3), N: openai.Int(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Choices) != 18 {
+		t.Fatalf("%d choices, want 18", len(r.Choices))
+	}
+	for i, c := range r.Choices {
+		if int(c.Index) != i || c.FinishReason == "" {
+			t.Fatalf("choice %d: %+v", i, c)
+		}
+	}
+}
