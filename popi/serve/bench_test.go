@@ -12,8 +12,9 @@ import (
 	"github.com/popi-go/popi/tensor"
 )
 
-// benchShape is the random-weight model of the engine benchmarks: "30m" by default,
-// POPI_BENCH_SHAPE=1b for Llama-3.2-1B's shape (bf16 weights, ~2.5 GB).
+// benchModel is the random-weight model of the engine benchmarks: "30m" by default,
+// POPI_BENCH_SHAPE=1b for Llama-3.2-1B's shape (bf16 weights, ~2.5 GB, unless
+// POPI_BENCH_DTYPE=f32); POPI_BENCH_BF16DOT=1 allows the bf16 dot product.
 func benchModel(b *testing.B) *llama.Model {
 	shape := os.Getenv("POPI_BENCH_SHAPE")
 	if shape == "" {
@@ -24,13 +25,14 @@ func benchModel(b *testing.B) *llama.Model {
 		b.Fatal(err)
 	}
 	dt := tensor.F32
-	if shape == "1b" {
+	if shape == "1b" && os.Getenv("POPI_BENCH_DTYPE") != "f32" {
 		dt = tensor.BF16
 	}
 	m, err := llama.NewRandomAs(cfg, 1, dt)
 	if err != nil {
 		b.Fatal(err)
 	}
+	m.AllowBF16Dot = os.Getenv("POPI_BENCH_BF16DOT") == "1"
 	return m
 }
 
