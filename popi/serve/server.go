@@ -58,7 +58,8 @@ type Server struct {
 	stopIDs []int
 	mux     *http.ServeMux
 	metrics *metrics
-	sumMu   sync.Mutex // one summary written at a time
+	sumMu   sync.Mutex    // one summary written at a time
+	sumWait chan struct{} // bounds the summary requests waiting for sumMu
 	created int64
 }
 
@@ -93,7 +94,8 @@ func New(m *llama.Model, opts Options) (*Server, error) {
 			opts.SummarizerName = opts.ModelName + " (inference prompting)"
 		}
 	}
-	s := &Server{opts: opts, m: m, tok: opts.Tokenizer, enc: enc, mux: http.NewServeMux(), created: time.Now().Unix()}
+	s := &Server{opts: opts, m: m, tok: opts.Tokenizer, enc: enc, mux: http.NewServeMux(), created: time.Now().Unix(),
+		sumWait: make(chan struct{}, maxSummaryWaiting)}
 	s.stopIDs = append(s.stopIDs, m.Config.EOS...)
 	if !containsInt(s.stopIDs, enc.End) {
 		s.stopIDs = append(s.stopIDs, enc.End)
@@ -112,6 +114,9 @@ func containsInt(xs []int, x int) bool {
 	}
 	return false
 }
+
+// maxSummaryWaiting bounds the summary requests being written or waiting (more get 429).
+const maxSummaryWaiting = 8
 
 // Engine returns the server's batching engine.
 func (s *Server) Engine() *Engine { return s.eng }

@@ -126,6 +126,13 @@ func (s *Server) handlePutSignals(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, resp)
 		return
 	}
+	select {
+	case s.sumWait <- struct{}{}:
+		defer func() { <-s.sumWait }()
+	default:
+		s.fail(w, ErrQueueFull)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
 	s.sumMu.Lock()
