@@ -9,12 +9,13 @@
 //     log-probs for echo, per-token log-probs of generated tokens);
 //   - server.go: the HTTP side (net/http): routing, bearer-token check, body limits,
 //     OpenAI's error shape, /v1/models, /health;
-//   - chat.go, completions.go, stream.go, choice_text.go: POST /v1/chat/completions and
-//     POST /v1/completions, streamed as server-sent events or not, with stop strings;
+//   - chat.go, completions.go, gen.go, stream.go, choice_text.go: POST
+//     /v1/chat/completions and POST /v1/completions (shared sampling parameters and event
+//     loop in gen.go), streamed as server-sent events or not, with stop strings;
 //   - users.go, store.go: Algorithm 2 as a service — PUT /v1/users/{id}/signals writes the
 //     user's preference summary with a popi.Summarizer and stores signals and summary in a
 //     bbolt file; chat completions naming the user get the paper's generator prompt with
-//     that summary;
+//     that summary; load_models.go: LoadSummarizer (a Stage-1 adapter or a checkpoint);
 //   - metrics.go: Prometheus text-format /metrics;
 //   - remote_scorer.go: RemoteScorer, a client that scores token continuations through any
 //     OpenAI-compatible /v1/completions endpoint returning prompt log-probs (echo), which

@@ -136,7 +136,7 @@ func (j *Job) Next(ctx context.Context) (evs []Event, done bool, err error) {
 	}
 }
 
-// Prompt returns the prompt log-probs once computed (nil before, or when not requested).
+// PromptResult returns the prompt log-probs once computed (nil before, or when not requested).
 func (j *Job) PromptResult() *PromptLogprobs {
 	j.mu.Lock()
 	defer j.mu.Unlock()
