@@ -36,7 +36,33 @@ type Objective struct {
 	cache     map[string][2]float64
 	refScores int
 	genTokens int64 // tokens the generator has scored (prompts and replies)
-	gen, ref  *llama.Runner
+	gen, ref  SequenceScorer
+	// remote: gen is a scorer safe for concurrent use (SetScorer), called without mu.
+	remote bool
+}
+
+// SequenceScorer scores continuations of a prompt: log p(cont | prompt) per token and
+// summed. A llama.Runner is one (not safe for concurrent use); serve.RemoteScorer, which
+// asks OpenAI-compatible servers for prompt log-probs, is another (safe for it).
+type SequenceScorer interface {
+	Score(prompt []int, conts [][]int) ([]llama.Score, error)
+}
+
+// SetScorer hands the frozen generator's scoring, πθ and πref both, to s (safe for
+// concurrent use; for example remote servers). Use it while Gen and Ref are the same
+// frozen model (Stage 1); SetGenerator later replaces πθ's scoring with a local runner.
+func (o *Objective) SetScorer(s SequenceScorer) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.gen, o.ref, o.remote = s, s, true
+}
+
+// Concurrent reports whether the objective may be called from several goroutines at once
+// with a gain (its generator scoring is a concurrent scorer).
+func (o *Objective) Concurrent() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.remote
 }
 
 // NewObjective checks its inputs and returns an objective with an empty reference cache.
@@ -55,7 +81,7 @@ func NewObjective(gen, ref *llama.Model, enc *prompt.ChatEncoder, p prompt.Promp
 func (o *Objective) SetGenerator(gen *llama.Model) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.Gen, o.gen = gen, gen.NewRunner()
+	o.Gen, o.gen, o.remote = gen, gen.NewRunner(), false
 }
 
 // GeneratorTokens counts the tokens the generator has scored so far (each pair's
@@ -84,14 +110,14 @@ func checkPair(p data.PrefPair) error {
 
 // ScorePair returns log π(y_c|prefix) and log π(y_r|prefix) with one shared prefill of
 // the rendered messages m.
-func ScorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
+func ScorePair(r SequenceScorer, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, err error) {
 	chosen, rejected, _, err = scorePair(r, enc, m, p)
 	return chosen, rejected, err
 }
 
 // scorePair is ScorePair that also returns the number of tokens run through the model
 // (the prompt once, both replies).
-func scorePair(r *llama.Runner, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, tokens int, err error) {
+func scorePair(r SequenceScorer, enc *prompt.ChatEncoder, m prompt.Messages, p data.PrefPair) (chosen, rejected float64, tokens int, err error) {
 	ids, yc, yr := enc.Prompt(m), enc.Reply(p.Chosen), enc.Reply(p.Rejected)
 	tokens = len(ids) + len(yc) + len(yr)
 	sc, err := r.Score(ids, [][]int{yc, yr})
@@ -142,7 +168,14 @@ func (o *Objective) PairLogProbs(c prompt.Conditioning, p data.PrefPair) (rl.Pai
 		return rl.PairLogProbs{}, err
 	}
 	o.mu.Lock()
-	gc, gr, n, err := scorePair(o.gen, o.Enc, m, p)
+	gen, remote := o.gen, o.remote
+	if remote {
+		o.mu.Unlock()
+	}
+	gc, gr, n, err := scorePair(gen, o.Enc, m, p)
+	if remote {
+		o.mu.Lock()
+	}
 	o.genTokens += int64(n)
 	o.mu.Unlock()
 	if err != nil {

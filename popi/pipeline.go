@@ -27,6 +27,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, out string, resume boo
 	if err != nil {
 		return nil, err
 	}
+	s.plan.Config.Scorer = cfg.Scorer
 	defer s.run.Close()
 	p := &pipeline{session: s, ctx: ctx, resume: resume, log: log}
 	if err := p.setup(); err != nil {
@@ -102,6 +103,10 @@ func (p *pipeline) setup() error {
 	obj, err := NewObjective(p.base, p.base, p.enc, p.plan.Prompting(), p.plan.Pref)
 	if err != nil {
 		return err
+	}
+	if sc := p.plan.Config.Scorer; sc != nil {
+		obj.SetScorer(sc)
+		p.run.Logf("frozen generator scoring: remote (%T)\n", sc)
 	}
 	p.obj = obj
 	if p.eps.World {

@@ -76,6 +76,12 @@ type PipelineConfig struct {
 	TransferURL      string         `json:"transfer_url,omitempty"`
 	TransferModel    string         `json:"transfer_model,omitempty"`
 	TransferKeyEnv   string         `json:"transfer_key_env,omitempty"`
+
+	// Scorer, when set, does the frozen generator's Stage-1 scoring (πθ and πref log-probs
+	// of y_c, y_r under each summary) instead of local runners, e.g. serve.RemoteScorer on
+	// OpenAI-compatible servers (cmd/train -scorer-url). It is not saved with the run; a
+	// resumed run takes it from the configuration passed to RunPipeline.
+	Scorer SequenceScorer `json:"-"`
 }
 
 // DefaultPipelineConfig is the built-in default run, the "world" preset: the persona world

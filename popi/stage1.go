@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
 	"github.com/popi-go/popi/llama"
 	"github.com/popi-go/popi/nn"
@@ -128,17 +129,14 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 			return nil, errors.New("popi: Stage-1 prompt without target pairs")
 		}
 		out := make([]float64, len(cs))
-		pairLoss := make([]float64, len(d.Pairs))
 		noise := make([]float64, len(cs))
-		for i, c := range cs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+		one := func(i int) error {
+			pairLoss := make([]float64, len(d.Pairs))
 			sum := 0.0
 			for j, pp := range d.Pairs {
-				l, err := obj.SummaryLoss(c.Text, []data.PrefPair{pp})
+				l, err := obj.SummaryLoss(cs[i].Text, []data.PrefPair{pp})
 				if err != nil {
-					return nil, fmt.Errorf("summary %d: %w", i, err)
+					return fmt.Errorf("summary %d: %w", i, err)
 				}
 				pairLoss[j] = l
 				sum += l
@@ -147,6 +145,33 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 			// Standard error of the reward from the sampled pairs.
 			if n := len(pairLoss); n > 1 {
 				noise[i] = stdDev(pairLoss) / math.Sqrt(float64(n))
+			}
+			return nil
+		}
+		if obj.Concurrent() {
+			// Remote scoring: the group's summaries are scored at once (the servers
+			// batch them); each result lands in its own slot, so the order is kept.
+			errs := make([]error, len(cs))
+			var wg sync.WaitGroup
+			for i := range cs {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = one(i) }()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				return nil, err
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		} else {
+			for i := range cs {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				if err := one(i); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if st != nil {

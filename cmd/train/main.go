@@ -36,6 +36,7 @@ import (
 	"syscall"
 
 	"github.com/popi-go/popi/popi"
+	"github.com/popi-go/popi/popi/serve"
 )
 
 func main() {
@@ -143,6 +144,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.JudgeURL, "judge-url", c.JudgeURL, "OpenAI-compatible API root of the LLM judge (empty: exact persona-world judge)")
 	fs.StringVar(&c.JudgeModel, "judge-model", c.JudgeModel, "judge model name")
 	fs.StringVar(&c.JudgeKeyEnv, "judge-key-env", c.JudgeKeyEnv, "environment variable holding the judge API key")
+	scorerURLs := fs.String("scorer-url", "", "comma-separated OpenAI-compatible API roots (cmd/serve, vLLM) doing the frozen generator's Stage-1 scoring through /v1/completions prompt log-probs")
+	scorerModel := fs.String("scorer-model", "", "model name sent to -scorer-url (the servers' id of the base model)")
+	scorerKeyEnv := fs.String("scorer-key-env", "", "environment variable holding the -scorer-url API key")
+	scorerMaxTokens := fs.Int("scorer-max-tokens", 0, "max_tokens sent with scoring requests (1 for servers that refuse 0)")
 	var transfers listFlag
 	fs.Var(&transfers, "transfer", "generator to transfer summaries to, repeatable: [NAME=]DIR or [NAME=]URL#MODEL[#KEYENV]")
 	fs.StringVar(&c.TransferModelDir, "transfer-model", c.TransferModelDir, "another local model directory to transfer summaries to")
@@ -174,6 +179,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		c.Transfers = append(c.Transfers, spec)
+	}
+	if urls := splitList(*scorerURLs); len(urls) > 0 {
+		key := ""
+		if *scorerKeyEnv != "" {
+			if key = os.Getenv(*scorerKeyEnv); key == "" {
+				fmt.Fprintf(stderr, "train: -scorer-key-env %s: the variable is empty or unset\n", *scorerKeyEnv)
+				return 2
+			}
+		}
+		rs, err := serve.NewRemoteScorer(urls, *scorerModel, key)
+		if err != nil {
+			fmt.Fprintf(stderr, "train: %v\n", err)
+			return 2
+		}
+		rs.MaxTokens = *scorerMaxTokens
+		c.Scorer = rs
 	}
 	grid, err := popi.ParseBetas(*betas)
 	if err != nil {

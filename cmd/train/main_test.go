@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/popi-go/popi/llama"
+	"github.com/popi-go/popi/popi/serve"
 )
 
 func TestTrainFlagErrors(t *testing.T) {
@@ -57,6 +63,8 @@ func TestTrainPresetAndLists(t *testing.T) {
 		{[]string{"-lora-dropout", "1"}, "lora_dropout"},
 		{[]string{"-lora-targets", "q_proj,attn"}, "unknown LoRA target"},
 		{[]string{"-lora-targets", ","}, "names no projection"},
+		{[]string{"-scorer-url", "ftp://h/v1"}, "http(s) API root"},
+		{[]string{"-scorer-url", "http://h/v1", "-scorer-key-env", "POPI_NO_SUCH_VARIABLE"}, "empty or unset"},
 	} {
 		var out, errb bytes.Buffer
 		dir := filepath.Join(t.TempDir(), "run")
@@ -104,5 +112,44 @@ func TestTrainLoRAEndToEnd(t *testing.T) {
 	}
 	if a, b := table(out.String()), table(out2.String()); a[:strings.Index(a, "\n\n")] != b[:strings.Index(b, "\n\n")] {
 		t.Fatalf("resumed run's table differs:\n%s\n%s", a, b)
+	}
+}
+
+// -scorer-url puts Stage 1's frozen-generator scoring on a popi/serve server: the run
+// completes and the server answered the scoring requests.
+func TestTrainRemoteScorer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a short pipeline")
+	}
+	m, err := llama.Load("../../models/popi-tiny", llama.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := llama.LoadTokenizer("../../models/popi-tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New(m, serve.Options{ModelName: "popi-tiny", Tokenizer: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var scored atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/completions" {
+			scored.Add(1)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	var out, errb bytes.Buffer
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"-model", "../../models/popi-tiny", "-out", dir, "-steps", "1", "-batch", "1", "-group", "2",
+		"-skip-stage2", "-methods", "Base-Model", "-eval-users", "1", "-scorer-url", hs.URL + "/v1", "-scorer-model", "popi-tiny"}
+	if code := run(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	if !strings.Contains(out.String(), "frozen generator scoring: remote") || scored.Load() == 0 {
+		t.Fatalf("%d scoring requests; log:\n%s", scored.Load(), out.String())
 	}
 }
