@@ -41,7 +41,7 @@ test-race:
 test-arm64:
 	@if command -v qemu-aarch64 >/dev/null 2>&1; then \
 		GOARCH=arm64 $(GO) test -c -o /tmp/popi-kernels-arm64.test ./kernels && \
-		qemu-aarch64 /tmp/popi-kernels-arm64.test -test.short -test.count=1; \
+		cd kernels && qemu-aarch64 /tmp/popi-kernels-arm64.test -test.short -test.count=1; \
 	else echo "qemu-aarch64 not installed: arm64 kernels compiled and vetted only"; fi
 
 bench:
