@@ -37,11 +37,12 @@ test-paths:
 test-race:
 	$(GO) test -count=1 -race -short ./kernels/... ./tensor/...
 
-# NEON kernels really executed under qemu-user when qemu-aarch64 is installed.
+# NEON kernels really executed under qemu-user when qemu-aarch64 is installed (in kernels/,
+# as go test would, so testdata/ resolves).
 test-arm64:
 	@if command -v qemu-aarch64 >/dev/null 2>&1; then \
 		GOARCH=arm64 $(GO) test -c -o /tmp/popi-kernels-arm64.test ./kernels && \
-		qemu-aarch64 /tmp/popi-kernels-arm64.test -test.short -test.count=1; \
+		(cd kernels && qemu-aarch64 /tmp/popi-kernels-arm64.test -test.short -test.count=1); \
 	else echo "qemu-aarch64 not installed: arm64 kernels compiled and vetted only"; fi
 
 bench:
