@@ -259,6 +259,9 @@ func invalid(format string, args ...any) error {
 	return &badRequest{status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
+// statusClientClosed is the status recorded for requests whose client disconnected.
+const statusClientClosed = 499
+
 // fail writes err: a badRequest with its status, a full queue as 429 with Retry-After, a
 // closed engine as 503, a timeout as 504, anything else as 500.
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -274,6 +277,10 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusServiceUnavailable, "server_error", "the server is shutting down")
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusGatewayTimeout, "timeout", "request timed out")
+	case errors.Is(err, context.Canceled):
+		// The client went away: nobody reads this; 499 (nginx's "client closed request")
+		// keeps such requests out of the 5xx counts of /metrics.
+		writeError(w, statusClientClosed, "invalid_request_error", "client closed the request")
 	default:
 		writeError(w, http.StatusInternalServerError, "server_error", err.Error())
 	}
