@@ -71,27 +71,8 @@ func (e *Evaluation) runLatent(ctx context.Context, mm MethodModel, all, judged 
 		if err != nil {
 			return rm, det, fmt.Errorf("popi: %v responses: %w", mm.Method, err)
 		}
-		items := make([]Comparison, len(judged))
-		for k, it := range judged {
-			ep := &e.Episodes[it.ep]
-			items[k] = Comparison{Instruction: ep.Targets[it.t].Prompt, Description: ep.Persona, A: resp[k], B: baseResp[k]}
-		}
-		vs, err := CompareAll(ctx, e.Judge, items, max(e.Config.JudgeWorkers, 1))
-		if err != nil {
-			return rm, det, fmt.Errorf("popi: %v judging: %w", mm.Method, err)
-		}
-		for k, it := range judged {
-			byPersona.addVerdict(e.Episodes[it.ep].Persona, vs[k])
-		}
-		tally := TallyVerdicts(vs)
-		rm.Judge = &tally
-		if wr, err := tally.Rate(); err == nil {
-			rm.WinRate = F(wr)
-		}
-		for k := 0; k < min(3, len(judged)); k++ {
-			it := judged[k]
-			det.Examples = append(det.Examples, ResponseExample{User: e.Episodes[it.ep].UserID, Persona: e.Episodes[it.ep].Persona,
-				Prompt: items[k].Instruction, Response: resp[k], Base: baseResp[k], Outcome: vs[k].Outcome.String()})
+		if err := e.judgeResponses(ctx, mm.Method, judged, resp, baseResp, byPersona, &rm, &det, func(evalItem) string { return "" }); err != nil {
+			return rm, det, err
 		}
 	}
 	rm.ByPersona = byPersona.metrics()
