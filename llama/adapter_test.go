@@ -360,25 +360,7 @@ func TestAdapterTrainingLowersLoss(t *testing.T) {
 	}
 	v, _ := base.WithAdapter(a)
 	tm := v.Trainable()
-	opt := nn.NewAdamW(nn.AdamWConfig{}, nn.ParamGroup{Params: tm.Params()})
-	var first, last float32
-	for step := 0; step < 15; step++ {
-		opt.ZeroGrad()
-		loss, err := tm.NextTokenLoss([][]int{seq})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if step == 0 {
-			first = loss.Item()
-		}
-		last = loss.Item()
-		if err := loss.Backward(); err != nil {
-			t.Fatal(err)
-		}
-		if err := opt.Step(3e-2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	first, last := trainAdapter(t, tm, seq, 15)
 	if !(last < first-0.5) {
 		t.Errorf("loss %.4f -> %.4f after 15 adapter steps", first, last)
 	}

@@ -44,25 +44,7 @@ func BenchmarkTrainStepLoRA(b *testing.B) {
 						ids[i][j] = (i*7919 + j*104729) % m.Config.Vocab
 					}
 				}
-				b.ResetTimer()
-				cpu := startCPU()
-				for range b.N {
-					opt.ZeroGrad()
-					loss, err := tm.NextTokenLoss(ids)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if err := loss.Backward(); err != nil {
-						b.Fatal(err)
-					}
-					if err := opt.Step(1e-4); err != nil {
-						b.Fatal(err)
-					}
-				}
-				cpu.report(b, trainBatch*trainSeq, "tokens")
-				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(sec*1e3, "ms/step")
-				b.ReportMetric(trainBatch*trainSeq/sec, "tokens/s")
+				runTrainSteps(b, tm, opt, ids)
 			})
 		}
 	}

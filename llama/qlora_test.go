@@ -9,25 +9,6 @@ import (
 	"github.com/popi-go/popi/tensor"
 )
 
-// adapterGrads runs NextTokenLoss on seq through v's Trainable and returns
-// the loss and every adapter parameter's gradient, concatenated.
-func adapterGrads(t *testing.T, v *Model, seqs [][]int) (float32, []float32) {
-	t.Helper()
-	tm := v.Trainable()
-	loss, err := tm.NextTokenLoss(seqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := loss.Backward(); err != nil {
-		t.Fatal(err)
-	}
-	var g []float32
-	for _, p := range tm.Params() {
-		g = append(g, p.Grad...)
-	}
-	return loss.Item(), g
-}
-
 // QLoRA: a LoRA adapter trains on a quantized base kept in its blocks
 // (every base matrix of the Trainable is a quantized constant, no float32
 // copy is made), and its loss and adapter gradients equal those of the same
@@ -61,8 +42,8 @@ func TestQLoRAMatchesDequantized(t *testing.T) {
 		}
 		seqs := [][]int{{1, 5, 9, 13, 17, 21, 25, 29, 33}, {1, 40, 41, 42, 43, 44, 45, 46, 47}}
 		for _, ckpt := range []bool{false, true} {
-			lq, gq := adapterGradsCkpt(t, vq, seqs, ckpt)
-			ld, gd := adapterGradsCkpt(t, vd, seqs, ckpt)
+			lq, gq := adapterGrads(t, vq, seqs, ckpt)
+			ld, gd := adapterGrads(t, vd, seqs, ckpt)
 			if d := math.Abs(float64(lq - ld)); d > 1e-5*math.Abs(float64(ld)) {
 				t.Errorf("%s ckpt=%v: loss %v on the quantized base, %v dequantized", mix, ckpt, lq, ld)
 			}
@@ -82,7 +63,9 @@ func TestQLoRAMatchesDequantized(t *testing.T) {
 	}
 }
 
-func adapterGradsCkpt(t *testing.T, v *Model, seqs [][]int, ckpt bool) (float32, []float32) {
+// adapterGrads runs NextTokenLoss on seqs through v's Trainable (with or without activation
+// checkpointing) and returns the loss and every adapter parameter's gradient, concatenated.
+func adapterGrads(t *testing.T, v *Model, seqs [][]int, ckpt bool) (float32, []float32) {
 	t.Helper()
 	tm := v.Trainable()
 	tm.Checkpoint = ckpt
@@ -114,10 +97,34 @@ func TestQLoRATrainingLowersLoss(t *testing.T) {
 	}
 	v, _ := q.WithAdapter(a)
 	tm := v.Trainable()
-	opt := nn.NewAdamW(nn.AdamWConfig{}, nn.ParamGroup{Params: tm.Params()})
 	seq := []int{1, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43}
-	var first, last float32
-	for step := 0; step < 12; step++ {
+	first, last := trainAdapter(t, tm, seq, 12)
+	if !(last < first-0.5) {
+		t.Errorf("loss %.4f -> %.4f after 12 adapter steps on a Q4_K_M base", first, last)
+	}
+	_, g := adapterGrads(t, v, [][]int{seq}, false)
+	if len(g) != int(a.NumParams()) {
+		t.Fatalf("%d gradients for %d adapter parameters", len(g), a.NumParams())
+	}
+	sc, err := v.Score(seq[:1], [][]int{seq[1:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := tm.CompletionLogProbs([]TrainSeq{{Prompt: seq[:1], Completion: seq[1:]}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(float64(lp.Sums().Data[0]) - sc[0].LogProb); d > 2e-2*math.Abs(sc[0].LogProb)+0.05 {
+		t.Errorf("trained QLoRA adapter: Score %.5f, training path %.5f", sc[0].LogProb, lp.Sums().Data[0])
+	}
+}
+
+// trainAdapter takes steps AdamW steps (lr 3e-2) of next-token loss on seq over tm's
+// parameters and returns the first and the last loss.
+func trainAdapter(t *testing.T, tm *Trainable, seq []int, steps int) (first, last float32) {
+	t.Helper()
+	opt := nn.NewAdamW(nn.AdamWConfig{}, nn.ParamGroup{Params: tm.Params()})
+	for step := 0; step < steps; step++ {
 		opt.ZeroGrad()
 		loss, err := tm.NextTokenLoss([][]int{seq})
 		if err != nil {
@@ -134,22 +141,5 @@ func TestQLoRATrainingLowersLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !(last < first-0.5) {
-		t.Errorf("loss %.4f -> %.4f after 12 adapter steps on a Q4_K_M base", first, last)
-	}
-	_, g := adapterGrads(t, v, [][]int{seq})
-	if len(g) != int(a.NumParams()) {
-		t.Fatalf("%d gradients for %d adapter parameters", len(g), a.NumParams())
-	}
-	sc, err := v.Score(seq[:1], [][]int{seq[1:]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lp, err := tm.CompletionLogProbs([]TrainSeq{{Prompt: seq[:1], Completion: seq[1:]}}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := math.Abs(float64(lp.Sums().Data[0]) - sc[0].LogProb); d > 2e-2*math.Abs(sc[0].LogProb)+0.05 {
-		t.Errorf("trained QLoRA adapter: Score %.5f, training path %.5f", sc[0].LogProb, lp.Sums().Data[0])
-	}
+	return first, last
 }

@@ -52,6 +52,13 @@ type Trainable struct {
 	// per-forward counter, so runs are reproducible.
 	Eval        bool
 	DropoutSeed uint64
+	// SeparatePrompts runs every sequence of CompletionLogProbs through the
+	// model whole, even where several share a prompt; otherwise the prompt's
+	// rows are computed once for all of them. The two agree to float
+	// rounding (gradients into the shared rows are summed in another
+	// order). Trainable sets it for models under AutoCheckpointParams
+	// parameters, so the built-in tiny models keep their exact runs.
+	SeparatePrompts bool
 	dropCalls   uint64
 
 	cos, sin []float32 // RoPE tables
@@ -63,12 +70,15 @@ type Trainable struct {
 // decoder block's activations for a training batch dwarf its input
 // (Llama-3.2-1B: about 1 GB per block for 16 sequences of 300 tokens), so
 // recomputing them in backward is what lets such models train in memory.
-// Smaller models (the built-in tiny ones) keep every activation, as before.
+// It is also the size from which sequences sharing a prompt share its pass
+// (SeparatePrompts off). Smaller models (the built-in tiny ones) keep every
+// activation and run every sequence whole, as before.
 const AutoCheckpointParams = 100_000_000
 
 // Trainable wraps the model's weights as autograd values (see Trainable).
 func (m *Model) Trainable() *Trainable {
-	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers)), Checkpoint: m.NumParams() >= AutoCheckpointParams}
+	large := m.NumParams() >= AutoCheckpointParams
+	t := &Trainable{Model: m, Layers: make([]TrainLayer, len(m.Layers)), Checkpoint: large, SeparatePrompts: !large}
 	frozen := m.frozen
 	mat := func(name string, w *Matrix) *nn.Value {
 		var v *nn.Value
@@ -232,21 +242,34 @@ func (t *Trainable) hidden(ids [][]int, inj *TrainInjection) (*nn.Value, error) 
 	if err != nil {
 		return nil, err
 	}
+	return t.layers(x, pos, drop, func(q, k, v *nn.Value) *nn.Value {
+		a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(v, B, T, d.kvDim), d.heads, d.kvHeads)
+		nn.Transient(a)
+		return nn.Reshape(a, B*T, d.qDim)
+	}), nil
+}
+
+// layers runs every decoder block on the input embeddings x [rows, Hidden] (row r at
+// position pos[r]) and returns the final-normed hidden states. attend is the layout's
+// causal attention: it maps the roped q, k and v rows to the attention output rows
+// [rows, qDim].
+func (t *Trainable) layers(x *nn.Value, pos []int, drop uint64, attend func(q, k, v *nn.Value) *nn.Value) *nn.Value {
 	for i := range t.Layers {
 		nn.Transient(x) // the embeddings and every block output but the last norm's input stay inside
 		if t.Checkpoint && nn.GradEnabled() {
-			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], B, T, pos, drop) }, x)
+			x = nn.Checkpoint(func(in []*nn.Value) *nn.Value { return t.block(i, in[0], pos, drop, attend) }, x)
 		} else {
-			x = t.block(i, x, B, T, pos, drop)
+			x = t.block(i, x, pos, drop, attend)
 		}
 	}
 	nn.Transient(x)
-	return nn.RMSNorm(x, t.Norm, d.eps), nil
+	return nn.RMSNorm(x, t.Norm, t.Model.dims.eps)
 }
 
-// block is one decoder layer on x [B*T, Hidden]; drop is the forward's
-// LoRA dropout stream (0: no dropout).
-func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int, drop uint64) *nn.Value {
+// block is one decoder layer on x [rows, Hidden] with attend the layout's
+// attention (see layers); drop is the forward's LoRA dropout stream (0: no
+// dropout).
+func (t *Trainable) block(i int, x *nn.Value, pos []int, drop uint64, attend func(q, k, v *nn.Value) *nn.Value) *nn.Value {
 	d := t.Model.dims
 	l := &t.Layers[i]
 	h := nn.RMSNorm(x, l.AttnNorm, d.eps)
@@ -256,8 +279,8 @@ func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int, drop uint64) 
 	qkv := nn.SplitLast(qkvAll, d.qDim, d.kvDim, d.kvDim)
 	q := nn.RoPE(qkv[0], d.heads, pos, t.cos, t.sin)
 	k := nn.RoPE(qkv[1], d.kvHeads, pos, t.cos, t.sin)
-	a := nn.Attention(nn.Reshape(q, B, T, d.qDim), nn.Reshape(k, B, T, d.kvDim), nn.Reshape(qkv[2], B, T, d.kvDim), d.heads, d.kvHeads)
-	o := t.project(nn.Reshape(a, B*T, d.qDim), i, drop, []*nn.Value{l.O}, ProjO)
+	a := attend(q, k, qkv[2])
+	o := t.project(a, i, drop, []*nn.Value{l.O}, ProjO)
 	x1 := nn.Add(x, o)
 	h1 := nn.RMSNorm(x1, l.MLPNorm, d.eps)
 	gu := t.project(h1, i, drop, []*nn.Value{l.Gate, l.Up}, ProjGate, ProjUp)
@@ -265,7 +288,7 @@ func (t *Trainable) block(i int, x *nn.Value, B, T int, pos []int, drop uint64) 
 	down := t.project(m, i, drop, []*nn.Value{l.Down}, ProjDown)
 	// The block's activations are never handed out: Backward recycles
 	// their buffers for the next step's (the block output is the caller's).
-	nn.Transient(h, qkvAll, qkv[0], qkv[1], qkv[2], q, k, a, o, x1, h1, gu, m, down)
+	nn.Transient(h, qkvAll, qkv[0], qkv[1], qkv[2], q, k, o, x1, h1, gu, m, down)
 	return nn.Add(x1, down)
 }
 

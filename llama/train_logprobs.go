@@ -24,7 +24,9 @@ type LogProbs struct {
 // CompletionLogProbs runs the batch (right-padded to a common length, one
 // pass) and returns log p(Completion[j] | Prompt, Completion[:j]) for
 // every completion token, differentiable into the parameters. Logits are
-// computed only at the positions that predict completion tokens. With
+// computed only at the positions that predict completion tokens. Sequences
+// with the same prompt share one pass over it (see packPrompts) unless
+// SeparatePrompts is set. With
 // temperature > 0 and != 1 the log-probs are those of softmax(logits /
 // temperature), the distribution temperature sampling draws from.
 func (t *Trainable) CompletionLogProbs(seqs []TrainSeq, temperature float64) (*LogProbs, error) {
@@ -45,6 +47,15 @@ func (t *Trainable) completionLogProbs(seqs []TrainSeq, inj *TrainInjection, tem
 			return nil, fmt.Errorf("llama: completion log-probs: sequence %d has an empty prompt", i)
 		}
 		T = max(T, len(s.Prompt)+len(s.Completion))
+	}
+	scale := float32(1)
+	if temperature > 0 && temperature != 1 {
+		scale = float32(1 / temperature)
+	}
+	if inj == nil && !t.SeparatePrompts {
+		if groups, shared := packPrompts(seqs); shared {
+			return t.sharedPromptLogProbs(seqs, groups, scale)
+		}
 	}
 	ids := make([][]int, len(seqs))
 	var rows, targets []int
@@ -68,10 +79,6 @@ func (t *Trainable) completionLogProbs(seqs []TrainSeq, inj *TrainInjection, tem
 	if len(rows) == 0 {
 		lp.Flat = nn.FromSlice(nil, 0)
 		return lp, nil
-	}
-	scale := float32(1)
-	if temperature > 0 && temperature != 1 {
-		scale = float32(1 / temperature)
 	}
 	lp.Flat = t.headLogProbs(nn.Embedding(h, rows), targets, scale)
 	return lp, nil

@@ -79,6 +79,7 @@ func benchStage1Shape(b *testing.B, shape string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer heapForWeights(base.WeightBytes())() // as Pipeline.Run does
 	tok, err := llama.SyntheticTokenizer(cfg.Vocab)
 	if err != nil {
 		b.Fatal(err)
