@@ -59,7 +59,7 @@ type Trainable struct {
 	// order). Trainable sets it for models under AutoCheckpointParams
 	// parameters, so the built-in tiny models keep their exact runs.
 	SeparatePrompts bool
-	dropCalls   uint64
+	dropCalls       uint64
 
 	cos, sin []float32 // RoPE tables
 	ropeLen  int

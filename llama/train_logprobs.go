@@ -18,7 +18,11 @@ type LogProbs struct {
 	// sequence: sequence i is Flat[Offsets[i]:Offsets[i+1]].
 	Flat    *nn.Value
 	Offsets []int
-	sums    *nn.Value
+	// Rows is the number of token rows the pass ran through the decoder
+	// blocks (padding included; a prompt shared by several sequences once).
+	// The output head ran on Flat's rows only.
+	Rows int
+	sums *nn.Value
 }
 
 // CompletionLogProbs runs the batch (right-padded to a common length, one
@@ -26,9 +30,9 @@ type LogProbs struct {
 // every completion token, differentiable into the parameters. Logits are
 // computed only at the positions that predict completion tokens. Sequences
 // with the same prompt share one pass over it (see packPrompts) unless
-// SeparatePrompts is set. With
-// temperature > 0 and != 1 the log-probs are those of softmax(logits /
-// temperature), the distribution temperature sampling draws from.
+// SeparatePrompts is set. With temperature > 0 and != 1 the log-probs are
+// those of softmax(logits / temperature), the distribution temperature
+// sampling draws from.
 func (t *Trainable) CompletionLogProbs(seqs []TrainSeq, temperature float64) (*LogProbs, error) {
 	return t.completionLogProbs(seqs, nil, temperature)
 }
@@ -75,7 +79,7 @@ func (t *Trainable) completionLogProbs(seqs []TrainSeq, inj *TrainInjection, tem
 	if err != nil {
 		return nil, err
 	}
-	lp := &LogProbs{Offsets: offsets}
+	lp := &LogProbs{Offsets: offsets, Rows: len(seqs) * T}
 	if len(rows) == 0 {
 		lp.Flat = nn.FromSlice(nil, 0)
 		return lp, nil

@@ -85,7 +85,7 @@ func (t *Trainable) sharedPromptLogProbs(seqs []TrainSeq, groups []promptGroup, 
 		}
 	}
 	// rows[i] lists the hidden rows predicting sequence i's completion tokens.
-	lp := &LogProbs{Offsets: make([]int, len(seqs)+1)}
+	lp := &LogProbs{Offsets: make([]int, len(seqs)+1), Rows: len(flat)}
 	rowsOf := make([][]int, len(seqs))
 	for _, g := range groups {
 		for k, m := range g.members {

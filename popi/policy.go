@@ -28,6 +28,7 @@ type LMPolicy struct {
 	Temperature float64
 
 	train     *llama.Trainable
+	lastPass  passRows // rows of the last LogProbs pass, for the step's flop count
 	runner    *llama.Runner
 	entRunner *llama.Runner // Entropies' own scratch, so sampling state is never touched
 }
@@ -119,6 +120,7 @@ func (p *LMPolicy) logProbs(batch []rl.Sequence) ([][]float64, *llama.LogProbs, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("popi: log-probs: %w", err)
 	}
+	p.lastPass = passRows{blocks: int64(lp.Rows), head: int64(lp.Flat.Numel()), recomputed: p.train.Checkpoint}
 	return lp.Tokens(), lp, nil
 }
 

@@ -19,8 +19,9 @@ import (
 // stageTimes accumulates one step's phase times and token counts.
 type stageTimes struct {
 	sample, reward, score, policy, opt time.Duration
-	policyTokens                       int64 // prompt + completion tokens through forward and backward
-	sampled                            int64 // summary tokens generated
+	policyTokens                       int64    // prompt + completion tokens of the sequences trained on
+	policyRows                         passRows // rows those passes ran (shared prompts once)
+	sampled                            int64    // summary tokens generated
 }
 
 // since adds the time since t0 to d.
@@ -60,6 +61,9 @@ func (p timedPolicy) LogProbs(ctx context.Context, batch []rl.Sequence) ([][]flo
 	for _, s := range batch {
 		p.t.policyTokens += int64(len(s.Prompt) + len(s.Completion))
 	}
+	if err == nil {
+		p.t.policyRows.add(p.LMPolicy.lastPass)
+	}
 	if bw == nil {
 		return lp, bw, err
 	}
@@ -88,11 +92,27 @@ func timedReward(f rl.GroupRewardFunc, t *stageTimes) rl.GroupRewardFunc {
 	}
 }
 
-// matmulParams is the number of weights a token meets in the model's matrix products: the
-// seven projections of every layer and the output head (about the parameter count without
-// the embedding lookup and the norms). A forward pass costs 2·matmulParams flops a token,
-// plus attention.
-func matmulParams(m *llama.Model) int64 {
+// passRows counts the token rows of training passes: rows through the decoder blocks,
+// rows through the output head, and block rows whose forward ran again in backward
+// (activation checkpointing).
+type passRows struct {
+	blocks, head int64
+	recomputed   bool // set on a single pass: its block rows were recomputed
+	recompRows   int64
+}
+
+func (r *passRows) add(p passRows) {
+	r.blocks += p.blocks
+	r.head += p.head
+	if p.recomputed {
+		r.recompRows += p.blocks
+	}
+}
+
+// blockParams is the number of weights a token meets in the decoder blocks' matrix
+// products (the seven projections of every layer); headParams those of the output head. A
+// forward pass costs 2 flops a weight and row, plus attention.
+func blockParams(m *llama.Model) int64 {
 	var n int64
 	for i := range m.Layers {
 		l := &m.Layers[i]
@@ -100,17 +120,27 @@ func matmulParams(m *llama.Model) int64 {
 			n += int64(w.Rows) * int64(w.Cols)
 		}
 	}
-	if m.LMHead != nil {
-		n += int64(m.LMHead.Rows) * int64(m.LMHead.Cols)
-	}
 	return n
 }
 
+func headParams(m *llama.Model) int64 {
+	if m.LMHead == nil {
+		return 0
+	}
+	return int64(m.LMHead.Rows) * int64(m.LMHead.Cols)
+}
+
+// matmulParams is blockParams + headParams: the weights of a token that goes through the
+// whole model, output head included.
+func matmulParams(m *llama.Model) int64 { return blockParams(m) + headParams(m) }
+
 // metrics writes the step's phase times (seconds) and throughputs into out and resets t.
-// Policy GFLOP/s counts the model flops of forward (2 per weight and token) and backward
-// (2 for dx, 2 more for dW when the base itself trains; adapters and attention are not
-// counted, nor a checkpointed block's recomputed forward); reward GFLOP/s counts the
-// generator's forward flops of the tokens it scored (genTokens).
+// Policy GFLOP/s counts the model flops of the rows the passes ran (a prompt shared by a
+// group once): forward (2 per weight and row) and backward (2 for dx, 2 more for dW when
+// the base itself trains), the output head on the completion rows only; adapters and
+// attention are not counted. policy_hw_gflops adds the forward that activation
+// checkpointing runs again in backward (the flops the hardware executed). Reward GFLOP/s
+// counts the generator's forward flops of the tokens it scored (genTokens).
 func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, genTokens int64) {
 	out["time_sample"] = t.sample.Seconds()
 	out["time_reward"] = t.reward.Seconds()
@@ -122,12 +152,18 @@ func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, g
 	if s := t.sample.Seconds(); s > 0 {
 		out["sample_tokens_per_s"] = float64(t.sampled) / s
 	}
-	perTok := 4.0 // forward + dx
+	perRow := 4.0 // forward + dx
 	if policy.Adapter() == nil && !policy.IsView() {
-		perTok = 6 // + dW of the base matrices
+		perRow = 6 // + dW of the base matrices
 	}
+	r := t.policyRows
+	model := perRow * (float64(blockParams(policy))*float64(r.blocks) + float64(headParams(policy))*float64(r.head))
+	hw := model + 2*float64(blockParams(policy))*float64(r.recompRows)
+	out["rows_policy"] = float64(r.blocks)
+	out["flops_policy"], out["flops_policy_hw"] = model, hw
 	if s := t.policy.Seconds(); s > 0 {
-		out["policy_gflops"] = perTok * float64(matmulParams(policy)) * float64(t.policyTokens) / s / 1e9
+		out["policy_gflops"] = model / s / 1e9
+		out["policy_hw_gflops"] = hw / s / 1e9
 		out["policy_tokens_per_s"] = float64(t.policyTokens) / s
 	}
 	if s := t.reward.Seconds(); s > 0 && genTokens > 0 {

@@ -28,8 +28,10 @@ import (
 // micro-batches of 4. Reported per step: seconds of summary generation (sample-s), reward
 // scoring (reward-s), reference/entropy scoring (score-s), policy forward+backward
 // (policy-s) and optimizer (opt-s); model GFLOP/s of the policy passes (4 flops per weight
-// and token: forward and dx; the recomputed forward of checkpointed blocks and attention not
-// counted) and of reward scoring (2 per weight and token); the project's prefill throughput
+// and row run: forward and dx; a group's shared prompt counts once, the head only on
+// summary rows, attention not counted) and with the recomputed forward of checkpointed
+// blocks (policy-hw-GFLOP/s: what the hardware executed), and of reward scoring (2 per
+// weight and token); the project's prefill throughput
 // on the same base (one 512-token prompt) and reward scoring's tokens/s as a fraction of
 // it; and the process's peak RSS (VmHWM). Run one shape per process for its own peak:
 //
@@ -135,7 +137,10 @@ func benchStage1Shape(b *testing.B, shape string) {
 		}
 		return flopsPerTok * float64(matmulParams(base)) * tokens / secs / 1e9
 	}
-	b.ReportMetric(gf(4, sums["tokens_policy"], sums["time_policy"]), "policy-GFLOP/s")
+	if t := sums["time_policy"]; t > 0 {
+		b.ReportMetric(sums["flops_policy"]/t/1e9, "policy-GFLOP/s")
+		b.ReportMetric(sums["flops_policy_hw"]/t/1e9, "policy-hw-GFLOP/s")
+	}
 	b.ReportMetric(gf(2, sums["tokens_reward"], sums["time_reward"]), "reward-GFLOP/s")
 	b.ReportMetric(prefill, "prefill-tokens/s")
 	if sums["time_reward"] > 0 {
