@@ -1,10 +1,6 @@
 package llama
 
-import (
-	"fmt"
-
-	"github.com/popi-go/popi/kernels"
-)
+import "fmt"
 
 // ScoreItem is one prompt and the continuations to score after it (Runner.ScoreMany).
 type ScoreItem struct {
@@ -12,14 +8,15 @@ type ScoreItem struct {
 	Conts  [][]int
 }
 
-// Budgets of one ScoreMany batch: the prompt rows prefilled in one pass (the
-// Runner's activation buffers grow with them: about 135 kB a row for the
-// Llama-3.2-1B shape, 155 kB for 3B) and the bytes of the batch's KV caches
-// (a prompt cache per item and a copy per further continuation). Tests lower
-// them.
+// Budgets of one ScoreMany batch: the prompt rows prefilled (shared prefixes
+// once; the Runner's activation buffers grow with them: about 135 kB a row for
+// the Llama-3.2-1B shape, 155 kB for 3B, as with Score's continuation passes of
+// up to scoreRowBudget rows) and the bytes of the batch's KV caches (one per
+// item, prompt and longest continuation: 64 kB a position for 1B, 229 kB for
+// 3B). Tests lower them.
 var (
 	scoreManyRows    = 1024
-	scoreManyKVBytes = int64(192 << 20)
+	scoreManyKVBytes = int64(256 << 20)
 )
 
 // scoreExactRows: a pass of more than this many rows runs every matrix
@@ -31,11 +28,12 @@ const scoreExactRows = 64
 
 // ScoreMany scores many prompts with their continuations: out[i] equals
 // Score(items[i].Prompt, items[i].Conts) bit for bit, but the prompts of a
-// batch of items are prefilled in one forward pass and all their
-// continuations run in shared passes (bounded by scoreManyRows and
-// scoreManyKVBytes), so short prompts still make passes of many rows. Invalid
-// input (an empty prompt, a token outside the vocabulary) returns an error
-// before anything runs.
+// batch of consecutive items (bounded by scoreManyRows and scoreManyKVBytes)
+// are prefilled together, a prefix that consecutive prompts share only once
+// (prefixGroups), and their continuations run in shared passes; so short
+// prompts still make passes of many rows, and prompts that differ only at the
+// end cost little more than one. Invalid input (an empty prompt, a token
+// outside the vocabulary) returns an error before anything runs.
 func (r *Runner) ScoreMany(items []ScoreItem) ([][]Score, error) {
 	V := r.m.dims.vocab
 	for i, it := range items {
@@ -56,6 +54,7 @@ func (r *Runner) ScoreMany(items []ScoreItem) ([][]Score, error) {
 		}
 	}
 	out := make([][]Score, len(items))
+	var pool []*KVCache // the batches' prompt caches, reused from batch to batch
 	for i := 0; i < len(items); {
 		if !r.batchable(items[i]) {
 			sc, err := r.Score(items[i].Prompt, items[i].Conts)
@@ -68,14 +67,21 @@ func (r *Runner) ScoreMany(items []ScoreItem) ([][]Score, error) {
 		}
 		j, rows, kv := i, 0, int64(0)
 		for ; j < len(items) && r.batchable(items[j]); j++ {
+			// Rows and KV memory of the item; with a prefix shared with the previous
+			// item (an estimate of scoreBatch's grouping), only its suffix is prefilled.
 			n, b := len(items[j].Prompt), r.itemKVBytes(items[j])
+			if j > i {
+				if l := r.sharedPrefix(items[j-1].Prompt, items[j].Prompt); l > 0 {
+					n -= l
+				}
+			}
 			if j > i && (rows+n > scoreManyRows || kv+b > scoreManyKVBytes) {
 				break
 			}
 			rows += n
 			kv += b
 		}
-		if err := r.scoreBatch(items[i:j], out[i:j]); err != nil {
+		if err := r.scoreBatch(items[i:j], out[i:j], &pool); err != nil {
 			return nil, err
 		}
 		i = j
@@ -115,104 +121,117 @@ func longestCont(conts [][]int) int {
 	return n
 }
 
-// itemKVBytes is the KV cache memory ScoreMany holds for an item: the prompt's
-// cache and a copy for each further continuation with rows, each with room for
-// the prompt and the longest continuation.
-func (r *Runner) itemKVBytes(it ScoreItem) int64 {
-	_, seqs := contRows(it.Conts)
-	d := r.m.dims
-	per := int64(len(it.Prompt)+longestCont(it.Conts)) * int64(d.layers) * int64(2*d.kvDim) * 4
-	return per * int64(max(seqs, 1))
+// itemCacheLen is the positions of an item's KV cache in ScoreMany: its prompt and the
+// tokens its longest continuation feeds (the continuations run on it one after another,
+// see scoreConts).
+func itemCacheLen(it ScoreItem) int {
+	return len(it.Prompt) + max(longestCont(it.Conts)-1, 0)
 }
 
-// scoreBatch scores batchable items into out: one prefill of all prompts, the
-// first continuation token of each from its prompt's last logits (one GEMV
-// per item, as Forward computes it for a lone prompt), then the other tokens
-// in passes of whole items of at most scoreRowBudget rows.
-func (r *Runner) scoreBatch(items []ScoreItem, out [][]Score) error {
+// kvBytes is the memory of a cache of n positions.
+func (r *Runner) kvBytes(n int) int64 {
+	return int64(n) * int64(r.m.dims.layers) * int64(2*r.m.dims.kvDim) * 4
+}
+
+// itemKVBytes is the KV cache memory ScoreMany holds for an item.
+func (r *Runner) itemKVBytes(it ScoreItem) int64 { return r.kvBytes(itemCacheLen(it)) }
+
+// scoreBatch scores batchable items into out. The prompts are prefilled in one pass, or
+// two when consecutive prompts share a prefix (prefixGroups: each prefix once, then the
+// suffixes on copies of its cache); the first continuation token of each item comes from
+// its prompt's last logits (one GEMV per item, as Forward computes it for a lone prompt);
+// the other continuation tokens run in passes of whole items of at most scoreRowBudget
+// rows.
+func (r *Runner) scoreBatch(items []ScoreItem, out [][]Score, pool *[]*KVCache) error {
 	m, d := r.m, r.m.dims
 	V, H := d.vocab, d.hidden
-	// caches[i][0] is item i's prompt cache; the others are copies for its
-	// further continuations with rows (the last such one runs on the original).
-	caches := make([][]*KVCache, len(items))
-	batch := make([]Seq, len(items))
-	for i, it := range items {
-		caches[i] = []*KVCache{m.NewKVCache(len(it.Prompt) + longestCont(it.Conts))}
-		batch[i] = Seq{Cache: caches[i][0], Tokens: it.Prompt}
+	prefix, group := r.prefixGroups(items)
+	suffixRows := 0
+	for i, p := range prefix {
+		if p > 0 {
+			suffixRows += len(items[i].Prompt) - p
+		}
 	}
-	if _, err := r.forwardHidden(batch); err != nil {
-		return err
+	if suffixRows <= scoreExactRows {
+		// A suffix pass this small would leave the blocked GEMM path: no sharing.
+		clear(prefix)
 	}
-	r.logits = grow(r.logits, V)
+	for len(*pool) < len(items) {
+		*pool = append(*pool, nil)
+	}
+	caches := (*pool)[:len(items)]
 	for i, it := range items {
-		m.LMHead.MulT(1, r.xn[i*H:], 0, r.logits, m.AllowBF16Dot)
+		if n := itemCacheLen(it); caches[i] == nil || caches[i].Cap() < n {
+			caches[i] = m.NewKVCache(n)
+		}
+		caches[i].Reset()
+	}
+	// first sets item i's first continuation tokens from its prompt's last normed
+	// hidden state, row k of r.xn.
+	first := func(i, k int) {
+		r.logits = grow(r.logits, V)
+		m.LMHead.MulT(1, r.xn[k*H:], 0, r.logits, m.AllowBF16Dot)
 		lse := logSumExp(r.logits, 1)
-		out[i] = make([]Score, len(it.Conts))
-		for c, cont := range it.Conts {
+		out[i] = make([]Score, len(items[i].Conts))
+		for c, cont := range items[i].Conts {
 			out[i][c].TokenLogProbs = make([]float64, len(cont))
 			if len(cont) > 0 {
 				out[i][c].TokenLogProbs[0] = float64(r.logits[cont[0]]) - lse
 			}
 		}
 	}
-	type rowRef struct{ item, cont, pos int }
-	var refs []rowRef
-	for lo := 0; lo < len(items); {
-		hi, rows := lo, 0
-		for ; hi < len(items); hi++ {
-			n, _ := contRows(items[hi].Conts)
-			if hi > lo && rows+n > scoreRowBudget {
-				break
-			}
-			rows += n
+	// Pass 1: whole prompts and shared prefixes (one per run, on its first item's cache).
+	var seqs []Seq
+	var rowItem []int // item whose prompt ends at pass-1 row k, -1 for a prefix
+	for i, it := range items {
+		switch {
+		case prefix[i] == 0:
+			seqs = append(seqs, Seq{Cache: caches[i], Tokens: it.Prompt})
+			rowItem = append(rowItem, i)
+		case i == 0 || group[i-1] != group[i]:
+			seqs = append(seqs, Seq{Cache: caches[i], Tokens: it.Prompt[:prefix[i]]})
+			rowItem = append(rowItem, -1)
 		}
-		seqs := batch[:0]
-		refs = refs[:0]
-		for i := lo; i < hi; i++ {
-			it := items[i]
-			_, nseq := contRows(it.Conts)
-			k := 0
-			for c, cont := range it.Conts {
-				if len(cont) <= 1 {
-					continue
-				}
-				cache := caches[i][0]
-				if k < nseq-1 {
-					cache = m.NewKVCache(len(it.Prompt) + longestCont(it.Conts))
-					if err := cache.CopyFrom(caches[i][0]); err != nil {
+	}
+	if _, err := r.forwardHidden(seqs); err != nil {
+		return err
+	}
+	for k, i := range rowItem {
+		if i >= 0 {
+			first(i, k)
+		}
+	}
+	// Pass 2: the suffixes of the shared prompts.
+	seqs, rowItem = seqs[:0], rowItem[:0]
+	var head *KVCache
+	for i, it := range items {
+		if prefix[i] == 0 {
+			continue
+		}
+		if i == 0 || group[i-1] != group[i] {
+			head = caches[i]
+			if i+1 < len(items) && group[i+1] == group[i] {
+				// The run's other items copy the prefix before the first extends it.
+				for j := i + 1; j < len(items) && group[j] == group[i]; j++ {
+					if err := caches[j].CopyFrom(head); err != nil {
 						return err
 					}
 				}
-				k++
-				seqs = append(seqs, Seq{Cache: cache, Tokens: cont[:len(cont)-1], AllLogits: true})
-				for j := 1; j < len(cont); j++ {
-					refs = append(refs, rowRef{i, c, j})
-				}
 			}
 		}
-		lo = hi
-		if len(seqs) == 0 {
-			continue
-		}
-		n, err := r.forwardHidden(seqs)
-		if err != nil {
+		seqs = append(seqs, Seq{Cache: caches[i], Tokens: it.Prompt[prefix[i]:]})
+		rowItem = append(rowItem, i)
+	}
+	if len(seqs) > 0 {
+		if _, err := r.forwardHidden(seqs); err != nil {
 			return err
 		}
-		bounds := scoreChunks(n, V)
-		for c := 0; c+1 < len(bounds); c++ {
-			c0, nr := bounds[c], bounds[c+1]-bounds[c]
-			r.logits = grow(r.logits, nr*V)
-			m.LMHead.MulT(nr, r.xn[c0*H:], 0, r.logits, m.AllowBF16Dot)
-			logits := r.logits
-			kernels.ParallelFor(nr, 4, func(a, b int) {
-				for q := a; q < b; q++ {
-					rf := refs[c0+q]
-					row := logits[q*V : (q+1)*V]
-					tok := items[rf.item].Conts[rf.cont][rf.pos]
-					out[rf.item][rf.cont].TokenLogProbs[rf.pos] = float64(row[tok]) - logSumExp(row, 1)
-				}
-			})
+		for k, i := range rowItem {
+			first(i, k)
 		}
+	}
+	if err := r.scoreConts(items, caches, out); err != nil {
+		return err
 	}
 	for i := range out {
 		for c := range out[i] {

@@ -22,7 +22,17 @@ func scoreManyItems(vocab int) []ScoreItem {
 		}
 		return s
 	}
+	shared := seq(100)
+	pre := func(n int) []int { return append(append([]int(nil), shared...), seq(n)...) }
 	return []ScoreItem{
+		// A run of prompts with a common prefix of 100 tokens (96 shared: whole query
+		// blocks), one whose suffix would be too short to share, another run.
+		{pre(20), [][]int{seq(60), seq(40)}},
+		{pre(40), [][]int{seq(50), seq(1), seq(30)}},
+		{pre(17), [][]int{seq(70), {}}},
+		{pre(3), [][]int{seq(70), seq(10)}},
+		{pre(30), [][]int{seq(90), seq(10)}},
+		{pre(25), [][]int{seq(90), seq(10)}},
 		{seq(100), [][]int{seq(80), seq(40)}},
 		{seq(70), [][]int{seq(50), {}, seq(30), seq(1)}},
 		{seq(30), [][]int{seq(20), seq(20)}}, // short prompt: alone
@@ -38,7 +48,8 @@ func scoreManyItems(vocab int) []ScoreItem {
 
 // ScoreMany equals Score item by item, bit for bit, for f32 and bf16 weights
 // (with the bf16 dot-product GEMM), with a LoRA adapter, and with budgets that
-// split the items into several batches and continuation passes.
+// split the items into several batches and continuation passes (one item per
+// batch with the KV budget of 1 byte: continuations on cache copies).
 func TestScoreManyEqualsScore(t *testing.T) {
 	cfg := presetConfig("5m")
 	f32, err := NewRandomAs(cfg, 1, tensor.F32)
@@ -103,6 +114,18 @@ func TestScoreManyEqualsScore(t *testing.T) {
 	}
 	if batched < 5 || alone < 2 {
 		t.Fatalf("%d batchable and %d lone items: the test does not cover both paths", batched, alone)
+	}
+	// Both continuation plans: rounds on one cache per item, and copies for a lone item
+	// whose second continuation alone would make a pass of 64 rows or fewer.
+	if _, copies := r.contPasses(items[:3]); copies {
+		t.Error("the first three items do not run their continuations in rounds")
+	}
+	if _, copies := r.contPasses(items[:1]); !copies {
+		t.Error("the first item alone does not run its continuations on copies")
+	}
+	prefix, _ := r.prefixGroups(items)
+	if prefix[0] != 96 || prefix[2] != 96 || prefix[3] != 0 || prefix[4] != 96 || prefix[5] != 96 || prefix[6] != 0 {
+		t.Fatalf("shared prefixes %v: the test does not cover prefix sharing", prefix)
 	}
 }
 
