@@ -140,8 +140,7 @@ func (r *Runner) itemKVBytes(it ScoreItem) int64 { return r.kvBytes(itemCacheLen
 // two when consecutive prompts share a prefix (prefixGroups: each prefix once, then the
 // suffixes on copies of its cache); the first continuation token of each item comes from
 // its prompt's last logits (one GEMV per item, as Forward computes it for a lone prompt);
-// the other continuation tokens run in passes of whole items of at most scoreRowBudget
-// rows.
+// the other continuation tokens run in shared passes (scoreConts).
 func (r *Runner) scoreBatch(items []ScoreItem, out [][]Score, pool *[]*KVCache) error {
 	m, d := r.m, r.m.dims
 	V, H := d.vocab, d.hidden
@@ -203,19 +202,15 @@ func (r *Runner) scoreBatch(items []ScoreItem, out [][]Score, pool *[]*KVCache) 
 	}
 	// Pass 2: the suffixes of the shared prompts.
 	seqs, rowItem = seqs[:0], rowItem[:0]
-	var head *KVCache
 	for i, it := range items {
 		if prefix[i] == 0 {
 			continue
 		}
 		if i == 0 || group[i-1] != group[i] {
-			head = caches[i]
-			if i+1 < len(items) && group[i+1] == group[i] {
-				// The run's other items copy the prefix before the first extends it.
-				for j := i + 1; j < len(items) && group[j] == group[i]; j++ {
-					if err := caches[j].CopyFrom(head); err != nil {
-						return err
-					}
+			// The run's other items copy the prefix before its first item extends it.
+			for j := i + 1; j < len(items) && group[j] == group[i]; j++ {
+				if err := caches[j].CopyFrom(caches[i]); err != nil {
+					return err
 				}
 			}
 		}
