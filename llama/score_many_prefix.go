@@ -37,8 +37,9 @@ const scoreAttnRows = 64
 const scoreAttnBlock = 16
 
 // prefixGroups splits items into runs of consecutive items whose prompts share a prefix
-// (sharedPrefix of each with the run's first, shrunk to the run's common prefix); it
-// returns each item's prefix length (0: not shared) and run index.
+// (sharedPrefix of each with the run's first, shrunk to the run's common prefix), greedily,
+// an item joining the run when that saves prefill rows; it returns each item's prefix
+// length (0: not shared) and run index.
 func (r *Runner) prefixGroups(items []ScoreItem) (prefix, group []int) {
 	prefix, group = make([]int, len(items)), make([]int, len(items))
 	g := 0
@@ -50,8 +51,11 @@ func (r *Runner) prefixGroups(items []ScoreItem) (prefix, group []int) {
 			if l > 0 {
 				k = min(k, l)
 			}
-			// Shrinking the prefix lengthens every suffix, so the run stays valid.
-			if k == 0 {
+			// Shrinking the prefix lengthens every suffix, so the run stays valid; it
+			// takes item b only if that saves rows: the run's n items then share k
+			// rows instead of n-1 of them sharing l (otherwise b may start a run
+			// with a longer prefix, as the next summary's prompts do).
+			if n := b - a; k == 0 || n*k <= (n-1)*l {
 				break
 			}
 			l = k

@@ -155,3 +155,42 @@ func TestScoreManyErrors(t *testing.T) {
 		t.Errorf("no items: %v, %v", out, err)
 	}
 }
+
+// Consecutive prompts of two "summaries" (a common 100-token head, then 100 tokens of
+// each summary, then a short suffix per prompt) make two runs sharing 192 tokens each (a
+// whole number of query blocks of the 200 in common), not one run sharing the head.
+func TestScoreManyPrefixRuns(t *testing.T) {
+	cfg := presetConfig("5m")
+	m, err := NewRandomAs(cfg, 1, tensor.F32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	seq := func(n int) []int {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = rng.IntN(cfg.Vocab)
+		}
+		return s
+	}
+	cat := func(parts ...[]int) []int {
+		var s []int
+		for _, p := range parts {
+			s = append(s, p...)
+		}
+		return s
+	}
+	head, z1, z2 := seq(100), seq(100), seq(100)
+	var items []ScoreItem
+	for _, z := range [][]int{z1, z2} {
+		for range 3 {
+			items = append(items, ScoreItem{Prompt: cat(head, z, seq(24))})
+		}
+	}
+	prefix, group := m.NewRunner().prefixGroups(items)
+	for i := range items {
+		if prefix[i] != 192 || group[i] != i/3 {
+			t.Fatalf("prefixes %v, runs %v; want 192 in two runs of 3", prefix, group)
+		}
+	}
+}
