@@ -130,15 +130,10 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 		}
 		out := make([]float64, len(cs))
 		noise := make([]float64, len(cs))
-		one := func(i int) error {
-			pairLoss := make([]float64, len(d.Pairs))
+		// reward sets summary i's reward and noise from its per-pair losses.
+		reward := func(i int, pairLoss []float64) {
 			sum := 0.0
-			for j, pp := range d.Pairs {
-				l, err := obj.SummaryLoss(cs[i].Text, []data.PrefPair{pp})
-				if err != nil {
-					return fmt.Errorf("summary %d: %w", i, err)
-				}
-				pairLoss[j] = l
+			for _, l := range pairLoss {
 				sum += l
 			}
 			out[i] = -sum / float64(len(d.Pairs))
@@ -146,11 +141,22 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 			if n := len(pairLoss); n > 1 {
 				noise[i] = stdDev(pairLoss) / math.Sqrt(float64(n))
 			}
-			return nil
 		}
 		if obj.Concurrent() {
 			// Remote scoring: the group's summaries are scored at once (the servers
 			// batch them); each result lands in its own slot, so the order is kept.
+			one := func(i int) error {
+				pairLoss := make([]float64, len(d.Pairs))
+				for j, pp := range d.Pairs {
+					l, err := obj.SummaryLoss(cs[i].Text, []data.PrefPair{pp})
+					if err != nil {
+						return fmt.Errorf("summary %d: %w", i, err)
+					}
+					pairLoss[j] = l
+				}
+				reward(i, pairLoss)
+				return nil
+			}
 			errs := make([]error, len(cs))
 			var wg sync.WaitGroup
 			for i := range cs {
@@ -165,13 +171,20 @@ func summaryReward(obj *Objective, st *stage1Stats) rl.GroupRewardFunc {
 				return nil, err
 			}
 		} else {
+			// Local scoring: every (summary, pair) of the group in shared passes.
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			texts := make([]string, len(cs))
+			for i, c := range cs {
+				texts[i] = c.Text
+			}
+			losses, err := obj.SummaryLosses(texts, d.Pairs)
+			if err != nil {
+				return nil, err
+			}
 			for i := range cs {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				if err := one(i); err != nil {
-					return nil, err
-				}
+				reward(i, losses[i])
 			}
 		}
 		if st != nil {
