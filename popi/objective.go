@@ -36,6 +36,7 @@ type Objective struct {
 	cache     map[string][2]float64
 	refScores int
 	genTokens int64 // tokens the generator has scored (prompts and replies)
+	refTokens int64 // tokens the reference has scored (prompts and replies)
 	gen, ref  SequenceScorer
 	// remote: gen is a scorer safe for concurrent use (SetScorer), called without mu.
 	remote bool
@@ -90,6 +91,14 @@ func (o *Objective) GeneratorTokens() int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.genTokens
+}
+
+// ReferenceTokens counts the tokens the reference has scored so far (each distinct pair's
+// unconditioned prompt once and both replies; cached afterwards).
+func (o *Objective) ReferenceTokens() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refTokens
 }
 
 // RefScorings counts the reference forward passes made so far (one per distinct pair).
@@ -147,10 +156,11 @@ func (o *Objective) Reference(p data.PrefPair) (chosen, rejected float64, err er
 	if err != nil {
 		return 0, 0, err
 	}
-	c, r, err := ScorePair(o.ref, o.Enc, m, p)
+	c, r, n, err := scorePair(o.ref, o.Enc, m, p)
 	if err != nil {
 		return 0, 0, fmt.Errorf("popi: reference log-probs: %w", err)
 	}
+	o.refTokens += int64(n)
 	o.refScores++
 	o.cache[k] = [2]float64{c, r}
 	return c, r, nil

@@ -100,7 +100,7 @@ func (o *Objective) SummaryLosses(summaries []string, pairs []data.PrefPair) ([]
 		if err != nil {
 			return nil, fmt.Errorf("popi: reference and generator log-probs: %w", err)
 		}
-		if err := o.storeRefs(refPairs, sc[:len(refItems)]); err != nil {
+		if err := o.storeRefs(refPairs, refItems, sc[:len(refItems)]); err != nil {
 			return nil, err
 		}
 		genScores = sc[len(refItems):]
@@ -120,7 +120,7 @@ func (o *Objective) SummaryLosses(summaries []string, pairs []data.PrefPair) ([]
 			if err != nil {
 				return nil, fmt.Errorf("popi: reference log-probs: %w", err)
 			}
-			if err := o.storeRefs(refPairs, sc); err != nil {
+			if err := o.storeRefs(refPairs, refItems, sc); err != nil {
 				return nil, err
 			}
 		}
@@ -154,8 +154,9 @@ func (o *Objective) hasRef(k string) bool { _, ok := o.cache[k]; return ok }
 
 // storeRefs caches the reference log-probs of pairs from their scores, as Reference does
 // (o.mu held).
-func (o *Objective) storeRefs(pairs []data.PrefPair, sc [][]llama.Score) error {
+func (o *Objective) storeRefs(pairs []data.PrefPair, items []llama.ScoreItem, sc [][]llama.Score) error {
 	for k, p := range pairs {
+		o.refTokens += int64(len(items[k].Prompt) + len(items[k].Conts[0]) + len(items[k].Conts[1]))
 		c, r := sc[k][0].LogProb, sc[k][1].LogProb
 		if !finite(c) || !finite(r) {
 			return fmt.Errorf("popi: reference log-probs: popi: non-finite log-prob (chosen %v, rejected %v)", c, r)

@@ -344,6 +344,7 @@ type stage1Setup struct {
 	times *stageTimes
 	s     *Stage1
 	gen   int64 // the objective's GeneratorTokens before the step
+	ref   int64 // and its ReferenceTokens
 }
 
 func (s *Stage1) setup() (*stage1Setup, error) {
@@ -375,18 +376,18 @@ func (s *Stage1) setup() (*stage1Setup, error) {
 	stats, times := &stage1Stats{}, &stageTimes{}
 	g := &rl.GRPO{Policy: timedPolicy{s.Policy, times}, Ref: timedPolicy{s.Ref, times}, Opt: timedOpt{opt, times},
 		GroupReward: timedReward(summaryReward(s.Obj, stats), times), Config: gc, Rand: rng}
-	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats, times: times, s: s, gen: s.Obj.GeneratorTokens()}, nil
+	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats, times: times, s: s, gen: s.Obj.GeneratorTokens(), ref: s.Obj.ReferenceTokens()}, nil
 }
 
 // step is one GRPO step on prompts with the step's diagnostics added.
 func (su *stage1Setup) step(ctx context.Context, batch []rl.Prompt, lr float64) (map[string]float64, error) {
 	m, err := su.g.LoopStep(ctx, batch, lr)
-	gen := su.s.Obj.GeneratorTokens()
+	gen, ref := su.s.Obj.GeneratorTokens(), su.s.Obj.ReferenceTokens()
 	if err == nil {
 		su.stats.metrics(m)
-		su.times.metrics(m, su.s.Policy.Model, su.s.Obj.Gen, gen-su.gen)
+		su.times.metrics(m, su.s.Policy.Model, su.s.Obj.Gen, gen-su.gen, ref-su.ref)
 	}
-	su.gen = gen
+	su.gen, su.ref = gen, ref
 	return m, err
 }
 

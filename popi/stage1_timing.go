@@ -139,9 +139,12 @@ func matmulParams(m *llama.Model) int64 { return blockParams(m) + headParams(m) 
 // group once): forward (2 per weight and row) and backward (2 for dx, 2 more for dW when
 // the base itself trains), the output head on the completion rows only; adapters and
 // attention are not counted. policy_hw_gflops adds the forward that activation
-// checkpointing runs again in backward (the flops the hardware executed). Reward GFLOP/s
-// counts the generator's forward flops of the tokens it scored (genTokens).
-func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, genTokens int64) {
+// checkpointing runs again in backward (the flops the hardware executed). Reward scoring's
+// time covers the generator's summary-conditioned scoring (genTokens) and the reference
+// scoring of pairs not yet cached (refTokens); its tokens/s and GFLOP/s count both, the
+// flops as the decoder blocks' forward (2 per weight and token; the output head on the
+// reply rows and attention are not counted).
+func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, genTokens, refTokens int64) {
 	out["time_sample"] = t.sample.Seconds()
 	out["time_reward"] = t.reward.Seconds()
 	out["time_score"] = t.score.Seconds()
@@ -149,6 +152,7 @@ func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, g
 	out["time_opt"] = t.opt.Seconds()
 	out["tokens_policy"] = float64(t.policyTokens)
 	out["tokens_reward"] = float64(genTokens)
+	out["tokens_reward_ref"] = float64(refTokens)
 	if s := t.sample.Seconds(); s > 0 {
 		out["sample_tokens_per_s"] = float64(t.sampled) / s
 	}
@@ -166,9 +170,11 @@ func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, g
 		out["policy_hw_gflops"] = hw / s / 1e9
 		out["policy_tokens_per_s"] = float64(t.policyTokens) / s
 	}
-	if s := t.reward.Seconds(); s > 0 && genTokens > 0 {
-		out["reward_gflops"] = 2 * float64(matmulParams(gen)) * float64(genTokens) / s / 1e9
-		out["reward_tokens_per_s"] = float64(genTokens) / s
+	scored := float64(genTokens + refTokens)
+	out["flops_reward"] = 2 * float64(blockParams(gen)) * scored
+	if s := t.reward.Seconds(); s > 0 && scored > 0 {
+		out["reward_gflops"] = out["flops_reward"] / s / 1e9
+		out["reward_tokens_per_s"] = scored / s
 	}
 	*t = stageTimes{}
 }

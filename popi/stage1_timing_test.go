@@ -32,7 +32,7 @@ func TestStageTimesPolicyFlops(t *testing.T) {
 		st.policyRows.add(passRows{blocks: 100, head: 10, recomputed: true})
 		st.policyRows.add(passRows{blocks: 50, head: 5})
 		out := map[string]float64{}
-		st.metrics(out, c.m, m, 0)
+		st.metrics(out, c.m, m, 0, 0)
 		model := c.perRow * (blocks*150 + head*15)
 		hw := model + 2*blocks*100
 		if math.Abs(out["flops_policy"]-model) > 1e-9*model || math.Abs(out["flops_policy_hw"]-hw) > 1e-9*hw {

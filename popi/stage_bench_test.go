@@ -30,8 +30,9 @@ import (
 // (policy-s) and optimizer (opt-s); model GFLOP/s of the policy passes (4 flops per weight
 // and row run: forward and dx; a group's shared prompt counts once, the head only on
 // summary rows, attention not counted) and with the recomputed forward of checkpointed
-// blocks (policy-hw-GFLOP/s: what the hardware executed), and of reward scoring (2 per
-// weight and token); the project's prefill throughput
+// blocks (policy-hw-GFLOP/s: what the hardware executed), and of reward scoring (the
+// decoder blocks' 2 per weight and token, generator and first-time reference scoring
+// both: the phase's time covers both); the project's prefill throughput
 // on the same base (one 512-token prompt) and reward scoring's tokens/s as a fraction of
 // it; and the process's peak RSS (VmHWM). Run one shape per process for its own peak:
 //
@@ -131,20 +132,14 @@ func benchStage1Shape(b *testing.B, shape string) {
 	for _, k := range []string{"sample", "reward", "score", "policy", "opt"} {
 		b.ReportMetric(sums["time_"+k]/n, k+"-s")
 	}
-	gf := func(flopsPerTok float64, tokens, secs float64) float64 {
-		if secs == 0 {
-			return 0
-		}
-		return flopsPerTok * float64(matmulParams(base)) * tokens / secs / 1e9
-	}
 	if t := sums["time_policy"]; t > 0 {
 		b.ReportMetric(sums["flops_policy"]/t/1e9, "policy-GFLOP/s")
 		b.ReportMetric(sums["flops_policy_hw"]/t/1e9, "policy-hw-GFLOP/s")
 	}
-	b.ReportMetric(gf(2, sums["tokens_reward"], sums["time_reward"]), "reward-GFLOP/s")
 	b.ReportMetric(prefill, "prefill-tokens/s")
-	if sums["time_reward"] > 0 {
-		r := sums["tokens_reward"] / sums["time_reward"]
+	if t := sums["time_reward"]; t > 0 {
+		r := (sums["tokens_reward"] + sums["tokens_reward_ref"]) / t
+		b.ReportMetric(sums["flops_reward"]/t/1e9, "reward-GFLOP/s")
 		b.ReportMetric(r, "reward-tokens/s")
 		b.ReportMetric(r/prefill, "reward/prefill")
 	}
