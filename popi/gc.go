@@ -5,6 +5,10 @@ import (
 	"runtime/debug"
 )
 
+// largeBase is the weight size from which a run tunes the Go heap to its base (see
+// heapForWeights and stageTimes.release).
+const largeBase = 1 << 30
+
 // gcSlackBytes is the garbage the Go heap may accumulate between collections during a run
 // on a large base (see heapForWeights).
 const gcSlackBytes = 512 << 20
@@ -18,10 +22,17 @@ const gcSlackBytes = 512 << 20
 // mark the small pointerful heap. A GOGC set in the environment is respected, and bases
 // under 1 GB keep the default.
 func heapForWeights(weights int64) (restore func()) {
-	if _, set := os.LookupEnv("GOGC"); set || weights < 1<<30 {
+	if _, set := os.LookupEnv("GOGC"); set || weights < largeBase {
 		return func() {}
 	}
 	pct := int(max(10, min(100, 100*int64(gcSlackBytes)/weights)))
 	old := debug.SetGCPercent(pct)
 	return func() { debug.SetGCPercent(old) }
 }
+
+// releaseMemory collects garbage and returns the freed pages to the operating system at
+// once (the runtime's background scavenger would keep them resident for a while). A
+// Stage-1 step on a large base calls it after the phases that leave hundreds of megabytes
+// of dead KV caches and activations behind (sampling, reward scoring), so the next phase's
+// buffers do not stack on top of them in the process's resident memory.
+func releaseMemory() { debug.FreeOSMemory() }

@@ -373,7 +373,7 @@ func (s *Stage1) setup() (*stage1Setup, error) {
 	gc.Sample = rl.SampleOptions{Temperature: c.Temperature, TopP: c.TopP, MaxTokens: c.MaxTokens, StopIDs: []int{s.Policy.Enc.End}}
 	opt := s.Policy.NewAdamW(c.WeightDecay)
 	pcg, rng := newPCG(c.Seed, 0x57a6e1)
-	stats, times := &stage1Stats{}, &stageTimes{}
+	stats, times := &stage1Stats{}, &stageTimes{release: s.Policy.Model.WeightBytes() >= largeBase}
 	g := &rl.GRPO{Policy: timedPolicy{s.Policy, times}, Ref: timedPolicy{s.Ref, times}, Opt: timedOpt{opt, times},
 		GroupReward: timedReward(summaryReward(s.Obj, stats), times), Config: gc, Rand: rng}
 	return &stage1Setup{g: g, opt: opt, pcg: pcg, stats: stats, times: times, s: s, gen: s.Obj.GeneratorTokens(), ref: s.Obj.ReferenceTokens()}, nil

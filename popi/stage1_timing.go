@@ -21,6 +21,7 @@ type stageTimes struct {
 	sample, reward, score, policy, opt time.Duration
 	policyTokens                       int64    // prompt + completion tokens of the sequences trained on
 	policyRows                         passRows // rows those passes ran (shared prompts once)
+	release                            bool     // return dead memory to the OS after sampling and rewards
 	sampled                            int64    // summary tokens generated
 }
 
@@ -38,6 +39,9 @@ type timedPolicy struct {
 func (p timedPolicy) Sample(ctx context.Context, pr rl.Prompt, n int, o rl.SampleOptions, rng *rand.Rand) ([]rl.Completion, error) {
 	defer since(&p.t.sample, time.Now())
 	cs, err := p.LMPolicy.Sample(ctx, pr, n, o, rng)
+	if p.t.release {
+		releaseMemory()
+	}
 	for _, c := range cs {
 		p.t.sampled += int64(len(c.IDs))
 	}
@@ -88,7 +92,11 @@ func (o timedOpt) Step(lr float64) error {
 func timedReward(f rl.GroupRewardFunc, t *stageTimes) rl.GroupRewardFunc {
 	return func(ctx context.Context, p rl.Prompt, cs []rl.Completion) ([]float64, error) {
 		defer since(&t.reward, time.Now())
-		return f(ctx, p, cs)
+		r, err := f(ctx, p, cs)
+		if t.release {
+			releaseMemory()
+		}
+		return r, err
 	}
 }
 
@@ -176,5 +184,5 @@ func (t *stageTimes) metrics(out map[string]float64, policy, gen *llama.Model, g
 		out["reward_gflops"] = out["flops_reward"] / s / 1e9
 		out["reward_tokens_per_s"] = scored / s
 	}
-	*t = stageTimes{}
+	*t = stageTimes{release: t.release}
 }
