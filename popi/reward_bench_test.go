@@ -7,11 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popi-go/popi/llama"
-	"github.com/popi-go/popi/popi/data"
-	"github.com/popi-go/popi/popi/prompt"
 	"github.com/popi-go/popi/rl"
-	"github.com/popi-go/popi/tensor"
 )
 
 // BenchmarkRewardScoring is the reward-scoring phase of BenchmarkStage1Step alone, on the
@@ -29,29 +25,8 @@ func BenchmarkRewardScoring(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paper-scale shape is not run with -short")
 	}
-	cfg, err := llama.ShapeConfig("1b")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, err := llama.NewRandomAs(cfg, 1, tensor.BF16)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := llama.SyntheticTokenizer(cfg.Vocab)
-	if err != nil {
-		b.Fatal(err)
-	}
-	enc, err := prompt.NewChatEncoder(tok, cfg, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := getFixture(b)
-	eps := fixtureEpisodes(b, f, false, 1)[:1]
-	p := prompt.Prompting{Family: data.FamilyELIX}
-	prompts, err := Stage1Prompts(enc, p, eps, 4, false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	base, tok, enc, p, prompts := scaleSetup(b, "1b", 1)
+	defer heapForWeights(base.WeightBytes())() // as Pipeline.Run does
 	rng := rand.New(rand.NewPCG(7, 7))
 	cs := make([]rl.Completion, 4)
 	for i := range cs {

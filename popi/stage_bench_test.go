@@ -74,30 +74,8 @@ func benchStage1Shape(b *testing.B, shape string) {
 	if testing.Short() {
 		b.Skip("paper-scale shapes are not run with -short")
 	}
-	cfg, err := llama.ShapeConfig(shape)
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, err := llama.NewRandomAs(cfg, 1, tensor.BF16)
-	if err != nil {
-		b.Fatal(err)
-	}
+	base, tok, enc, p, prompts := scaleSetup(b, shape, 4)
 	defer heapForWeights(base.WeightBytes())() // as Pipeline.Run does
-	tok, err := llama.SyntheticTokenizer(cfg.Vocab)
-	if err != nil {
-		b.Fatal(err)
-	}
-	enc, err := prompt.NewChatEncoder(tok, cfg, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := getFixture(b)
-	eps := fixtureEpisodes(b, f, false, 1)[:4]
-	p := prompt.Prompting{Family: data.FamilyELIX}
-	prompts, err := Stage1Prompts(enc, p, eps, 4, false)
-	if err != nil {
-		b.Fatal(err)
-	}
 	obj, err := NewObjective(base, base, enc, p, rl.PreferenceConfig{Kind: rl.DPOLoss, Beta: 0.1})
 	if err != nil {
 		b.Fatal(err)
@@ -144,6 +122,36 @@ func benchStage1Shape(b *testing.B, shape string) {
 		b.ReportMetric(r/prefill, "reward/prefill")
 	}
 	b.ReportMetric(peakRSSGB(), "peak-RSS-GB")
+}
+
+// scaleSetup builds a random bf16 base of shape ("1b", "3b") with the synthetic 128k
+// vocabulary, its chat encoder, and the ELIX Stage-1 prompts (4 reward pairs) of the first
+// users persona-world episodes of the tiny fixture.
+func scaleSetup(b *testing.B, shape string, users int) (*llama.Model, *llama.Tokenizer, *prompt.ChatEncoder, prompt.Prompting, []rl.Prompt) {
+	cfg, err := llama.ShapeConfig(shape)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base, err := llama.NewRandomAs(cfg, 1, tensor.BF16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, err := llama.SyntheticTokenizer(cfg.Vocab)
+	if err != nil {
+		b.Fatal(err)
+	}
+	enc, err := prompt.NewChatEncoder(tok, cfg, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := getFixture(b)
+	eps := fixtureEpisodes(b, f, false, 1)[:users]
+	p := prompt.Prompting{Family: data.FamilyELIX}
+	prompts, err := Stage1Prompts(enc, p, eps, 4, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return base, tok, enc, p, prompts
 }
 
 // prefillTokensPerSec times the prefill of one n-token prompt on m (best of 2).
